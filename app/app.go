@@ -1,0 +1,243 @@
+// Package app wires the process together: from a validated configuration it
+// builds the logger's companions (audit, metrics), the API client (against
+// the real API or the embedded sandbox), the shared state, the tools and the
+// MCP server, and serves the chosen transport until it is told to stop.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/mcpserver"
+	"github.com/byourside/bys-mcp/metrics"
+	"github.com/byourside/bys-mcp/safety"
+	"github.com/byourside/bys-mcp/sandbox"
+	"github.com/byourside/bys-mcp/schema"
+	"github.com/byourside/bys-mcp/state"
+	"github.com/byourside/bys-mcp/tools"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/sirupsen/logrus"
+)
+
+// SandboxKey is the server's own key when it runs against the embedded
+// sandbox; clients may still bring their own keys (their own tenants).
+const SandboxKey = "bys_ak_sandbox_local"
+
+// App is one configured server process.
+type App struct {
+	Config  *config.Config
+	Log     *logrus.Logger
+	Server  *mcpserver.Server
+	Deps    *tools.Deps
+	Store   state.Store
+	Audit   *safety.Audit
+	Metrics *metrics.Metrics
+	// Sandbox is the embedded simulator when --sandbox is set.
+	Sandbox *sandbox.Sandbox
+}
+
+// Options adjust what New builds, for tests and the demo.
+type Options struct {
+	// SandboxOptions configure the embedded sandbox.
+	SandboxOptions sandbox.Options
+	// Poll overrides wait_for_call's schedule.
+	Poll *tools.PollSchedule
+	// HTTPClient overrides the API client's HTTP client.
+	HTTPClient *http.Client
+}
+
+// New builds the app from a validated configuration.
+func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
+	a := &App{Config: cfg, Log: log}
+	httpMode := cfg.Transport == "sse" || cfg.Transport == "http"
+	if httpMode {
+		a.Metrics = metrics.New()
+	}
+
+	clientOpts := client.Options{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, Timeout: cfg.RequestTimeout, HTTPClient: opts.HTTPClient}
+	serverKey := cfg.APIKey
+	if cfg.Sandbox {
+		a.Sandbox = sandbox.New(opts.SandboxOptions)
+		clientOpts.BaseURL = "http://sandbox.invalid"
+		clientOpts.HTTPClient = &http.Client{Transport: inProcess{a.Sandbox}}
+		if serverKey == "" {
+			serverKey = SandboxKey
+		}
+		clientOpts.APIKey = serverKey
+	}
+	if a.Metrics != nil {
+		clientOpts.Observer = a.Metrics.APIRequest
+	}
+	c, err := client.New(clientOpts)
+	if err != nil {
+		return nil, err
+	}
+
+	if cfg.StateURL != "" {
+		rs, err := state.NewRedis(context.Background(), cfg.StateURL, state.RedisOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("--state-url: %w", err)
+		}
+		a.Store = rs
+	} else {
+		a.Store = state.NewMemory()
+	}
+
+	if a.Audit, err = safety.NewAudit(log, cfg.AuditLog); err != nil {
+		return nil, fmt.Errorf("--audit-log: %w", err)
+	}
+
+	limits := schema.Limits{MaxWaitSec: int(cfg.MaxWait / time.Second), MaxListLimit: cfg.MaxListLimit}
+	schemas, err := schema.Generate(limits)
+	if err != nil {
+		return nil, err
+	}
+	poll := tools.DefaultPollSchedule
+	if opts.Poll != nil {
+		poll = *opts.Poll
+	}
+	a.Deps = &tools.Deps{
+		Client:          c,
+		ServerKey:       serverKey,
+		Log:             log,
+		Schemas:         schemas,
+		Limits:          limits,
+		Policy:          safety.Policy{Allow: cfg.AllowDestinations, Deny: cfg.DenyDestinations},
+		Store:           a.Store,
+		Audit:           a.Audit,
+		DedupeWindow:    cfg.DedupeWindow,
+		MaxCallsPerHour: cfg.MaxCallsPerHour,
+		ConfirmCalls:    cfg.ConfirmCalls,
+		Poll:            poll,
+	}
+	var observe tools.ToolObserver
+	if a.Metrics != nil {
+		a.Deps.Metrics = a.Metrics
+		observe = a.Metrics.ToolCall
+	}
+	a.Server = mcpserver.New(mcpserver.Options{
+		Version:      client.Version,
+		Deps:         a.Deps,
+		ReadOnly:     cfg.ReadOnly,
+		Log:          log,
+		ToolObserver: observe,
+		ServerOptions: []server.ServerOption{
+			server.WithElicitation(),
+		},
+	})
+	return a, nil
+}
+
+// Close releases the app's resources.
+func (a *App) Close() {
+	if a.Store != nil {
+		_ = a.Store.Close()
+	}
+	if a.Audit != nil {
+		_ = a.Audit.Close()
+	}
+}
+
+// Serve runs the configured transport until ctx ends (or stdin closes, for
+// stdio). It returns nil on a clean stop.
+func (a *App) Serve(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	switch a.Config.Transport {
+	case "sse", "http":
+		ln, err := net.Listen("tcp", a.Config.Addr)
+		if err != nil {
+			return fmt.Errorf("listening on --addr %s: %w", a.Config.Addr, err)
+		}
+		return a.ServeHTTP(ctx, ln)
+	default:
+		return a.Server.ServeStdio(ctx, stdin, stdout, nil)
+	}
+}
+
+// HTTPHandler builds the HTTP handler for the configured transport.
+func (a *App) HTTPHandler() *mcpserver.HTTPHandler {
+	cfg := a.Config
+	o := mcpserver.HTTPOptions{
+		Transport:         cfg.Transport,
+		Loopback:          cfg.IsLoopbackAddr(),
+		AuthToken:         cfg.AuthToken,
+		RequireClientKeys: cfg.RequireClientKeys,
+		HasServerKey:      a.Deps.ServerKey != "" && !cfg.RequireClientKeys,
+		AllowedOrigins:    cfg.AllowedOrigins,
+		AllowedHosts:      cfg.AllowedHosts,
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+		MaxSessions:       cfg.MaxSessions,
+	}
+	if a.Metrics != nil {
+		o.Metrics = a.Metrics.Handler()
+	}
+	if cfg.StateURL != "" {
+		o.Ready = a.Store.Ping
+	}
+	if cfg.RequireClientKeys {
+		a.Deps.ServerKey = ""
+	}
+	return a.Server.NewHTTPHandler(o)
+}
+
+// ServeHTTP serves the HTTP transport on ln until ctx ends, then drains:
+// new connections stop at once, in-flight requests get a grace period, and
+// waits still running after it are cancelled.
+func (a *App) ServeHTTP(ctx context.Context, ln net.Listener) error {
+	h := a.HTTPHandler()
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return base },
+		ErrorLog:          nil,
+	}
+	a.Log.WithFields(logrus.Fields{"transport": a.Config.Transport, "addr": ln.Addr().String()}).Info("listening")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: draining in-flight requests")
+	grace, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Waits are cancelled after half the grace period so they end cleanly.
+	stopWaits := time.AfterFunc(5*time.Second, cancelBase)
+	defer stopWaits.Stop()
+	_ = h.Shutdown(grace)
+	if err := srv.Shutdown(grace); err != nil {
+		_ = srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// inProcess serves API requests with the embedded sandbox, without a
+// socket.
+type inProcess struct{ h http.Handler }
+
+func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}

@@ -1,0 +1,316 @@
+package mcpserver
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/byourside/bys-mcp/tenant"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/sirupsen/logrus"
+)
+
+// HTTPOptions configure the sse and http transports.
+type HTTPOptions struct {
+	// Transport is "sse" or "http".
+	Transport string
+	// Loopback is true when the listener is bound to a loopback address.
+	Loopback bool
+	// AuthToken, when set, is the one shared secret every request must
+	// carry; the server's own key is then used for the API.
+	AuthToken string
+	// RequireClientKeys makes every request bring its own bys_ak_ key.
+	RequireClientKeys bool
+	// HasServerKey is true when BYS_API_KEY (or the sandbox) gives the
+	// server a key of its own to fall back on.
+	HasServerKey   bool
+	AllowedOrigins []string
+	AllowedHosts   []string
+	MaxBodyBytes   int64
+	MaxSessions    int
+	// SessionIdleTTL ends 2025-11-25 Streamable HTTP sessions left idle.
+	SessionIdleTTL time.Duration
+	// Ready reports readiness for /readyz (nil: always ready).
+	Ready func(context.Context) error
+	// Metrics serves /metrics (nil: not served).
+	Metrics http.Handler
+}
+
+// HTTPHandler is the HTTP side of the server: the MCP endpoints behind the
+// guards, plus /healthz, /readyz and /metrics.
+type HTTPHandler struct {
+	http.Handler
+	shutdown func(context.Context) error
+	sessions atomic.Int64
+}
+
+// Shutdown closes the MCP transport's sessions and streams.
+func (h *HTTPHandler) Shutdown(ctx context.Context) error { return h.shutdown(ctx) }
+
+// NewHTTPHandler builds the handler for the chosen HTTP transport.
+func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = 1 << 20
+	}
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = 1000
+	}
+	if o.SessionIdleTTL <= 0 {
+		o.SessionIdleTTL = 30 * time.Minute
+	}
+	h := &HTTPHandler{}
+	g := &guard{opts: o, log: s.log, filter: s.filter, handler: h}
+	slogger := slog.New(slog.NewTextHandler(s.log.WriterLevel(logrus.DebugLevel), nil))
+	s.mcp.GetHooks().AddOnRegisterSession(func(context.Context, server.ClientSession) { h.sessions.Add(1) })
+	s.mcp.GetHooks().AddOnUnregisterSession(func(context.Context, server.ClientSession) { h.sessions.Add(-1) })
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if o.Ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := o.Ready(ctx); err != nil {
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+				return
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	if o.Metrics != nil {
+		mux.Handle("GET /metrics", g.authenticate(o.Metrics))
+	}
+
+	switch o.Transport {
+	case "sse":
+		sse := server.NewSSEServer(s.mcp,
+			server.WithUseFullURLForMessageEndpoint(false),
+			server.WithSSEEndpoint("/sse"),
+			server.WithMessageEndpoint("/message"),
+			server.WithKeepAlive(true),
+			server.WithKeepAliveInterval(15*time.Second),
+			server.WithSSEDisableLocalhostProtection(true), // the guard checks Host and Origin
+			server.WithSSEContextFunc(keyContext),
+		)
+		mux.Handle("/sse", g.wrap(sse.SSEHandler(), true))
+		mux.Handle("/message", g.wrap(sse.MessageHandler(), false))
+		h.shutdown = sse.Shutdown
+	default:
+		streamable := server.NewStreamableHTTPServer(s.mcp,
+			server.WithEndpointPath("/mcp"),
+			server.WithHTTPContextFunc(keyContext),
+			server.WithDisableLocalhostProtection(true), // the guard checks Host and Origin
+			server.WithSessionIdleTTL(o.SessionIdleTTL),
+			server.WithHeartbeatInterval(25*time.Second),
+			server.WithStreamableHTTPLogger(slogger),
+		)
+		mux.Handle("/mcp", g.wrap(streamable, false))
+		h.shutdown = streamable.Shutdown
+	}
+	h.Handler = mux
+	return h
+}
+
+// keyContext carries the request's API key (set by the guard) into the
+// MCP request context.
+func keyContext(ctx context.Context, r *http.Request) context.Context {
+	if k := tenant.KeyFrom(r.Context()); k != "" {
+		return tenant.WithKey(ctx, k)
+	}
+	return ctx
+}
+
+type guard struct {
+	opts    HTTPOptions
+	log     *logrus.Logger
+	filter  *Filter
+	handler *HTTPHandler
+}
+
+// wrap puts the checks every MCP endpoint needs in front of next: Host and
+// Origin (DNS rebinding), authentication and the request's key, content
+// type, body size, the session cap, and the pre-dispatch filter.
+func (g *guard) wrap(next http.Handler, opensSession bool) http.Handler {
+	return g.checkHostOrigin(g.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if opensSession && g.handler.sessions.Load() >= int64(g.opts.MaxSessions) {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "too_many_sessions", "message": "the server holds its maximum number of sessions; retry later"})
+			return
+		}
+		if r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if err != nil || mediaType != "application/json" {
+			writeJSON(w, http.StatusUnsupportedMediaType, map[string]string{"error": "unsupported_media_type", "message": "POST bodies must be Content-Type: application/json"})
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, g.opts.MaxBodyBytes+1))
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "bad_request", "message": "could not read the request body"})
+			return
+		}
+		if int64(len(body)) > g.opts.MaxBodyBytes {
+			resp := refuse(idFromPrefix(body[:min(len(body), 4096)]), mcp.INVALID_REQUEST,
+				fmt.Sprintf("request body too large: at most %d bytes; shorten the arguments", g.opts.MaxBodyBytes))
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			_, _ = w.Write(resp.Response)
+			return
+		}
+		if !opensSession && g.isInitialize(body) && g.handler.sessions.Load() >= int64(g.opts.MaxSessions) {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "too_many_sessions", "message": "the server holds its maximum number of sessions; retry later"})
+			return
+		}
+		v := g.filter.Check(body)
+		if v.Response != nil {
+			status := http.StatusOK
+			switch v.Code {
+			case mcp.METHOD_NOT_FOUND:
+				status = http.StatusNotFound
+			case mcp.MISSING_REQUIRED_CLIENT_CAPABILITY, mcp.INVALID_REQUEST:
+				status = http.StatusBadRequest
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = w.Write(v.Response)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(v.Message))
+		r.ContentLength = int64(len(v.Message))
+		next.ServeHTTP(w, r)
+	})))
+}
+
+func (g *guard) isInitialize(body []byte) bool {
+	if !bytes.Contains(body, []byte(`"initialize"`)) {
+		return false
+	}
+	var m struct {
+		Method string `json:"method"`
+	}
+	return json.Unmarshal(body, &m) == nil && m.Method == string(mcp.MethodInitialize)
+}
+
+// checkHostOrigin refuses requests whose Host or Origin could come from a
+// DNS-rebinding page: a loopback listener answers only loopback host names
+// (plus --allowed-hosts), and a request with an Origin must come from a
+// loopback origin or one of --allowed-origins.
+func (g *guard) checkHostOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !g.hostAllowed(r.Host) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_host", "message": "this Host is not allowed; add it with --allowed-hosts"})
+			return
+		}
+		if origin := r.Header.Get("Origin"); origin != "" && !g.originAllowed(origin) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_origin", "message": "this Origin is not allowed; add it with --allowed-origins"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (g *guard) hostAllowed(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	for _, a := range g.opts.AllowedHosts {
+		ah := a
+		if h, _, err := net.SplitHostPort(a); err == nil {
+			ah = h
+		}
+		if strings.EqualFold(a, hostport) || strings.EqualFold(ah, host) {
+			return true
+		}
+	}
+	if isLoopbackHost(host) {
+		return true
+	}
+	// A listener on a non-loopback address is reached by any name unless
+	// the operator lists the names.
+	return !g.opts.Loopback && len(g.opts.AllowedHosts) == 0
+}
+
+func (g *guard) originAllowed(origin string) bool {
+	for _, a := range g.opts.AllowedOrigins {
+		if strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(origin, "/")) {
+			return true
+		}
+	}
+	u, err := url.Parse(origin)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	return isLoopbackHost(u.Hostname())
+}
+
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// authenticate applies the deployment's authentication and puts the key
+// that serves this request on its context. 401 answers do not say which
+// part was wrong.
+func (g *guard) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		header := r.Header.Get("Authorization")
+		var key string
+		switch {
+		case g.opts.AuthToken != "":
+			token, _ := tenant.BearerToken(header)
+			if subtle.ConstantTimeCompare([]byte(token), []byte(g.opts.AuthToken)) != 1 {
+				unauthorized(w)
+				return
+			}
+		case g.opts.RequireClientKeys:
+			if key = tenant.BearerKey(header); key == "" {
+				unauthorized(w)
+				return
+			}
+		default:
+			key = tenant.BearerKey(header)
+			if key == "" && !g.opts.HasServerKey {
+				unauthorized(w)
+				return
+			}
+		}
+		if key != "" {
+			r = r.WithContext(tenant.WithKey(r.Context(), key))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="bys-mcp"`)
+	writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "unauthorized", "message": "send Authorization: Bearer with valid credentials"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+var _ = errors.New

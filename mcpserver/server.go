@@ -1,0 +1,77 @@
+// Package mcpserver owns the MCP side of the process: it builds the mcp-go
+// server with our tools, serves it over stdio, SSE and Streamable HTTP, and
+// guards the HTTP transports (authentication, Host and Origin checks, body
+// and session caps, health, readiness and metrics endpoints). Protocol-era
+// rules that mcp-go cannot express are applied here, before dispatch.
+package mcpserver
+
+import (
+	"context"
+	"time"
+
+	"github.com/byourside/bys-mcp/tools"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/sirupsen/logrus"
+)
+
+// Name is the server's name in initialize and server/discover.
+const Name = "bys-mcp"
+
+// Options configure the MCP server.
+type Options struct {
+	Version  string
+	Deps     *tools.Deps
+	ReadOnly bool
+	Log      *logrus.Logger
+	// ToolObserver receives every tool call's outcome (metrics); optional.
+	ToolObserver tools.ToolObserver
+	// Extra server options (resources, prompts, tasks) added by other
+	// packages.
+	ServerOptions []server.ServerOption
+}
+
+// Server is the MCP server and the era rules applied in front of it.
+type Server struct {
+	mcp    *server.MCPServer
+	filter *Filter
+	log    *logrus.Logger
+}
+
+const instructions = "bys-mcp places real phone calls through the By Your Side API. " +
+	"Typical flow: place_call (to, objective, context, fields) returns a callId at once; wait_for_call follows it to the end; " +
+	"read summary and extracted from the final record. Calls reach real people and cannot be cancelled once placed: confirm the number and objective with the user first. " +
+	"get_call reads one call, list_calls shows recent calls (check it before retrying a placement whose outcome was unknown)."
+
+// New builds the server with every tool registered.
+func New(o Options) *Server {
+	hooks := &server.Hooks{}
+	opts := []server.ServerOption{
+		server.WithToolCapabilities(false),
+		server.WithInstructions(instructions),
+		server.WithHooks(hooks),
+		server.WithRecovery(),
+		server.WithToolHandlerMiddleware(tools.LoggingMiddleware(o.Log, o.ToolObserver)),
+		server.WithTitle("By Your Side phone calls"),
+	}
+	opts = append(opts, o.ServerOptions...)
+	s := server.NewMCPServer(Name, o.Version, opts...)
+	s.AddTools(tools.Definitions(o.Deps, !o.ReadOnly)...)
+	return &Server{
+		mcp:    s,
+		filter: &Filter{ConfirmAlways: !o.ReadOnly && o.Deps.ConfirmCalls == tools.ConfirmAlways},
+		log:    o.Log,
+	}
+}
+
+// MCP returns the underlying mcp-go server.
+func (s *Server) MCP() *server.MCPServer { return s.mcp }
+
+// Filter returns the pre-dispatch rules.
+func (s *Server) Filter() *Filter { return s.filter }
+
+// isModern reports whether the request uses the 2026-07-28 protocol.
+func isModern(ctx context.Context) bool { return server.IsModernRequest(ctx) }
+
+var _ = mcp.LATEST_PROTOCOL_VERSION
+var _ = time.Second

@@ -1,0 +1,143 @@
+package mcpserver
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"regexp"
+	"sync"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/sirupsen/logrus"
+)
+
+// MaxStdioMessageBytes bounds one JSON-RPC message on stdin. A longer line
+// is answered with an error and skipped; the server keeps serving.
+const MaxStdioMessageBytes = 4 << 20
+
+// lockedWriter serialises whole-message writes to stdout between mcp-go and
+// the filter's own answers.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// ServeStdio serves newline-delimited JSON-RPC on in and out until in
+// closes or ctx ends. Only JSON-RPC messages are written to out.
+func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer, contextFunc server.StdioContextFunc) error {
+	stdout := &lockedWriter{w: out}
+	errLog := log.New(s.log.WriterLevel(logrus.ErrorLevel), "mcp-go: ", 0)
+	opts := []server.StdioOption{
+		server.WithErrorLogger(errLog),
+		server.WithWorkerPoolSize(32),
+		server.WithQueueSize(256),
+	}
+	if contextFunc != nil {
+		opts = append(opts, server.WithStdioContextFunc(contextFunc))
+	}
+	stdio := server.NewStdioServer(s.mcp)
+	for _, o := range opts {
+		o(stdio)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		err := s.pumpStdin(ctx, in, pw, stdout)
+		_ = pw.CloseWithError(err)
+	}()
+	err := stdio.Listen(ctx, pr, stdout)
+	if errors.Is(err, io.EOF) || errors.Is(err, context.Canceled) || errors.Is(err, io.ErrClosedPipe) {
+		return nil
+	}
+	return err
+}
+
+// pumpStdin copies messages from in to the pipe mcp-go reads, applying the
+// filter and the size bound on the way.
+func (s *Server) pumpStdin(ctx context.Context, in io.Reader, pipe io.Writer, stdout io.Writer) error {
+	r := bufio.NewReaderSize(in, 64<<10)
+	for {
+		line, tooLong, err := readLine(r, MaxStdioMessageBytes)
+		if len(line) > 0 || tooLong {
+			switch {
+			case tooLong:
+				resp := refuse(idFromPrefix(line), mcp.INVALID_REQUEST,
+					fmt.Sprintf("message too large: at most %d bytes per JSON-RPC message; shorten the arguments", MaxStdioMessageBytes))
+				if _, werr := stdout.Write(append(resp.Response, '\n')); werr != nil {
+					return werr
+				}
+			default:
+				v := s.filter.Check(line)
+				if v.Response != nil {
+					if _, werr := stdout.Write(append(v.Response, '\n')); werr != nil {
+						return werr
+					}
+					break
+				}
+				msg := append(v.Message, '\n')
+				if _, werr := pipe.Write(msg); werr != nil {
+					return werr
+				}
+			}
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// readLine reads one line without its newline. When the line exceeds max
+// bytes, it keeps the first 4 KiB (to find the id), discards the rest, and
+// reports tooLong.
+func readLine(r *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
+	var buf []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if !tooLong {
+			if len(buf)+len(chunk) > max {
+				tooLong = true
+				keep := min(4096, len(buf)+len(chunk))
+				buf = append(buf, chunk...)[:keep]
+			} else {
+				buf = append(buf, chunk...)
+			}
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if n := len(buf); !tooLong && n > 0 && buf[n-1] == '\n' {
+			buf = buf[:n-1]
+			if n := len(buf); n > 0 && buf[n-1] == '\r' {
+				buf = buf[:n-1]
+			}
+		}
+		return buf, tooLong, err
+	}
+}
+
+var idRE = regexp.MustCompile(`"id"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?[0-9]{1,20})`)
+
+// idFromPrefix finds the JSON-RPC id at the start of an oversized message so
+// that its error can be correlated; nil when none is found.
+func idFromPrefix(prefix []byte) []byte {
+	m := idRE.FindSubmatch(prefix)
+	if m == nil {
+		return nil
+	}
+	return m[1]
+}

@@ -1,0 +1,164 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/byourside/bys-mcp/safety"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// DefaultConfirmStateMaxAge is how long a user may take to answer.
+const DefaultConfirmStateMaxAge = 10 * time.Minute
+
+// ClientCanElicit reports whether the client of this request declared the
+// elicitation capability: per request (_meta) for 2026-07-28 requests, from
+// initialize for older ones, and only on sessions that can carry it.
+func ClientCanElicit(ctx context.Context) bool {
+	if info := server.RequestProtocolInfoFromContext(ctx); info != nil && info.Modern {
+		return info.ClientCapabilities != nil && info.ClientCapabilities.Elicitation != nil
+	}
+	session := server.ClientSessionFromContext(ctx)
+	if _, ok := session.(server.SessionWithElicitation); !ok {
+		return false
+	}
+	if withInfo, ok := session.(server.SessionWithClientInfo); ok {
+		return withInfo.GetClientCapabilities().Elicitation != nil
+	}
+	return false
+}
+
+// needsConfirmation decides whether the user must confirm this call, or
+// refuses when --confirm-calls=always and the client cannot ask.
+func (p *placer) needsConfirmation(ctx context.Context) (bool, *toolError) {
+	switch p.deps.ConfirmCalls {
+	case ConfirmNever:
+		return false, nil
+	case ConfirmAlways:
+		if !ClientCanElicit(ctx) {
+			return false, newToolError("confirmation_unavailable", nil, false,
+				"the operator requires every call to be confirmed by the user, but this client cannot ask the user (no MCP elicitation support), so no call was placed: use a host that supports elicitation")
+		}
+		return true, nil
+	default:
+		return ClientCanElicit(ctx), nil
+	}
+}
+
+func (p *placer) confirmSecret(ctx context.Context) ([]byte, error) {
+	p.secretMu.Lock()
+	defer p.secretMu.Unlock()
+	if p.secret != nil {
+		return p.secret, nil
+	}
+	s, err := p.deps.Store.Secret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.secret = s
+	return s, nil
+}
+
+func (p *placer) maxAge() time.Duration {
+	if p.deps.ConfirmStateMaxAge > 0 {
+		return p.deps.ConfirmStateMaxAge
+	}
+	return DefaultConfirmStateMaxAge
+}
+
+// askConfirmation returns the input request that asks the user to confirm
+// the call, with a signed state bound to this exact call and key. 2026-07-28
+// clients receive it as an input_required result; for older clients mcp-go
+// turns it into elicitation/create and calls the handler again.
+func (p *placer) askConfirmation(ctx context.Context, a *attempt) (*mcp.CallToolResult, error) {
+	secret, err := p.confirmSecret(ctx)
+	if err != nil {
+		return p.stateUnavailable(ctx, a, err), nil
+	}
+	token := safety.SealConfirmState(secret, safety.ConfirmState{IntentFingerprint: a.fp, Nonce: safety.NewNonce(), IssuedAt: time.Now()})
+	return server.NewInputRequestBuilder(token).
+		Elicit(confirmInputID, mcp.ElicitationParams{
+			Mode:    mcp.ElicitationModeForm,
+			Message: confirmMessage(a),
+			RequestedSchema: map[string]any{
+				"type": "object",
+				"properties": map[string]any{
+					"confirm": map[string]any{
+						"type":        "boolean",
+						"title":       "Place this call",
+						"description": "Yes places a real phone call to the number shown; it cannot be cancelled afterwards.",
+					},
+				},
+				"required": []string{"confirm"},
+			},
+		}).
+		ToolResult(), nil
+}
+
+func confirmMessage(a *attempt) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Place a real phone call to %s?\n\nObjective: %s", a.in.To, a.in.Objective)
+	if a.in.Context != "" {
+		fmt.Fprintf(&b, "\nContext (private): %s", a.in.Context)
+	}
+	if len(a.in.Fields) > 0 {
+		names := make([]string, len(a.in.Fields))
+		for i, f := range a.in.Fields {
+			t := f.Type
+			if t == "" {
+				t = "string"
+			}
+			names[i] = f.Name + " (" + t + ")"
+		}
+		fmt.Fprintf(&b, "\nFields to extract: %s", strings.Join(names, ", "))
+	}
+	if a.in.CallerID != "" {
+		fmt.Fprintf(&b, "\nCaller ID: %s", a.in.CallerID)
+	}
+	return b.String()
+}
+
+// checkAnswer verifies the echoed state (integrity, binding to this call and
+// key, age, one use) and the user's answer. It returns nil when the call may
+// proceed, else the refusal.
+func (p *placer) checkAnswer(ctx context.Context, a *attempt, requestState string, answer *mcp.ElicitationResult) *mcp.CallToolResult {
+	secret, err := p.confirmSecret(ctx)
+	if err != nil {
+		return p.stateUnavailable(ctx, a, err)
+	}
+	st, err := safety.OpenConfirmState(secret, requestState, a.fp, p.maxAge(), time.Now())
+	if err != nil {
+		reason := "the confirmation state is not valid for this call"
+		switch {
+		case errors.Is(err, safety.ErrStateExpired):
+			reason = "the confirmation is too old"
+		case errors.Is(err, safety.ErrStateMismatch):
+			reason = "the confirmation was given for a different call"
+		}
+		return p.refuse(ctx, a, newToolError("confirmation_invalid", nil, false,
+			reason+", so no call was placed: call place_call again without inputResponses to ask the user afresh"))
+	}
+	first, err := p.deps.Store.UseOnce(ctx, "confirm:"+st.Nonce, p.maxAge()+time.Minute)
+	if err != nil {
+		return p.stateUnavailable(ctx, a, err)
+	}
+	if !first {
+		return p.refuse(ctx, a, newToolError("confirmation_invalid", nil, false,
+			"this confirmation was already used once, so no call was placed: call place_call again without inputResponses to ask the user afresh"))
+	}
+	if answer.Action != mcp.ElicitationResponseActionAccept {
+		return p.refuse(ctx, a, newToolError("declined_by_user", nil, false,
+			"the user did not approve this call, so it was not placed: do not retry unless the user asks again"))
+	}
+	if content, ok := answer.Content.(map[string]any); ok {
+		if v, present := content["confirm"]; present && v != true {
+			return p.refuse(ctx, a, newToolError("declined_by_user", nil, false,
+				"the user did not approve this call, so it was not placed: do not retry unless the user asks again"))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,102 @@
+// Package tools owns the four MCP tools (place_call, get_call, list_calls,
+// wait_for_call): one constructor per tool returning its definition and its
+// handler, argument decoding and validation, the mapping of every failure to
+// an isError result an agent can act on, and the text rendering of results.
+package tools
+
+import (
+	"context"
+	"time"
+
+	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/safety"
+	"github.com/byourside/bys-mcp/schema"
+	"github.com/byourside/bys-mcp/state"
+	"github.com/byourside/bys-mcp/tenant"
+	"github.com/sirupsen/logrus"
+)
+
+// Confirmation modes of --confirm-calls.
+const (
+	ConfirmAuto   = "auto"
+	ConfirmAlways = "always"
+	ConfirmNever  = "never"
+)
+
+// Deps is what the tool handlers need. main builds one and every tool
+// constructor closes over it.
+type Deps struct {
+	// Client talks to the API; WithAPIKey derives the per-request client.
+	Client *client.Client
+	// ServerKey is the server's own BYS_API_KEY, used when a request brings
+	// no key of its own. Empty when every client must bring its own.
+	ServerKey string
+	Log       logrus.FieldLogger
+	Schemas   *schema.Set
+	Limits    schema.Limits
+
+	Policy          safety.Policy
+	Store           state.Store
+	Audit           *safety.Audit
+	DedupeWindow    time.Duration
+	MaxCallsPerHour int
+	ConfirmCalls    string
+	// ConfirmStateMaxAge bounds how long a confirmation may take.
+	ConfirmStateMaxAge time.Duration
+
+	Poll    PollSchedule
+	Metrics Metrics
+}
+
+// Metrics receives what the tools count. Nil-safe through the helpers below.
+type Metrics interface {
+	CallPlaced()
+	Refusal(token string)
+}
+
+// PollSchedule is how often wait_for_call asks the API for a call's status:
+// Early for the first EarlyFor of a wait (calls change status quickly at
+// first), then Late.
+type PollSchedule struct {
+	Early    time.Duration
+	EarlyFor time.Duration
+	Late     time.Duration
+}
+
+// DefaultPollSchedule sees a change within about a second for the first ten
+// seconds and costs at most 30 requests a minute after that.
+var DefaultPollSchedule = PollSchedule{Early: 800 * time.Millisecond, EarlyFor: 10 * time.Second, Late: 2200 * time.Millisecond}
+
+// Next returns the delay before the next poll, elapsed into the wait.
+func (p PollSchedule) Next(elapsed time.Duration) time.Duration {
+	if elapsed < p.EarlyFor {
+		return p.Early
+	}
+	return p.Late
+}
+
+// apiKey returns the key that serves this request: the client's own, else
+// the server's.
+func (d *Deps) apiKey(ctx context.Context) string {
+	if k := tenant.KeyFrom(ctx); k != "" {
+		return k
+	}
+	return d.ServerKey
+}
+
+// clientFor returns the API client for this request's key, or a refusal
+// when no key is available.
+func (d *Deps) clientFor(ctx context.Context) (*client.Client, *toolError) {
+	key := d.apiKey(ctx)
+	if key == "" {
+		return nil, newToolError("no_api_key", nil, false,
+			"no API key is available for this request: send Authorization: Bearer bys_ak_... with the request, or start the server with BYS_API_KEY set")
+	}
+	return d.Client.WithAPIKey(key), nil
+}
+
+func (d *Deps) refusal(token string) {
+	if d.Metrics != nil {
+		d.Metrics.Refusal(token)
+	}
+}

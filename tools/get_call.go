@@ -1,0 +1,37 @@
+package tools
+
+import (
+	"context"
+
+	"github.com/byourside/bys-mcp/schema"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// GetCall returns the get_call tool: one call's current record.
+func GetCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
+	tool := newTool("get_call", "Get call",
+		"Get the current record of one call placed with place_call: status, summary, transcript, extracted field values, recording URL, timestamps and duration. "+
+			"Statuses queued, dialing and in_progress mean the call is still running; prefer wait_for_call to follow a running call instead of calling get_call repeatedly.",
+		d.Schemas.GetCall, readOnly)
+	return tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		in, terr := decodeArgs[schema.GetCallInput](req, "callId")
+		if terr == nil {
+			terr = validateCallID(in.CallID)
+		}
+		if terr != nil {
+			return fail(ctx, terr), nil
+		}
+		noteCallID(ctx, in.CallID)
+		c, terr := d.clientFor(ctx)
+		if terr != nil {
+			return fail(ctx, terr), nil
+		}
+		call, err := c.GetCall(ctx, in.CallID)
+		if err != nil {
+			return fail(ctx, errorFromAPI(err, false)), nil
+		}
+		noteStatus(ctx, call.Status)
+		return structuredResult(recordMap(call), renderCall(call)), nil
+	}
+}

@@ -1,0 +1,308 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/safety"
+	"github.com/byourside/bys-mcp/schema"
+	"github.com/byourside/bys-mcp/state"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+const placeCallArgs = "to, objective, context, fields, webhookUrl, callerId, allowDuplicate"
+
+// placementLease bounds how long one placement may hold the dedupe claim:
+// longer than a POST with its retries on rate_limited can take.
+const placementLease = 90 * time.Second
+
+// confirmInputID names the confirmation question across round trips.
+const confirmInputID = "confirm_call"
+
+// retryAfterEndedWith lists the outcomes after which an identical call is a
+// new attempt rather than a duplicate.
+var retryAfterEndedWith = map[string]bool{"no_answer": true, "voicemail": true, "declined": true, "failed": true}
+
+// PlaceCall returns the place_call tool: it places one outbound call after
+// the operator's guardrails, dedupe, budget and (optionally) the user's
+// confirmation.
+func PlaceCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
+	tool := newTool("place_call", "Place a phone call",
+		"Place a real outbound phone call: an AI caller phones the number and works toward the objective, then the call's summary, transcript and extracted fields become available. "+
+			"Returns at once with a callId and status queued; then call wait_for_call with that callId to follow the call to its end and read summary and extracted. "+
+			"A placed call cannot be cancelled through this server (the API has no cancel), so confirm the number and objective with the user first. "+
+			"Give a clear objective, private background in context, and the values you need back in fields (name and type string, boolean or number). "+
+			"An identical request repeated within a few minutes returns the existing call (deduplicated: true) instead of dialing again.",
+		d.Schemas.PlaceCall, writes)
+	p := &placer{deps: d}
+	return tool, p.handle
+}
+
+type placer struct {
+	deps *Deps
+
+	secretMu sync.Mutex
+	secret   []byte
+}
+
+// attempt carries one place_call through its checks.
+type attempt struct {
+	in     schema.PlaceCallInput
+	client *client.Client
+	keyFP  string
+	fp     string
+}
+
+func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	d := p.deps
+	in, terr := decodeArgs[schema.PlaceCallInput](req, placeCallArgs)
+	if terr == nil {
+		terr = validatePlaceCall(&in)
+	}
+	if terr != nil {
+		return fail(ctx, terr), nil
+	}
+	c, terr := d.clientFor(ctx)
+	if terr != nil {
+		return fail(ctx, terr), nil
+	}
+	a := &attempt{in: in, client: c, keyFP: safety.KeyFingerprint(d.apiKey(ctx))}
+	a.fp = intentOf(a).Fingerprint()
+
+	if ok, reason := d.Policy.Check(in.To); !ok {
+		return p.refuse(ctx, a, newToolError("destination_not_allowed", nil, false,
+			reason+"; the operator's policy forbids this destination, so no call was placed: tell the user")), nil
+	}
+
+	dedupe := d.DedupeWindow > 0 && !in.AllowDuplicate
+	answer := server.ElicitationResponse(req.Params.InputResponses, confirmInputID)
+	needConfirm, terr := p.needsConfirmation(ctx)
+	if terr != nil {
+		return p.refuse(ctx, a, terr), nil
+	}
+
+	// Before asking the user, make sure the answer would not be wasted: an
+	// existing identical call, or a spent budget, is reported right away.
+	if needConfirm && answer == nil {
+		if dedupe {
+			claim, res := p.claim(ctx, a)
+			if res != nil {
+				return res, nil
+			}
+			if err := d.Store.AbandonPlacement(ctx, a.fp, claim.LeaseID); err != nil {
+				return p.stateUnavailable(ctx, a, err), nil
+			}
+		}
+		if res := p.checkBudget(ctx, a); res != nil {
+			return res, nil
+		}
+		return p.askConfirmation(ctx, a)
+	}
+	if needConfirm {
+		if res := p.checkAnswer(ctx, a, req.Params.RequestState, answer); res != nil {
+			return res, nil
+		}
+	}
+
+	var claim state.Claim
+	if dedupe {
+		var res *mcp.CallToolResult
+		if claim, res = p.claim(ctx, a); res != nil {
+			return res, nil
+		}
+	}
+	release := func() {
+		if dedupe {
+			_ = d.Store.AbandonPlacement(context.WithoutCancel(ctx), a.fp, claim.LeaseID)
+		}
+	}
+	reservation, res := p.reserveBudget(ctx, a)
+	if res != nil {
+		release()
+		return res, nil
+	}
+
+	// The POST runs to its end even if the client gives up: its outcome must
+	// be known to keep the dedupe and the budget true.
+	postCtx := context.WithoutCancel(ctx)
+	resp, err := c.PlaceCall(postCtx, &client.PlaceCallRequest{
+		To: in.To, Objective: in.Objective, Context: in.Context, Fields: clientFields(in.Fields),
+		WebhookURL: in.WebhookURL, CallerID: in.CallerID,
+	})
+	if err != nil {
+		terr := errorFromAPI(err, true)
+		var apiErr *client.APIError
+		if errors.As(err, &apiErr) && apiErr.HTTPStatus >= 400 && apiErr.HTTPStatus < 500 && !apiErr.MayHavePlaced {
+			// A 4xx proves that nothing was placed: it does not count.
+			p.refund(postCtx, a, reservation)
+		}
+		release()
+		p.audit(a, "api_error", terr.Token, "", statusOf(terr))
+		return fail(ctx, terr), nil
+	}
+	if dedupe {
+		if err := d.Store.FinishPlacement(postCtx, a.fp, claim.LeaseID, resp.CallID, d.DedupeWindow); err != nil {
+			d.Log.WithError(err).Warn("could not record the placed call for dedupe")
+		}
+	}
+	if d.Metrics != nil {
+		d.Metrics.CallPlaced()
+	}
+	noteCallID(ctx, resp.CallID)
+	noteStatus(ctx, resp.Status)
+	p.audit(a, "placed", "", resp.CallID, http.StatusOK)
+	return placedResult(resp.CallID, resp.Status, false), nil
+}
+
+func intentOf(a *attempt) safety.Intent {
+	fields := make([]safety.IntentField, len(a.in.Fields))
+	for i, f := range a.in.Fields {
+		fields[i] = safety.IntentField{Name: f.Name, Type: f.Type, Description: f.Description}
+	}
+	return safety.Intent{KeyFingerprint: a.keyFP, To: a.in.To, Objective: a.in.Objective, Context: a.in.Context, CallerID: a.in.CallerID, Fields: fields}
+}
+
+func clientFields(in []schema.FieldSpec) []client.Field {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]client.Field, len(in))
+	for i, f := range in {
+		out[i] = client.Field{Name: f.Name, Type: f.Type, Description: f.Description}
+	}
+	return out
+}
+
+func placedResult(callID, status string, deduplicated bool) *mcp.CallToolResult {
+	out := schema.PlaceCallOutput{CallID: callID, Status: status, Deduplicated: deduplicated}
+	var text string
+	if deduplicated {
+		text = fmt.Sprintf("An identical call was already placed moments ago (callId %s, status %s), so it was not dialled again (deduplicated). "+
+			"Call wait_for_call with callId %s to follow it; pass allowDuplicate: true only if the user really wants a second call.", callID, status, callID)
+	} else {
+		text = fmt.Sprintf("Call placed: callId %s, status %s. Next, call wait_for_call with callId %s to follow it to its end and read the summary and extracted fields. "+
+			"It cannot be cancelled through this server.", callID, status, callID)
+	}
+	return structuredResult(out, text)
+}
+
+// claim takes the single-flight dedupe claim for the attempt. It returns a
+// result instead when an identical call exists (deduplicated) or the state
+// store fails (refused).
+func (p *placer) claim(ctx context.Context, a *attempt) (state.Claim, *mcp.CallToolResult) {
+	d := p.deps
+	for range 3 {
+		claimCtx, cancel := context.WithTimeout(ctx, placementLease+10*time.Second)
+		claim, err := d.Store.ClaimPlacement(claimCtx, a.fp, placementLease)
+		cancel()
+		if err != nil {
+			if ctx.Err() != nil {
+				return claim, fail(ctx, errorFromAPI(ctx.Err(), false))
+			}
+			return claim, p.stateUnavailable(ctx, a, err)
+		}
+		if claim.Claimed {
+			return claim, nil
+		}
+		status, retry := p.earlierOutcome(ctx, a, claim.ExistingCallID)
+		if !retry {
+			noteCallID(ctx, claim.ExistingCallID)
+			noteStatus(ctx, status)
+			p.audit(a, "deduplicated", "", claim.ExistingCallID, 0)
+			return claim, placedResult(claim.ExistingCallID, status, true)
+		}
+		if _, err := d.Store.ForgetPlacement(ctx, a.fp, claim.ExistingCallID); err != nil {
+			return claim, p.stateUnavailable(ctx, a, err)
+		}
+	}
+	return state.Claim{}, fail(ctx, newToolError("state_conflict", nil, true, "identical calls are being placed concurrently; wait a few seconds and retry"))
+}
+
+// earlierOutcome looks at the identical call placed earlier: retry is true
+// when it ended in a way that makes a new attempt what the agent wants.
+func (p *placer) earlierOutcome(ctx context.Context, a *attempt, callID string) (status string, retry bool) {
+	call, err := a.client.GetCall(ctx, callID)
+	if err != nil {
+		if client.IsNotFound(err) {
+			return "", true
+		}
+		return "unknown", false
+	}
+	return call.Status, retryAfterEndedWith[call.Status]
+}
+
+func (p *placer) checkBudget(ctx context.Context, a *attempt) *mcp.CallToolResult {
+	reservation, res := p.reserveBudget(ctx, a)
+	if res != nil {
+		return res
+	}
+	p.refund(ctx, a, reservation)
+	return nil
+}
+
+func budgetKey(a *attempt) string { return "budget:" + a.keyFP }
+
+func (p *placer) reserveBudget(ctx context.Context, a *attempt) (string, *mcp.CallToolResult) {
+	d := p.deps
+	if d.MaxCallsPerHour <= 0 {
+		return "", nil
+	}
+	reservation, ok, retryIn, err := d.Store.ReserveBudget(ctx, budgetKey(a), d.MaxCallsPerHour, time.Hour)
+	if err != nil {
+		return "", p.stateUnavailable(ctx, a, err)
+	}
+	if !ok {
+		wait := max(retryIn.Round(time.Minute), time.Minute)
+		return "", p.refuse(ctx, a, newToolError("call_budget_exceeded", nil, false,
+			fmt.Sprintf("this API key has used its %d calls for the last hour (the operator's --max-calls-per-hour), so no call was placed: tell the user, and try again in about %s",
+				d.MaxCallsPerHour, strings.TrimSuffix(wait.String(), "0s"))))
+	}
+	return reservation, nil
+}
+
+func (p *placer) refund(ctx context.Context, a *attempt, reservation string) {
+	if reservation == "" {
+		return
+	}
+	if err := p.deps.Store.RefundBudget(ctx, budgetKey(a), reservation); err != nil {
+		p.deps.Log.WithError(err).Warn("could not refund a call budget reservation")
+	}
+}
+
+func (p *placer) stateUnavailable(ctx context.Context, a *attempt, err error) *mcp.CallToolResult {
+	p.deps.Log.WithError(err).Warn("safety state unavailable; refusing to place the call")
+	return p.refuse(ctx, a, newToolError("state_unavailable", nil, true,
+		"the shared safety state (dedupe and budgets) cannot be reached, so no call was placed (fail closed): retry in a few seconds, and tell the operator if it persists"))
+}
+
+// refuse reports a safety refusal: audited, counted, and rendered.
+func (p *placer) refuse(ctx context.Context, a *attempt, terr *toolError) *mcp.CallToolResult {
+	outcome := "refused"
+	if terr.Token == "declined_by_user" {
+		outcome = "declined"
+	}
+	p.audit(a, outcome, terr.Token, "", 0)
+	p.deps.refusal(terr.Token)
+	return fail(ctx, terr)
+}
+
+func (p *placer) audit(a *attempt, outcome, reason, callID string, status int) {
+	if p.deps.Audit == nil {
+		return
+	}
+	p.deps.Audit.Record(safety.AuditRecord{Outcome: outcome, Reason: reason, KeyFingerprint: a.keyFP, To: a.in.To, CallID: callID, HTTPStatus: status})
+}
+
+func statusOf(e *toolError) int {
+	if e.HTTPStatus == nil {
+		return 0
+	}
+	return *e.HTTPStatus
+}

@@ -1,0 +1,67 @@
+package tools
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/byourside/bys-mcp/client"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// recordMap is the call record as the API returned it, every field kept.
+func recordMap(c *client.Call) map[string]any {
+	m, err := c.Fields()
+	if err != nil || m == nil {
+		m = map[string]any{"id": c.ID, "status": c.Status}
+	}
+	return m
+}
+
+// renderCall is the short text rendering of a call record for hosts that
+// show text only: status, summary, extracted values, then the transcript.
+func renderCall(c *client.Call) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Call %s: %s", c.ID, c.Status)
+	if c.To != "" {
+		fmt.Fprintf(&b, " (to %s)", c.To)
+	}
+	b.WriteByte('\n')
+	if c.DurationSec != nil {
+		fmt.Fprintf(&b, "Duration: %gs\n", *c.DurationSec)
+	}
+	if c.Error != nil && *c.Error != "" {
+		fmt.Fprintf(&b, "Error: %s\n", *c.Error)
+	}
+	if c.Summary != nil && *c.Summary != "" {
+		fmt.Fprintf(&b, "Summary: %s\n", *c.Summary)
+	}
+	if len(c.Extracted) > 0 {
+		b.WriteString("Extracted:\n")
+		keys := make([]string, 0, len(c.Extracted))
+		for k := range c.Extracted {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			v, _ := json.Marshal(c.Extracted[k])
+			fmt.Fprintf(&b, "  %s: %s\n", k, v)
+		}
+	}
+	if c.RecordingURL != nil && *c.RecordingURL != "" {
+		fmt.Fprintf(&b, "Recording: %s\n", *c.RecordingURL)
+	}
+	if c.Transcript != nil && *c.Transcript != "" {
+		fmt.Fprintf(&b, "Transcript:\n%s\n", *c.Transcript)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// structuredResult is a successful result: structured content plus its text.
+func structuredResult(structured any, text string) *mcp.CallToolResult {
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{mcp.NewTextContent(text)},
+		StructuredContent: structured,
+	}
+}

@@ -1,0 +1,119 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/schema"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// WaitForCall returns the wait_for_call tool: it follows a call until its
+// status is terminal or the timeout passes, with progress notifications.
+func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
+	maxWait := d.Limits.MaxWaitSec
+	tool := newTool("wait_for_call", "Wait for a call to finish",
+		fmt.Sprintf("Wait until a call placed with place_call has ended, then return its final record: status, summary, transcript and the extracted field values. "+
+			"Returns as soon as the status is terminal (completed, no_answer, voicemail, declined or failed). "+
+			"If timeoutSec (default %d, at most %d) passes first, it returns the latest record with timedOut: true; this is not an error, call wait_for_call again with the same callId to keep waiting. "+
+			"Sends progress notifications on each status change when the request carries a progress token. Waiting never affects the call itself.",
+			min(schema.DefaultWaitSec, maxWait), maxWait),
+		d.Schemas.WaitForCall, readOnly)
+	return tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		in, terr := decodeArgs[schema.WaitForCallInput](req, "callId, timeoutSec")
+		if terr == nil {
+			terr = validateCallID(in.CallID)
+		}
+		timeout := in.TimeoutSec
+		if _, given := req.GetArguments()["timeoutSec"]; !given {
+			timeout = min(schema.DefaultWaitSec, maxWait)
+		} else if terr == nil && (timeout < 1 || timeout > maxWait) {
+			terr = invalidArgument("argument \"timeoutSec\" must be between 1 and %d seconds (got %d); to wait longer, call wait_for_call again after it returns", maxWait, timeout)
+		}
+		if terr != nil {
+			return fail(ctx, terr), nil
+		}
+		noteCallID(ctx, in.CallID)
+		c, terr := d.clientFor(ctx)
+		if terr != nil {
+			return fail(ctx, terr), nil
+		}
+		w := waiter{deps: d, client: c, progress: newProgress(ctx, req)}
+		call, timedOut, err := w.wait(ctx, in.CallID, time.Duration(timeout)*time.Second)
+		if err != nil {
+			return fail(ctx, errorFromAPI(err, false)), nil
+		}
+		noteStatus(ctx, call.Status)
+		return waitResult(call, timedOut), nil
+	}
+}
+
+// waitResult is wait_for_call's result: the record plus timedOut.
+func waitResult(call *client.Call, timedOut bool) *mcp.CallToolResult {
+	rec := recordMap(call)
+	rec["timedOut"] = timedOut
+	text := renderCall(call)
+	if timedOut {
+		hint := fmt.Sprintf("The call is still %s; call wait_for_call again with callId %s to keep waiting.", call.Status, call.ID)
+		rec["hint"] = hint
+		text = "Timed out waiting (not an error). " + hint + "\n" + text
+	}
+	return structuredResult(rec, text)
+}
+
+// waiter polls one call on the schedule, reporting status changes.
+type waiter struct {
+	deps     *Deps
+	client   *client.Client
+	progress *progress
+}
+
+// wait polls until the call is terminal (timedOut false), until limit
+// passes (timedOut true, latest record), or until ctx ends (error). A limit
+// of 0 means no limit other than ctx.
+func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*client.Call, bool, error) {
+	start := time.Now()
+	var deadline <-chan time.Time
+	if limit > 0 {
+		t := time.NewTimer(limit)
+		defer t.Stop()
+		deadline = t.C
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	<-timer.C
+	var latest *client.Call
+	for {
+		call, err := w.client.GetCall(ctx, id)
+		if err != nil {
+			return nil, false, err
+		}
+		latest = call
+		w.progress.status(ctx, call.Status)
+		if call.Terminal() {
+			w.progress.flush(ctx)
+			return call, false, nil
+		}
+		timer.Reset(w.deps.Poll.Next(time.Since(start)))
+		select {
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		case <-deadline:
+			// One last look, so the record returned is as fresh as it can be.
+			if call, err := w.client.GetCall(ctx, id); err == nil {
+				latest = call
+				w.progress.status(ctx, call.Status)
+				if call.Terminal() {
+					w.progress.flush(ctx)
+					return call, false, nil
+				}
+			}
+			w.progress.flush(ctx)
+			return latest, true, nil
+		case <-timer.C:
+		}
+	}
+}
