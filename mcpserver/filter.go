@@ -53,7 +53,7 @@ func (f *Filter) Check(raw []byte) Verdict {
 		ID     json.RawMessage `json:"id"`
 		Method string          `json:"method"`
 		Params struct {
-			Name string   `json:"name"`
+			Name string    `json:"name"`
 			Meta *mcp.Meta `json:"_meta"`
 		} `json:"params"`
 	}
