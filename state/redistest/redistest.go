@@ -56,6 +56,9 @@ func Start(t testing.TB) *Server {
 	t.Helper()
 	bin := Binary()
 	if bin == "" {
+		if os.Getenv("BYS_REQUIRE_REDIS") != "" {
+			t.Fatal("redistest: redis-server not found but BYS_REQUIRE_REDIS is set (CI must install it: apt-get install -y redis-server)")
+		}
 		t.Skip("redistest: redis-server not found in PATH or /usr/bin (install it: apt-get install -y redis-server)")
 	}
 	var lastErr error
