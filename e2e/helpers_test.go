@@ -1,0 +1,345 @@
+// Package e2e_test builds the bys-mcp binary once and drives it from the
+// outside, over every transport, with the official MCP Go SDK client and
+// with raw HTTP and raw pipes where the SDK would hide what is checked.
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// binPath is the bys-mcp binary TestMain builds.
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "bys-mcp-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: temp dir:", err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "bys-mcp")
+	build := exec.Command("go", "build", "-o", binPath, ".")
+	build.Dir = ".." // the module root is the main package
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: go build failed: %v\n%s", err, out)
+		_ = os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cleanEnv is the test process's environment without any BYS_ variable, so
+// that the developer's own settings cannot change what a test sees.
+func cleanEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BYS_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+// syncBuffer is a goroutine-safe bytes.Buffer for a child's stderr.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}
+
+func freePort(t *testing.T) string {
+	_, port, _ := net.SplitHostPort(freeAddr(t))
+	return port
+}
+
+// httpServer is a running bys-mcp in sse or http mode.
+type httpServer struct {
+	URL    string // http://127.0.0.1:PORT
+	Cmd    *exec.Cmd
+	Stderr *syncBuffer
+	done   chan struct{}
+	err    error // the Wait error, once done is closed
+}
+
+// Exited waits up to d for the process to end and reports its exit code.
+func (s *httpServer) Exited(d time.Duration) (code int, ok bool) {
+	select {
+	case <-s.done:
+		return s.Cmd.ProcessState.ExitCode(), true
+	case <-time.After(d):
+		return 0, false
+	}
+}
+
+// startHTTP starts the binary with --transport transport on a free loopback
+// port, plus args, and waits until GET /healthz answers 200. The process is
+// killed at cleanup.
+func startHTTP(t *testing.T, transport string, env []string, args ...string) *httpServer {
+	t.Helper()
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		addr := freeAddr(t)
+		all := append([]string{"--transport", transport, "--addr", addr}, args...)
+		cmd := exec.Command(binPath, all...)
+		cmd.Env = cleanEnv(env...)
+		s := &httpServer{URL: "http://" + addr, Cmd: cmd, Stderr: &syncBuffer{}, done: make(chan struct{})}
+		cmd.Stderr = s.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { s.err = cmd.Wait(); close(s.done) }()
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			<-s.done
+			if t.Failed() {
+				t.Logf("%s server stderr:\n%s", transport, s.Stderr.String())
+			}
+		})
+		if lastErr = waitHealthy(s, 10*time.Second); lastErr == nil {
+			return s
+		}
+		_ = cmd.Process.Kill()
+		<-s.done
+	}
+	t.Fatalf("server did not become healthy: %v", lastErr)
+	return nil
+}
+
+func waitHealthy(s *httpServer, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	c := &http.Client{Timeout: time.Second}
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			return fmt.Errorf("process exited early: %v; stderr: %s", s.err, s.Stderr.String())
+		default:
+		}
+		resp, err := c.Get(s.URL + "/healthz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("no 200 from /healthz within %s", d)
+}
+
+// bearer is an http.RoundTripper that adds Authorization: Bearer <token>.
+type bearer struct {
+	token string
+	base  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.base.RoundTrip(r)
+}
+
+func httpClientWithToken(token string) *http.Client {
+	if token == "" {
+		return &http.Client{}
+	}
+	return &http.Client{Transport: bearer{token: token, base: http.DefaultTransport}}
+}
+
+// progressLog records the progress notifications a client receives.
+type progressLog struct {
+	mu     sync.Mutex
+	events []*mcp.ProgressNotificationParams
+}
+
+func (p *progressLog) handler(_ context.Context, req *mcp.ProgressNotificationClientRequest) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.events = append(p.events, req.Params)
+}
+
+// For returns the notifications received so far for token.
+func (p *progressLog) For(token string) []*mcp.ProgressNotificationParams {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*mcp.ProgressNotificationParams
+	for _, e := range p.events {
+		if fmt.Sprint(e.ProgressToken) == token {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// client is a connected go-sdk client session plus what it recorded.
+type client struct {
+	Session  *mcp.ClientSession
+	Progress *progressLog
+}
+
+// transportKind names how a client reaches the server.
+type transportKind struct {
+	Name      string
+	Transport string // stdio, sse or http
+	// Version is the protocol version the client asks for ("" = the SDK's
+	// latest, 2026-07-28, which falls back to initialize where needed).
+	Version string
+}
+
+// connect starts (for stdio) or reuses (srv, for sse and http) a server and
+// connects a go-sdk client to it with the given bearer token ("" = none).
+func connect(t *testing.T, k transportKind, srv *httpServer, token string) *client {
+	t.Helper()
+	pl := &progressLog{}
+	c := mcp.NewClient(&mcp.Implementation{Name: "bys-mcp-e2e", Version: "1.0.0"},
+		&mcp.ClientOptions{ProgressNotificationHandler: pl.handler})
+	var tr mcp.Transport
+	switch k.Transport {
+	case "stdio":
+		cmd := exec.Command(binPath, "--sandbox")
+		cmd.Env = cleanEnv()
+		stderr := &syncBuffer{}
+		cmd.Stderr = stderr
+		tr = &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("stdio server stderr:\n%s", stderr.String())
+			}
+		})
+	case "sse":
+		tr = &mcp.SSEClientTransport{Endpoint: srv.URL + "/sse", HTTPClient: httpClientWithToken(token)}
+	case "http":
+		tr = &mcp.StreamableClientTransport{Endpoint: srv.URL + "/mcp", HTTPClient: httpClientWithToken(token), MaxRetries: -1}
+	default:
+		t.Fatalf("unknown transport %q", k.Transport)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var opts *mcp.ClientSessionOptions
+	if k.Version != "" {
+		opts = &mcp.ClientSessionOptions{ProtocolVersion: k.Version}
+	}
+	cs, err := c.Connect(ctx, tr, opts)
+	if err != nil {
+		t.Fatalf("%s: connect: %v", k.Name, err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	return &client{Session: cs, Progress: pl}
+}
+
+// callTool calls a tool and fails the test on a protocol error.
+func (c *client) callTool(t *testing.T, ctx context.Context, name string, args map[string]any) *mcp.CallToolResult {
+	t.Helper()
+	res, err := c.Session.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: protocol error: %v", name, err)
+	}
+	return res
+}
+
+// structured returns a result's structuredContent as a map.
+func structured(t *testing.T, res *mcp.CallToolResult) map[string]any {
+	t.Helper()
+	if res.StructuredContent == nil {
+		t.Fatalf("result has no structuredContent: %s", resultText(res))
+	}
+	// Normalise whatever the SDK decoded into a plain map.
+	b, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("structuredContent is not an object: %s", b)
+	}
+	return m
+}
+
+// resultText joins a result's text content.
+func resultText(res *mcp.CallToolResult) string {
+	var parts []string
+	for _, c := range res.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			parts = append(parts, tc.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// mustOK fails the test when res is an error result.
+func mustOK(t *testing.T, what string, res *mcp.CallToolResult) {
+	t.Helper()
+	if res.IsError {
+		t.Fatalf("%s: unexpected isError result: %s", what, resultText(res))
+	}
+}
+
+// rawPost sends one POST to url with the given headers and body and returns
+// the status code and body.
+func rawPost(t *testing.T, url string, header http.Header, host string, body []byte) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	for k, vs := range header {
+		req.Header.Del(k)
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if host != "" {
+		req.Host = host
+	}
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return resp.StatusCode, string(b)
+}
+
+const initializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}}`

@@ -1,0 +1,277 @@
+package tools_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/byourside/bys-mcp/app"
+	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/sandbox"
+	"github.com/byourside/bys-mcp/tools"
+	mcpclient "github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/sirupsen/logrus"
+)
+
+// fastPoll keeps wait_for_call quick against a sandbox at TimeScale 50.
+var fastPoll = tools.PollSchedule{Early: 20 * time.Millisecond, EarlyFor: time.Second, Late: 50 * time.Millisecond}
+
+// testApp is an app served against the embedded sandbox, with its log
+// captured.
+type testApp struct {
+	*app.App
+	logs *syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for logrus' concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// newApp builds an app in sandbox mode; adjust changes the configuration
+// before it is built.
+func newApp(t *testing.T, adjust func(*config.Config)) *testApp {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.Sandbox = true
+	cfg.LogLevel = "debug"
+	if adjust != nil {
+		adjust(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	logs := &syncBuffer{}
+	log := logrus.New()
+	log.SetOutput(logs)
+	log.SetLevel(logrus.DebugLevel)
+	poll := fastPoll
+	a, err := app.New(cfg, log, app.Options{SandboxOptions: sandbox.Options{TimeScale: 50}, Poll: &poll})
+	if err != nil {
+		t.Fatalf("app.New: %v", err)
+	}
+	t.Cleanup(a.Close)
+	return &testApp{App: a, logs: logs}
+}
+
+// mcpClient is an in-process MCP client that validates every
+// structuredContent it receives against the tool's declared output schema.
+type mcpClient struct {
+	*mcpclient.Client
+	t       *testing.T
+	schemas map[string]*jsonschema.Schema
+	tools   map[string]mcp.Tool
+}
+
+// connect starts an in-process client of a's server and lists its tools.
+func connect(t *testing.T, a *testApp, opts ...mcpclient.ClientOption) *mcpClient {
+	t.Helper()
+	c, err := mcpclient.NewInProcessClientWithOptions(a.Server.MCP(), opts...)
+	if err != nil {
+		t.Fatalf("in-process client: %v", err)
+	}
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		t.Fatalf("start: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	init := mcp.InitializeRequest{}
+	init.Params.ClientInfo = mcp.Implementation{Name: "tools-test", Version: "1"}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+	mc := &mcpClient{Client: c, t: t, schemas: map[string]*jsonschema.Schema{}, tools: map[string]mcp.Tool{}}
+	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatalf("tools/list: %v", err)
+	}
+	for _, tool := range list.Tools {
+		mc.tools[tool.Name] = tool
+		raw, err := json.Marshal(tool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var def struct {
+			OutputSchema json.RawMessage `json:"outputSchema"`
+		}
+		if err := json.Unmarshal(raw, &def); err != nil {
+			t.Fatal(err)
+		}
+		if len(def.OutputSchema) == 0 {
+			t.Fatalf("tool %s declares no outputSchema", tool.Name)
+		}
+		mc.schemas[tool.Name] = compileSchema(t, tool.Name, def.OutputSchema)
+	}
+	return mc
+}
+
+func compileSchema(t *testing.T, name string, raw []byte) *jsonschema.Schema {
+	t.Helper()
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("%s outputSchema: %v", name, err)
+	}
+	comp := jsonschema.NewCompiler()
+	url := "mem://" + name + ".json"
+	if err := comp.AddResource(url, doc); err != nil {
+		t.Fatalf("%s outputSchema: %v", name, err)
+	}
+	s, err := comp.Compile(url)
+	if err != nil {
+		t.Fatalf("%s outputSchema does not compile: %v", name, err)
+	}
+	return s
+}
+
+// call runs a tool and fails the test on a protocol error.
+func (c *mcpClient) call(name string, args any) *mcp.CallToolResult {
+	c.t.Helper()
+	res, err := c.callCtx(context.Background(), name, args, nil)
+	if err != nil {
+		c.t.Fatalf("tools/call %s: %v", name, err)
+	}
+	return res
+}
+
+// callCtx runs a tool, checks its result against the output schema, and
+// returns the protocol error if any.
+func (c *mcpClient) callCtx(ctx context.Context, name string, args any, meta *mcp.Meta) (*mcp.CallToolResult, error) {
+	c.t.Helper()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	req.Params.Meta = meta
+	res, err := c.CallTool(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	c.conforms(name, res)
+	return res, nil
+}
+
+// conforms checks a result's shape: structuredContent valid against the
+// tool's outputSchema, and a text rendering beside it.
+func (c *mcpClient) conforms(name string, res *mcp.CallToolResult) {
+	c.t.Helper()
+	if res.StructuredContent == nil {
+		c.t.Errorf("%s: result has no structuredContent: %s", name, textOf(res))
+		return
+	}
+	if textOf(res) == "" {
+		c.t.Errorf("%s: result has no text content", name)
+	}
+	s, ok := c.schemas[name]
+	if !ok {
+		c.t.Errorf("%s: no output schema known", name)
+		return
+	}
+	raw, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := s.Validate(doc); err != nil {
+		c.t.Errorf("%s: structuredContent does not conform to the outputSchema (isError=%v): %v\n%s", name, res.IsError, err, raw)
+	}
+}
+
+// textOf joins a result's text contents.
+func textOf(res *mcp.CallToolResult) string {
+	var parts []string
+	for _, c := range res.Content {
+		if tc, ok := mcp.AsTextContent(c); ok {
+			parts = append(parts, tc.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// structured decodes a result's structuredContent into a generic map.
+func structured(t *testing.T, res *mcp.CallToolResult) map[string]any {
+	t.Helper()
+	raw, err := json.Marshal(res.StructuredContent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("structuredContent is not an object: %s", raw)
+	}
+	return m
+}
+
+// wantOK fails unless res is a success and returns its structured content.
+func wantOK(t *testing.T, res *mcp.CallToolResult) map[string]any {
+	t.Helper()
+	if res.IsError {
+		t.Fatalf("unexpected isError result: %s", textOf(res))
+	}
+	return structured(t, res)
+}
+
+// wantToolError fails unless res is an isError result carrying token in its
+// text and structuredContent.error, and returns its structured content.
+func wantToolError(t *testing.T, res *mcp.CallToolResult, token string) map[string]any {
+	t.Helper()
+	if !res.IsError {
+		t.Fatalf("want isError %s, got success: %s", token, textOf(res))
+	}
+	m := structured(t, res)
+	if m["error"] != token {
+		t.Fatalf("structuredContent.error = %v, want %s (text: %s)", m["error"], token, textOf(res))
+	}
+	if !strings.Contains(textOf(res), token) {
+		t.Errorf("text does not name %s: %s", token, textOf(res))
+	}
+	for _, k := range []string{"httpStatus", "retryable", "hint"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("error structuredContent lacks %q: %v", k, m)
+		}
+	}
+	if h, _ := m["hint"].(string); h == "" {
+		t.Errorf("error structuredContent has an empty hint: %v", m)
+	}
+	return m
+}
+
+// placeArgs is a minimal valid place_call to the number that completes.
+func placeArgs(extra map[string]any) map[string]any {
+	args := map[string]any{"to": "+14155550123", "objective": "Book a table for two at 7 PM."}
+	for k, v := range extra {
+		args[k] = v
+	}
+	return args
+}
+
+// waitEnded waits for a call through wait_for_call and returns its record.
+func (c *mcpClient) waitEnded(callID string) map[string]any {
+	c.t.Helper()
+	res := c.call("wait_for_call", map[string]any{"callId": callID, "timeoutSec": 10})
+	rec := wantOK(c.t, res)
+	if rec["timedOut"] != false {
+		c.t.Fatalf("call %s did not end in time: %v", callID, rec)
+	}
+	return rec
+}
