@@ -18,6 +18,7 @@ import (
 	"github.com/byourside/bys-mcp/config"
 	"github.com/byourside/bys-mcp/mcpserver"
 	"github.com/byourside/bys-mcp/metrics"
+	"github.com/byourside/bys-mcp/resources"
 	"github.com/byourside/bys-mcp/safety"
 	"github.com/byourside/bys-mcp/sandbox"
 	"github.com/byourside/bys-mcp/schema"
@@ -123,7 +124,9 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		a.Deps.Metrics = a.Metrics
 		observe = a.Metrics.ToolCall
 	}
+	res := resources.New(resources.Deps{Client: c, ServerKey: serverKey, Log: log, Poll: poll.Next})
 	a.Server = mcpserver.New(mcpserver.Options{
+		Resources:    res,
 		Version:      client.Version,
 		Deps:         a.Deps,
 		ReadOnly:     cfg.ReadOnly,

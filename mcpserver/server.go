@@ -6,11 +6,9 @@
 package mcpserver
 
 import (
-	"context"
-	"time"
-
+	"github.com/byourside/bys-mcp/prompts"
+	"github.com/byourside/bys-mcp/resources"
 	"github.com/byourside/bys-mcp/tools"
-	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/sirupsen/logrus"
 )
@@ -26,8 +24,9 @@ type Options struct {
 	Log      *logrus.Logger
 	// ToolObserver receives every tool call's outcome (metrics); optional.
 	ToolObserver tools.ToolObserver
-	// Extra server options (resources, prompts, tasks) added by other
-	// packages.
+	// Resources, when set, serves call records as resources.
+	Resources *resources.Resources
+	// Extra server options.
 	ServerOptions []server.ServerOption
 }
 
@@ -54,9 +53,26 @@ func New(o Options) *Server {
 		server.WithToolHandlerMiddleware(tools.LoggingMiddleware(o.Log, o.ToolObserver)),
 		server.WithTitle("By Your Side phone calls"),
 	}
+	var completer prompts.Completer
+	if o.Resources != nil {
+		opts = append(opts, resources.ServerOptions()...)
+		opts = append(opts, server.WithResourceCompletionProvider(o.Resources))
+		completer = o.Resources
+	}
+	if !o.ReadOnly {
+		// Every prompt leads to place_call: --read-only withdraws them too.
+		opts = append(opts, server.WithPromptCapabilities(false),
+			server.WithPromptCompletionProvider(prompts.Completions{Recent: completer}), server.WithCompletions())
+	}
 	opts = append(opts, o.ServerOptions...)
 	s := server.NewMCPServer(Name, o.Version, opts...)
 	s.AddTools(tools.Definitions(o.Deps, !o.ReadOnly)...)
+	if o.Resources != nil {
+		o.Resources.Register(s, hooks)
+	}
+	if !o.ReadOnly {
+		prompts.Register(s)
+	}
 	return &Server{
 		mcp:    s,
 		filter: &Filter{ConfirmAlways: !o.ReadOnly && o.Deps.ConfirmCalls == tools.ConfirmAlways},
@@ -69,9 +85,3 @@ func (s *Server) MCP() *server.MCPServer { return s.mcp }
 
 // Filter returns the pre-dispatch rules.
 func (s *Server) Filter() *Filter { return s.filter }
-
-// isModern reports whether the request uses the 2026-07-28 protocol.
-func isModern(ctx context.Context) bool { return server.IsModernRequest(ctx) }
-
-var _ = mcp.LATEST_PROTOCOL_VERSION
-var _ = time.Second
