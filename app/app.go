@@ -53,6 +53,8 @@ type Options struct {
 	Poll *tools.PollSchedule
 	// HTTPClient overrides the API client's HTTP client.
 	HTTPClient *http.Client
+	// TaskOptions adjusts the task options (tests).
+	TaskOptions func(*mcpserver.TaskOptions)
 }
 
 // New builds the app from a validated configuration.
@@ -125,8 +127,13 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		observe = a.Metrics.ToolCall
 	}
 	res := resources.New(resources.Deps{Client: c, ServerKey: serverKey, Log: log, Poll: poll.Next})
+	taskOpts := &mcpserver.TaskOptions{MaxTTL: cfg.TaskMaxTTL}
+	if opts.TaskOptions != nil {
+		opts.TaskOptions(taskOpts)
+	}
 	a.Server = mcpserver.New(mcpserver.Options{
 		Resources:    res,
+		Tasks:        taskOpts,
 		Version:      client.Version,
 		Deps:         a.Deps,
 		ReadOnly:     cfg.ReadOnly,

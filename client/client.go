@@ -58,7 +58,9 @@ type Options struct {
 	// BaseURL is the API root, absolute http or https. Default DefaultBaseURL.
 	BaseURL string
 	// APIKey is the agent key (bys_ak_...). When empty, requests are sent
-	// without Authorization and the API answers 401.
+	// without Authorization and the API answers 401. Options redacts it when
+	// printed directly, but fmt cannot redact an Options kept in an
+	// unexported field of another struct: keep the Client, not the Options.
 	APIKey string
 	// HTTPClient is optional. The default is one shared client whose
 	// Transport keeps connections alive (MaxIdleConnsPerHost 64) and which
@@ -97,9 +99,12 @@ func (o Options) GoString() string { return o.String() }
 // Format redacts the API key for every verb.
 func (o Options) Format(f fmt.State, verb rune) { io.WriteString(f, o.String()) }
 
-// secretKey holds the API key behind a pointer so that even a reflective
-// print of a Client nested in another value shows an address, not the key.
-type secretKey struct{ v string }
+// secretKey hides the API key inside a closure: even a reflective print of
+// a Client nested in another value (where String and Format are not
+// consulted) shows only a function address.
+type secretKey func() string
+
+func newSecretKey(key string) secretKey { return func() string { return key } }
 
 func redact(key string) string {
 	if key == "" {
@@ -112,7 +117,7 @@ func redact(key string) string {
 // Use WithAPIKey to derive a client for another key.
 type Client struct {
 	baseURL    *url.URL
-	key        *secretKey
+	key        secretKey
 	httpClient *http.Client
 
 	timeout    time.Duration
@@ -157,12 +162,15 @@ func New(opts Options) (*Client, error) {
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
 		return nil, fmt.Errorf("bys api: invalid base URL %q: must not have a query or fragment", raw)
 	}
+	if !validKey(opts.APIKey) {
+		return nil, errors.New("bys api: invalid API key: contains control characters or spaces")
+	}
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
 
 	c := &Client{
 		baseURL:    u,
-		key:        &secretKey{opts.APIKey},
+		key:        newSecretKey(opts.APIKey),
 		httpClient: opts.HTTPClient,
 		timeout:    opts.Timeout,
 		maxBytes:   opts.MaxResponseBytes,
@@ -199,7 +207,7 @@ func New(opts Options) (*Client, error) {
 // shares c's transport and settings, so it is cheap enough to make per request.
 func (c *Client) WithAPIKey(key string) *Client {
 	c2 := *c
-	c2.key = &secretKey{key}
+	c2.key = newSecretKey(key)
 	return &c2
 }
 
@@ -210,7 +218,7 @@ func (c *Client) BaseURL() string { return c.baseURL.String() }
 func (c Client) String() string {
 	key := ""
 	if c.key != nil {
-		key = c.key.v
+		key = c.key()
 	}
 	base := ""
 	if c.baseURL != nil {
@@ -318,6 +326,10 @@ type request struct {
 // newRequest builds a request for path (relative to the base URL, starting
 // with "/", already escaped). A non-nil body is sent as JSON.
 func (c *Client) newRequest(method, route, path string, body any) (*request, error) {
+	if !validKey(c.key()) {
+		// Only reachable through WithAPIKey; New refuses such keys.
+		return nil, fmt.Errorf("bys api: %s: invalid API key: contains control characters or spaces", route)
+	}
 	r := &request{method: method, route: route, url: c.baseURL.String() + path}
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -375,8 +387,8 @@ func (c *Client) attempt(ctx context.Context, r *request, v any) (status int, er
 	if r.body != nil {
 		hreq.Header.Set("Content-Type", "application/json")
 	}
-	if c.key != nil && c.key.v != "" {
-		hreq.Header.Set("Authorization", "Bearer "+c.key.v)
+	if key := c.key(); key != "" {
+		hreq.Header.Set("Authorization", "Bearer "+key)
 	}
 
 	start := time.Now()
@@ -559,6 +571,16 @@ func isToken(s string) bool {
 	for _, r := range s {
 		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.' || r == ':'
 		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// validKey reports whether key can be sent in a header as is.
+func validKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if b := key[i]; b <= ' ' || b == 0x7f {
 			return false
 		}
 	}

@@ -542,11 +542,16 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-// hang blocks until the client goes away.
+// hang blocks until the client goes away. The body is read first: only then
+// does the server watch the connection and cancel r.Context() on close.
 func hang(count *atomic.Int32) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		count.Add(1)
-		<-r.Context().Done()
+		io.Copy(io.Discard, r.Body)
+		select {
+		case <-r.Context().Done():
+		case <-time.After(5 * time.Second):
+		}
 	}
 }
 
@@ -769,8 +774,11 @@ func TestKeyNeverPrinted(t *testing.T) {
 	})
 	_, getErr := c.GetCall(context.Background(), "c1")
 	_, postErr := c.PlaceCall(context.Background(), &PlaceCallRequest{To: "+1", Objective: "o"})
-	badKey, _ := New(Options{BaseURL: c.BaseURL(), APIKey: testKey + "\n"})
-	_, headerErr := badKey.ListCalls(context.Background(), nil)
+	_, newErr := New(Options{BaseURL: c.BaseURL(), APIKey: testKey + "\n"})
+	_, headerErr := c.WithAPIKey(testKey+"\r\n").ListCalls(context.Background(), nil)
+	if newErr == nil || strings.Contains(newErr.Error(), "TESTSECRET") {
+		t.Errorf("New with a bad key: %v", newErr)
+	}
 	if getErr == nil || postErr == nil || headerErr == nil {
 		t.Fatalf("errors = %v, %v, %v", getErr, postErr, headerErr)
 	}
@@ -779,7 +787,6 @@ func TestKeyNeverPrinted(t *testing.T) {
 		Client  *Client
 		client  Client
 		Opts    Options
-		opts    Options
 		Err     error
 		nested  struct{ c Client }
 		Pointer **Client
@@ -788,7 +795,7 @@ func TestKeyNeverPrinted(t *testing.T) {
 	values := []any{
 		c, *c, c.WithAPIKey(testKey), opts, &opts, getErr, postErr, headerErr,
 		errors.Unwrap(getErr), errors.Unwrap(headerErr),
-		holder{Client: c, client: *c, Opts: opts, opts: opts, Err: getErr, nested: struct{ c Client }{*c}, Pointer: &c},
+		holder{Client: c, client: *c, Opts: opts, Err: getErr, nested: struct{ c Client }{*c}, Pointer: &c},
 		&holder{Client: c, client: *c},
 		[]*Client{c}, map[string]Client{"c": *c},
 	}

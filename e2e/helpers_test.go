@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -26,6 +27,20 @@ import (
 var binPath string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	// These tests mostly wait on child processes and the sandbox's clock,
+	// not on the CPU: unless -parallel was given, run them all at once so
+	// that the package stays well under a minute on small machines.
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", "32")
+	}
+	// E2E_BYS_MCP_BIN runs the tests against an already built binary.
+	if bin := os.Getenv("E2E_BYS_MCP_BIN"); bin != "" {
+		binPath = bin
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "bys-mcp-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: temp dir:", err)
@@ -252,8 +267,10 @@ func connect(t *testing.T, k transportKind, srv *httpServer, token string) *clie
 	default:
 		t.Fatalf("unknown transport %q", k.Transport)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
+	// The SSE transport ties its event stream to the Connect context, so
+	// that context lives as long as the test.
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
 	var opts *mcp.ClientSessionOptions
 	if k.Version != "" {
 		opts = &mcp.ClientSessionOptions{ProtocolVersion: k.Version}

@@ -217,6 +217,9 @@ func runScenario(t *testing.T, c *client) {
 	if elapsed > 3*time.Second {
 		t.Errorf("cancelled wait_for_call returned after %s, want < 3s", elapsed)
 	}
+	// The SDK sends notifications/cancelled in the background; let it
+	// land before the next call, as an agent's next turn would.
+	time.Sleep(300 * time.Millisecond)
 	res = c.callTool(t, ctx, "get_call", map[string]any{"callId": foreverID})
 	mustOK(t, "get_call after cancel", res)
 	if s := structured(t, res)["status"]; s != "in_progress" && s != "dialing" && s != "queued" {

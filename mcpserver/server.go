@@ -6,9 +6,12 @@
 package mcpserver
 
 import (
+	"context"
+
 	"github.com/byourside/bys-mcp/prompts"
 	"github.com/byourside/bys-mcp/resources"
 	"github.com/byourside/bys-mcp/tools"
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/sirupsen/logrus"
 )
@@ -24,6 +27,8 @@ type Options struct {
 	Log      *logrus.Logger
 	// ToolObserver receives every tool call's outcome (metrics); optional.
 	ToolObserver tools.ToolObserver
+	// Tasks, when set, offers wait_for_call as a task to 2025-11-25 clients.
+	Tasks *TaskOptions
 	// Resources, when set, serves call records as resources.
 	Resources *resources.Resources
 	// Extra server options.
@@ -64,9 +69,32 @@ func New(o Options) *Server {
 		opts = append(opts, server.WithPromptCapabilities(false),
 			server.WithPromptCompletionProvider(prompts.Completions{Recent: completer}), server.WithCompletions())
 	}
+	if o.Tasks != nil {
+		runner := newTaskRunner(*o.Tasks)
+		opts = append(opts, runner.serverOptions(hooks)...)
+		o.Deps.Tasks = runner
+	}
+	opts = append(opts, server.WithToolFilter(modernView))
+	hooks.AddAfterDiscover(func(_ context.Context, _ any, _ *mcp.DiscoverRequest, r *mcp.DiscoverResult) {
+		// Tasks are for 2025-11-25 clients only, and elicitation is a client
+		// capability that mcp-go also lists for servers.
+		r.Capabilities.Tasks = nil
+		r.Capabilities.Elicitation = nil
+	})
+	hooks.AddAfterInitialize(func(_ context.Context, _ any, _ *mcp.InitializeRequest, r *mcp.InitializeResult) {
+		r.Capabilities.Elicitation = nil
+	})
 	opts = append(opts, o.ServerOptions...)
 	s := server.NewMCPServer(Name, o.Version, opts...)
-	s.AddTools(tools.Definitions(o.Deps, !o.ReadOnly)...)
+	defs := tools.Definitions(o.Deps, !o.ReadOnly)
+	if o.Tasks != nil {
+		for i := range defs {
+			if defs[i].Tool.Name == "wait_for_call" {
+				defs[i].Tool.Execution = &mcp.ToolExecution{TaskSupport: mcp.TaskSupportOptional}
+			}
+		}
+	}
+	s.AddTools(defs...)
 	if o.Resources != nil {
 		o.Resources.Register(s, hooks)
 	}

@@ -46,6 +46,8 @@ type Deps struct {
 
 	Poll    PollSchedule
 	Metrics Metrics
+	// Tasks runs task-augmented wait_for_call calls; nil disables tasks.
+	Tasks TaskRunner
 }
 
 // Metrics receives what the tools count. Nil-safe through the helpers below.

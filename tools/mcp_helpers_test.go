@@ -14,6 +14,7 @@ import (
 	"github.com/byourside/bys-mcp/sandbox"
 	"github.com/byourside/bys-mcp/tools"
 	mcpclient "github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/sirupsen/logrus"
@@ -79,7 +80,8 @@ type mcpClient struct {
 	*mcpclient.Client
 	t       *testing.T
 	schemas map[string]*jsonschema.Schema
-	tools   map[string]mcp.Tool
+	// tools holds each tool's definition as tools/list sent it.
+	tools map[string]json.RawMessage
 }
 
 // connect starts an in-process client of a's server and lists its tools.
@@ -99,29 +101,57 @@ func connect(t *testing.T, a *testApp, opts ...mcpclient.ClientOption) *mcpClien
 	if _, err := c.Initialize(ctx, init); err != nil {
 		t.Fatalf("initialize: %v", err)
 	}
-	mc := &mcpClient{Client: c, t: t, schemas: map[string]*jsonschema.Schema{}, tools: map[string]mcp.Tool{}}
-	list, err := c.ListTools(ctx, mcp.ListToolsRequest{})
-	if err != nil {
-		t.Fatalf("tools/list: %v", err)
-	}
-	for _, tool := range list.Tools {
-		mc.tools[tool.Name] = tool
-		raw, err := json.Marshal(tool)
-		if err != nil {
-			t.Fatal(err)
-		}
+	mc := &mcpClient{Client: c, t: t, schemas: map[string]*jsonschema.Schema{}, tools: map[string]json.RawMessage{}}
+	for _, raw := range rawToolsList(t, c) {
 		var def struct {
+			Name         string          `json:"name"`
 			OutputSchema json.RawMessage `json:"outputSchema"`
 		}
 		if err := json.Unmarshal(raw, &def); err != nil {
 			t.Fatal(err)
 		}
+		mc.tools[def.Name] = raw
 		if len(def.OutputSchema) == 0 {
-			t.Fatalf("tool %s declares no outputSchema", tool.Name)
+			t.Fatalf("tool %s declares no outputSchema", def.Name)
 		}
-		mc.schemas[tool.Name] = compileSchema(t, tool.Name, def.OutputSchema)
+		mc.schemas[def.Name] = compileSchema(t, def.Name, def.OutputSchema)
 	}
 	return mc
+}
+
+// rawToolsList returns the tools of tools/list exactly as the server sent
+// them. (mcp-go's client decodes outputSchema into a struct that drops
+// keywords such as anyOf, so the typed ListTools is not good enough.)
+func rawToolsList(t *testing.T, c *mcpclient.Client) []json.RawMessage {
+	t.Helper()
+	params := map[string]any{}
+	if mcp.IsModernProtocol(c.ProtocolVersion()) {
+		params["_meta"] = map[string]any{
+			mcp.MetaKeyProtocolVersion:    c.ProtocolVersion(),
+			mcp.MetaKeyClientCapabilities: c.GetClientCapabilities(),
+			mcp.MetaKeyClientInfo:         mcp.Implementation{Name: "tools-test", Version: "1"},
+		}
+	}
+	resp, err := c.GetTransport().SendRequest(context.Background(), transport.JSONRPCRequest{
+		JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(int64(1 << 40)), Method: string(mcp.MethodToolsList), Params: params,
+	})
+	if err != nil {
+		t.Fatalf("tools/list: %v", err)
+	}
+	if resp.Error != nil {
+		t.Fatalf("tools/list: %v", resp.Error.AsError())
+	}
+	var result struct {
+		Tools      []json.RawMessage `json:"tools"`
+		NextCursor string            `json:"nextCursor"`
+	}
+	if err := json.Unmarshal(resp.Result, &result); err != nil {
+		t.Fatalf("tools/list result: %v", err)
+	}
+	if result.NextCursor != "" {
+		t.Fatalf("tools/list is paginated; the tests expect one page")
+	}
+	return result.Tools
 }
 
 func compileSchema(t *testing.T, name string, raw []byte) *jsonschema.Schema {

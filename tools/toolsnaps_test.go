@@ -50,12 +50,8 @@ func TestToolSnapshots(t *testing.T) {
 }
 
 // toolJSON renders a tool definition as indented JSON, one trailing newline.
-func toolJSON(t *testing.T, tool mcp.Tool) []byte {
+func toolJSON(t *testing.T, raw json.RawMessage) []byte {
 	t.Helper()
-	raw, err := json.Marshal(tool)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out bytes.Buffer
 	if err := json.Indent(&out, raw, "", "  "); err != nil {
 		t.Fatal(err)
@@ -109,21 +105,27 @@ func lineDiff(want, got string) string {
 
 // schemaOf decodes one of a tool's schemas ("inputSchema" or
 // "outputSchema") as tools/list returns it.
-func schemaOf(t *testing.T, tool mcp.Tool, which string) map[string]any {
+func schemaOf(t *testing.T, raw json.RawMessage, which string) map[string]any {
 	t.Helper()
-	raw, err := json.Marshal(tool)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var def map[string]any
 	if err := json.Unmarshal(raw, &def); err != nil {
 		t.Fatal(err)
 	}
 	s, ok := def[which].(map[string]any)
 	if !ok {
-		t.Fatalf("%s has no %s", tool.Name, which)
+		t.Fatalf("%s has no %s", def["name"], which)
 	}
 	return s
+}
+
+// toolDef decodes a tool definition as tools/list sent it.
+func toolDef(t *testing.T, raw json.RawMessage) mcp.Tool {
+	t.Helper()
+	var tool mcp.Tool
+	if err := json.Unmarshal(raw, &tool); err != nil {
+		t.Fatal(err)
+	}
+	return tool
 }
 
 // walkSchema calls visit on every schema object under s, with its path.
@@ -229,7 +231,7 @@ func TestOutputSchemasDescribeEveryPropertyAndAdmitUnknownFields(t *testing.T) {
 
 func TestToolAnnotationsMatchWhatEachToolDoes(t *testing.T) {
 	c := connect(t, newApp(t, nil))
-	place := c.tools["place_call"].Annotations
+	place := toolDef(t, c.tools["place_call"]).Annotations
 	if place.ReadOnlyHint == nil || *place.ReadOnlyHint {
 		t.Errorf("place_call readOnlyHint = %v, want false", place.ReadOnlyHint)
 	}
@@ -240,7 +242,7 @@ func TestToolAnnotationsMatchWhatEachToolDoes(t *testing.T) {
 		t.Errorf("place_call openWorldHint = %v, want true", place.OpenWorldHint)
 	}
 	for _, name := range []string{"get_call", "list_calls", "wait_for_call"} {
-		a := c.tools[name].Annotations
+		a := toolDef(t, c.tools[name]).Annotations
 		if a.ReadOnlyHint == nil || !*a.ReadOnlyHint {
 			t.Errorf("%s readOnlyHint = %v, want true", name, a.ReadOnlyHint)
 		}
@@ -249,7 +251,7 @@ func TestToolAnnotationsMatchWhatEachToolDoes(t *testing.T) {
 
 func TestPlaceCallDescriptionSaysItCannotBeCancelledAndPointsToWaitForCall(t *testing.T) {
 	c := connect(t, newApp(t, nil))
-	desc := c.tools["place_call"].Description
+	desc := toolDef(t, c.tools["place_call"]).Description
 	for _, want := range []string{"cannot be cancelled", "wait_for_call"} {
 		if !strings.Contains(desc, want) {
 			t.Errorf("place_call description does not say %q: %s", want, desc)

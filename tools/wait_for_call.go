@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -42,8 +43,33 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			return fail(ctx, terr), nil
 		}
 		w := waiter{deps: d, client: c, progress: newProgress(ctx, req)}
-		call, timedOut, err := w.wait(ctx, in.CallID, time.Duration(timeout)*time.Second)
+		limit := time.Duration(timeout) * time.Second
+		if req.Params.Task != nil && d.Tasks != nil {
+			// Run as a task: wait until the call is terminal, not until
+			// timeoutSec, bounded by the task's TTL.
+			taskCtx, release, err := d.Tasks.Attach(ctx, req)
+			if err != nil {
+				var te *TaskError
+				if errors.As(err, &te) {
+					return fail(ctx, newToolError(te.Token, nil, true, te.Hint)), nil
+				}
+				return nil, err
+			}
+			defer release()
+			ctx, limit = taskCtx, 0
+		}
+		call, timedOut, err := w.wait(ctx, in.CallID, limit)
 		if err != nil {
+			if req.Params.Task != nil && d.Tasks != nil {
+				switch {
+				case errors.Is(ctx.Err(), context.DeadlineExceeded) && w.latest != nil:
+					// The task's TTL ended the wait: hand back the latest record.
+					return waitResult(w.latest, true), nil
+				case errors.Is(ctx.Err(), context.Canceled):
+					// tasks/cancel: mcp-go records the task as cancelled.
+					return nil, context.Canceled
+				}
+			}
 			return fail(ctx, errorFromAPI(err, false)), nil
 		}
 		noteStatus(ctx, call.Status)
@@ -69,6 +95,7 @@ type waiter struct {
 	deps     *Deps
 	client   *client.Client
 	progress *progress
+	latest   *client.Call
 }
 
 // wait polls until the call is terminal (timedOut false), until limit
@@ -92,6 +119,7 @@ func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*cli
 			return nil, false, err
 		}
 		latest = call
+		w.latest = call
 		w.progress.status(ctx, call.Status)
 		if call.Terminal() {
 			w.progress.flush(ctx)

@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Real MCP hosts against the built binary, offline and without vendor
+# credentials: Claude Code (mcp list + the -p system/init line, default and
+# legacy negotiation), Codex (app-server mcpServerStatus/list) and Gemini CLI
+# (mcp list), each over stdio and over Streamable HTTP (--sandbox).
+#
+#   .ci/hosts.sh              run the checks against the real binary
+#   .ci/hosts.sh --self-test  show that the checks fail against a binary that
+#                             exits at once and one that lacks a tool
+#
+# The hosts exit 0 whatever happens, so their output is parsed, and each runs
+# under `timeout`.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+TOOLS_WANTED="place_call,get_call,list_calls,wait_for_call"
+SERVER_NAME=bys
+T_CLAUDE=${BYS_CI_CLAUDE_TIMEOUT:-60}
+T_CODEX=${BYS_CI_CODEX_TIMEOUT:-90}
+T_GEMINI=${BYS_CI_GEMINI_TIMEOUT:-60}
+
+# Hosts run with no vendor credentials and no network chatter.
+host_env() {
+  env -u ANTHROPIC_API_KEY -u ANTHROPIC_AUTH_TOKEN -u CLAUDE_CODE_OAUTH_TOKEN \
+    -u OPENAI_API_KEY -u CODEX_API_KEY -u GEMINI_API_KEY -u GOOGLE_API_KEY \
+    -u GOOGLE_APPLICATION_CREDENTIALS \
+    DISABLE_AUTOUPDATER=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_TELEMETRY=1 \
+    GEMINI_CLI_TRUST_WORKSPACE=true NO_COLOR=1 CI=true "$@"
+}
+
+# Target under test: STDIO_CMD (command + args) and HTTP_URL.
+STDIO_CMD=()
+HTTP_URL=
+
+# new_home makes a fresh temporary HOME for one check; prints its path.
+new_home() { mktemp -d "$CI_WORK/home.XXXXXX"; }
+
+json_args() { # prints the stdio args as a JSON array
+  node -e 'console.log(JSON.stringify(process.argv.slice(1)))' -- "${STDIO_CMD[@]:1}"
+}
+
+# Each check_* prints one line of detail and returns 0 when the host saw the
+# server connected (and, where the host shows them, the four tools).
+
+check_claude_list() { # transport negotiation
+  local tr=$1 neg=$2 h out
+  h=$(new_home)
+  if [ "$tr" = stdio ]; then
+    (cd "$h" && HOME=$h host_env timeout "$T_CLAUDE" claude mcp add -s user "$SERVER_NAME" -- "${STDIO_CMD[@]}" </dev/null >/dev/null 2>&1) || true
+  else
+    (cd "$h" && HOME=$h host_env timeout "$T_CLAUDE" claude mcp add -s user --transport http "$SERVER_NAME" "$HTTP_URL" </dev/null >/dev/null 2>&1) || true
+  fi
+  out=$(cd "$h" && HOME=$h host_env MCP_PROTOCOL_NEGOTIATION="$neg" timeout "$T_CLAUDE" claude mcp list </dev/null 2>&1) || true
+  local line
+  line=$(printf '%s\n' "$out" | grep -E "^$SERVER_NAME: " | head -1 || true)
+  echo "${line:-no line for $SERVER_NAME in: $(printf '%s' "$out" | tr '\n' ' ' | cut -c1-200)}"
+  printf '%s' "$line" | grep -Eq -- '- (✔ )?Connected[[:space:]]*$'
+}
+
+check_claude_init() { # transport negotiation
+  local tr=$1 neg=$2 h out
+  h=$(new_home)
+  if [ "$tr" = stdio ]; then
+    printf '{"mcpServers":{"%s":{"type":"stdio","command":"%s","args":%s}}}\n' \
+      "$SERVER_NAME" "${STDIO_CMD[0]}" "$(json_args)" >"$h/mcp.json"
+  else
+    printf '{"mcpServers":{"%s":{"type":"http","url":"%s"}}}\n' "$SERVER_NAME" "$HTTP_URL" >"$h/mcp.json"
+  fi
+  out=$(cd "$h" && HOME=$h host_env MCP_PROTOCOL_NEGOTIATION="$neg" timeout "$T_CLAUDE" \
+    claude -p hi --output-format stream-json --verbose --strict-mcp-config --mcp-config "$h/mcp.json" </dev/null 2>/dev/null | head -1) || true
+  printf '%s\n' "$out" | node "$CI_ROOT/.ci/check-json.mjs" claude-init "$SERVER_NAME" "$TOOLS_WANTED"
+}
+
+check_codex() { # transport
+  local tr=$1 h out
+  h=$(new_home)
+  mkdir -p "$h/codex"
+  if [ "$tr" = stdio ]; then
+    {
+      echo "[mcp_servers.$SERVER_NAME]"
+      printf 'command = %s\n' "$(node -e 'console.log(JSON.stringify(process.argv[1]))' -- "${STDIO_CMD[0]}")"
+      printf 'args = %s\n' "$(json_args)"
+      echo "startup_timeout_sec = 20"
+    } >"$h/codex/config.toml"
+  else
+    {
+      echo "[mcp_servers.$SERVER_NAME]"
+      echo "url = \"$HTTP_URL\""
+      echo "startup_timeout_sec = 20"
+    } >"$h/codex/config.toml"
+  fi
+  out=$(cd "$h" && HOME=$h CODEX_HOME=$h/codex host_env timeout "$T_CODEX" \
+    node "$CI_ROOT/.ci/codex-probe.mjs" "$(command -v codex)" $(( (T_CODEX - 5) * 1000 )) </dev/null 2>"$h/codex.err") || true
+  if [ -z "$out" ]; then echo "no answer from codex app-server: $(grep -v bubblewrap "$h/codex.err" | tail -2 | tr '\n' ' ' | cut -c1-300)"; return 1; fi
+  printf '%s\n' "$out" | node "$CI_ROOT/.ci/check-json.mjs" codex "$SERVER_NAME" "$TOOLS_WANTED"
+}
+
+check_gemini() { # transport
+  local tr=$1 h out line
+  h=$(new_home)
+  mkdir -p "$h/.gemini"
+  if [ "$tr" = stdio ]; then
+    printf '{"mcpServers":{"%s":{"command":"%s","args":%s}}}\n' "$SERVER_NAME" "${STDIO_CMD[0]}" "$(json_args)" >"$h/.gemini/settings.json"
+  else
+    printf '{"mcpServers":{"%s":{"httpUrl":"%s"}}}\n' "$SERVER_NAME" "$HTTP_URL" >"$h/.gemini/settings.json"
+  fi
+  out=$(cd "$h" && HOME=$h host_env timeout "$T_GEMINI" gemini mcp list </dev/null 2>&1) || true
+  line=$(printf '%s\n' "$out" | grep -E "$SERVER_NAME: " | head -1 || true)
+  echo "${line:-no line for $SERVER_NAME in: $(printf '%s' "$out" | tr '\n' ' ' | cut -c1-200)}"
+  printf '%s' "$line" | grep -Eq -- '- Connected[[:space:]]*$'
+}
+
+# The checks: name, whether it can see tools (1) or only the connection (0),
+# then the command.
+CHECKS=(
+  "claude-list-stdio-default|0|check_claude_list stdio default"
+  "claude-list-http-default|0|check_claude_list http default"
+  "claude-list-stdio-legacy|0|check_claude_list stdio legacy"
+  "claude-list-http-legacy|0|check_claude_list http legacy"
+  "claude-init-stdio-default|1|check_claude_init stdio default"
+  "claude-init-http-default|1|check_claude_init http default"
+  "claude-init-stdio-legacy|1|check_claude_init stdio legacy"
+  "claude-init-http-legacy|1|check_claude_init http legacy"
+  "codex-stdio|1|check_codex stdio"
+  "codex-http|1|check_codex http"
+  "gemini-stdio|0|check_gemini stdio"
+  "gemini-http|0|check_gemini http"
+)
+
+# run_checks MODE: MODE "real" expects every check to pass; "dead" expects
+# every check to fail; "lacking" expects the tool-seeing checks to fail.
+# Adds to PASSED/FAILED.
+PASSED=0
+FAILED=0
+run_checks() {
+  local mode=$1 entry name sees cmd detail ok expect_ok t0
+  for entry in "${CHECKS[@]}"; do
+    IFS='|' read -r name sees cmd <<<"$entry"
+    t0=$SECONDS
+    if detail=$($cmd 2>&1); then ok=1; else ok=0; fi
+    detail=$(printf '%s' "$detail" | tail -1 | cut -c1-300)
+    case "$mode" in
+      real) expect_ok=1 ;;
+      dead) expect_ok=0 ;;
+      lacking) if [ "$sees" = 1 ]; then expect_ok=0; else expect_ok=1; fi ;;
+    esac
+    if [ "$ok" = "$expect_ok" ]; then
+      PASSED=$((PASSED + 1))
+      if [ "$mode" = real ]; then
+        echo "ci: hosts: ok   $name ($((SECONDS - t0))s): $detail"
+      else
+        echo "ci: hosts: ok   $name [$mode] reported $([ "$ok" = 1 ] && echo 'connected (connection-only check)' || echo failure) ($((SECONDS - t0))s): $detail"
+      fi
+    else
+      FAILED=$((FAILED + 1))
+      echo "ci: hosts: FAIL $name [$mode] expected $([ "$expect_ok" = 1 ] && echo success || echo failure), got $([ "$ok" = 1 ] && echo success || echo failure) ($((SECONDS - t0))s): $detail"
+    fi
+  done
+}
+
+# start_http ARGS...: starts the binary in HTTP mode on a free port; sets HTTP_URL.
+start_http() {
+  local port
+  port=$(ci_free_port)
+  "$@" --transport http --addr "127.0.0.1:$port" >"$CI_WORK/http-$port.log" 2>&1 &
+  CI_BG_PIDS+=($!)
+  HTTP_URL="http://127.0.0.1:$port/mcp"
+  ci_wait_http "http://127.0.0.1:$port/healthz" 10 || ci_die "server did not come up on $port: $(tail -3 "$CI_WORK/http-$port.log")"
+}
+
+main() {
+  local self_test=0
+  [ "${1:-}" = --self-test ] && self_test=1
+  ci_workdir
+  ci_tools_install
+  ci_build_binary
+  ci_log "hosts: claude $(claude --version 2>/dev/null | head -1), $(codex --version 2>/dev/null | head -1), gemini $(gemini --version 2>/dev/null | head -1)"
+
+  if [ "$self_test" = 0 ]; then
+    STDIO_CMD=("$BYS_BIN" --sandbox)
+    start_http "$BYS_BIN" --sandbox
+    ci_log "hosts: real binary ($BYS_BIN) over stdio and $HTTP_URL"
+    run_checks real
+    echo "hosts: $PASSED passed, $FAILED failed"
+  else
+    # A binary that exits at once: stdio fails immediately; for HTTP nothing
+    # listens on the port it was given.
+    printf '#!/bin/sh\nexit 1\n' >"$CI_WORK/exits-at-once"
+    chmod +x "$CI_WORK/exits-at-once"
+    STDIO_CMD=("$CI_WORK/exits-at-once")
+    HTTP_URL="http://127.0.0.1:$(ci_free_port)/mcp"
+    ci_log "hosts self-test: a binary that exits at once"
+    run_checks dead
+    # A binary that lacks a tool: --read-only withdraws place_call.
+    STDIO_CMD=("$BYS_BIN" --read-only --sandbox)
+    start_http "$BYS_BIN" --read-only --sandbox
+    ci_log "hosts self-test: a binary that lacks place_call (--read-only)"
+    run_checks lacking
+    echo "hosts-self-test: $PASSED passed, $FAILED failed"
+  fi
+  [ "$FAILED" = 0 ]
+}
+
+main "$@"

@@ -1,0 +1,5 @@
+package mcpserver
+
+// KeepRequestContext turns off the workaround for mcp-go issue 897 (tests
+// only), to show that the library bug is still there.
+func KeepRequestContext(o *TaskOptions) { o.keepRequestContext = true }

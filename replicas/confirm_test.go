@@ -1,0 +1,158 @@
+package replicas_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/byourside/bys-mcp/state/redistest"
+	mcpclient "github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// roundRobin is a load balancer without affinity, as a RoundTripper: each
+// HTTP request goes to the next replica in turn. 2026-07-28 requests carry no
+// session, so any replica must serve any of them.
+type roundRobin struct {
+	hosts []string // host:port of each replica
+	next  atomic.Int64
+	mu    sync.Mutex
+	log   []string // the host each request went to
+}
+
+func (rr *roundRobin) RoundTrip(r *http.Request) (*http.Response, error) {
+	host := rr.hosts[int(rr.next.Add(1)-1)%len(rr.hosts)]
+	rr.mu.Lock()
+	rr.log = append(rr.log, host)
+	rr.mu.Unlock()
+	r = r.Clone(r.Context())
+	r.URL.Host, r.Host = host, host
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// acceptAll is the user saying yes to every confirmation.
+type acceptAll struct{ asked atomic.Int64 }
+
+func (a *acceptAll) Elicit(context.Context, mcp.ElicitationRequest) (*mcp.ElicitationResult, error) {
+	a.asked.Add(1)
+	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{
+		Action: mcp.ElicitationResponseActionAccept, Content: map[string]any{"confirm": true}}}, nil
+}
+
+// balancedClient is a 2026-07-28 client behind a round-robin balancer over
+// reps, that declares elicitation and accepts every confirmation.
+func balancedClient(t *testing.T, key string, user *acceptAll, reps ...*proc) (*mcpclient.Client, *roundRobin) {
+	t.Helper()
+	rr := &roundRobin{}
+	for _, p := range reps {
+		rr.hosts = append(rr.hosts, p.addr)
+	}
+	tr, err := transport.NewStreamableHTTP("http://"+reps[0].addr+"/mcp",
+		transport.WithHTTPBasicClient(&http.Client{Transport: rr, Timeout: 30 * time.Second}),
+		transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + key}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mcpclient.NewClient(tr, mcpclient.WithElicitationHandler(user))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	init := mcp.InitializeRequest{}
+	init.Params.ClientInfo = mcp.Implementation{Name: "replicas-balanced", Version: "1"}
+	init.Params.Capabilities.Elicitation = &mcp.ElicitationCapability{}
+	res, err := c.Initialize(ctx, init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !mcp.IsModernProtocol(res.ProtocolVersion) {
+		t.Fatalf("negotiated %s, want 2026-07-28", res.ProtocolVersion)
+	}
+	return c, rr
+}
+
+// With --confirm-calls always, a 2026-07-28 client's confirmation round trip
+// (input_required from one replica, the accepting retry at another) places
+// the call once: the state's signing secret is shared through Redis. It must
+// keep working after Redis restarts empty, without restarting replicas.
+func TestConfirmationAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL, extra: []string{"--confirm-calls", "always"}})
+
+	// confirmOnce runs one confirmed placement over the balancer; it returns
+	// a description of what went wrong, or "".
+	confirmOnce := func(label string, on ...*proc) string {
+		t.Helper()
+		key := tenantKey(t) + label
+		user := &acceptAll{}
+		c, rr := balancedClient(t, key, user, on...)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		req := mcp.CallToolRequest{}
+		req.Params.Name = "place_call"
+		req.Params.Arguments = placeArgs("+14155550123", "Confirmed across replicas "+label)
+		res, err := c.CallTool(ctx, req)
+		rr.mu.Lock()
+		route := append([]string(nil), rr.log...)
+		rr.mu.Unlock()
+		if err != nil {
+			return fmt.Sprintf("%s: place_call: %v (requests went to %v)", label, err, route)
+		}
+		if calls := sandboxCalls(t, key); len(calls) != boolToInt(!res.IsError) {
+			t.Errorf("%s: the sandbox holds %d calls (isError=%v)", label, len(calls), res.IsError)
+		}
+		if res.IsError || user.asked.Load() != 1 {
+			return fmt.Sprintf("%s: place_call isError=%v after %d confirmations: %v (requests went to %v)", label, res.IsError, user.asked.Load(), res.Content, route)
+		}
+		return ""
+	}
+
+	for _, problem := range []string{
+		confirmOnce("before-0-1", reps[0], reps[1]),
+		confirmOnce("before-1-0", reps[1], reps[0]),
+	} {
+		if problem != "" {
+			t.Error(problem)
+		}
+	}
+
+	// Redis restarts empty (no persistence): replicas 0 and 1 have used the
+	// shared secret, replica 2 has not.
+	rs.Restart()
+	for _, p := range reps {
+		if err := waitHTTP(p, "/readyz", 10*time.Second, 200); err != nil {
+			t.Fatalf("%s: %v", p.name, err)
+		}
+	}
+	back := time.Now()
+	var problem string
+	for attempt := 0; attempt < 50; attempt++ {
+		problem = confirmOnce(fmt.Sprintf("after-restart-2-0-try%d", attempt), reps[2], reps[0])
+		if problem == "" {
+			problem = confirmOnce(fmt.Sprintf("after-restart-1-2-try%d", attempt), reps[1], reps[2])
+		}
+		if problem == "" || time.Since(back) > 10*time.Second {
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if problem != "" {
+		t.Errorf("confirmed placement across replicas still fails %s after Redis came back: %s",
+			time.Since(back).Round(time.Second), problem)
+	}
+}
+
+func boolToInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
