@@ -53,6 +53,8 @@ type Options struct {
 	Poll *tools.PollSchedule
 	// HTTPClient overrides the API client's HTTP client.
 	HTTPClient *http.Client
+	// WrapTransport wraps the API client's transport (tests count requests).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// TaskOptions adjusts the task options (tests).
 	TaskOptions func(*mcpserver.TaskOptions)
 }
@@ -78,6 +80,13 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 	}
 	if a.Metrics != nil {
 		clientOpts.Observer = a.Metrics.APIRequest
+	}
+	if opts.WrapTransport != nil {
+		var base http.RoundTripper = http.DefaultTransport
+		if clientOpts.HTTPClient != nil && clientOpts.HTTPClient.Transport != nil {
+			base = clientOpts.HTTPClient.Transport
+		}
+		clientOpts.HTTPClient = &http.Client{Transport: opts.WrapTransport(base)}
 	}
 	c, err := client.New(clientOpts)
 	if err != nil {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +30,21 @@ type rawSession struct {
 	next  int64
 }
 
+// countingTransport counts API GETs.
+type countingTransport struct {
+	base http.RoundTripper
+	gets atomic.Int64
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodGet {
+		c.gets.Add(1)
+	}
+	return c.base.RoundTrip(r)
+}
+
+var apiCounter = &countingTransport{}
+
 func newApp(t *testing.T, adjust func(*mcpserver.TaskOptions), cfgEdit func(*config.Config)) *app.App {
 	t.Helper()
 	cfg := config.Defaults()
@@ -41,6 +58,10 @@ func newApp(t *testing.T, adjust func(*mcpserver.TaskOptions), cfgEdit func(*con
 		SandboxOptions: sandbox.Options{TimeScale: 20},
 		Poll:           &tools.PollSchedule{Early: 20 * time.Millisecond, EarlyFor: time.Second, Late: 50 * time.Millisecond},
 		TaskOptions:    adjust,
+		WrapTransport: func(base http.RoundTripper) http.RoundTripper {
+			apiCounter.base = base
+			return apiCounter
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -182,6 +203,13 @@ func TestTaskCancelStopsPollingAndLeavesTheCall(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	s.call("tasks/cancel", map[string]any{"taskId": taskID})
 	s.waitStatus(taskID, "cancelled", 1500*time.Millisecond)
+	// Polling has stopped: no GET reaches the API afterwards.
+	time.Sleep(100 * time.Millisecond)
+	before := apiCounter.gets.Load()
+	time.Sleep(400 * time.Millisecond)
+	if after := apiCounter.gets.Load(); after != before {
+		t.Fatalf("the cancelled task's wait still polls the API: %d GETs after cancel", after-before)
+	}
 	// The call itself is untouched: it goes on to in_progress (answered
 	// after 3 s of sandbox time, 150 ms at TimeScale 20) and stays there.
 	time.Sleep(300 * time.Millisecond)
