@@ -29,7 +29,7 @@ type Options struct {
 	// TimeScale speeds the sandbox's calls up (default 4: a call takes ~3 s).
 	TimeScale float64
 	// Pause between narrated steps (default 400 ms; tests use 0).
-	Pause time.Duration
+	Pause   time.Duration
 	NoPause bool
 }
 
