@@ -177,6 +177,7 @@ func (g *guard) wrap(next http.Handler, opensSession bool) http.Handler {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "too_many_sessions", "message": "the server holds its maximum number of sessions; retry later"})
 			return
 		}
+		body = addModernNotificationMeta(body, r.Header.Get(mcp.HeaderProtocolVersion))
 		v := g.filter.Check(body)
 		if v.Response != nil {
 			status := http.StatusOK
@@ -195,6 +196,44 @@ func (g *guard) wrap(next http.Handler, opensSession bool) http.Handler {
 		r.ContentLength = int64(len(v.Message))
 		next.ServeHTTP(w, r)
 	})))
+}
+
+// addModernNotificationMeta gives a notification sent with a 2026-07-28
+// Mcp-Protocol-Version header but no _meta (as the official Go SDK sends
+// notifications/cancelled) the protocol version its header states. mcp-go
+// answers such a notification with 400, which some clients treat as fatal
+// for the whole connection.
+func addModernNotificationMeta(body []byte, headerVersion string) []byte {
+	if !mcp.IsModernProtocol(headerVersion) || bytes.Contains(body, markerVersion) {
+		return body
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return body
+	}
+	if _, hasID := m["id"]; hasID {
+		return body
+	}
+	if _, isNotification := m["method"]; !isNotification {
+		return body
+	}
+	params := map[string]json.RawMessage{}
+	if raw, ok := m["params"]; ok && json.Unmarshal(raw, &params) != nil {
+		return body
+	}
+	meta := map[string]json.RawMessage{}
+	if raw, ok := params["_meta"]; ok && json.Unmarshal(raw, &meta) != nil {
+		return body
+	}
+	version, _ := json.Marshal(headerVersion)
+	meta[mcp.MetaKeyProtocolVersion] = version
+	params["_meta"], _ = json.Marshal(meta)
+	m["params"], _ = json.Marshal(params)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
 }
 
 func (g *guard) isInitialize(body []byte) bool {
