@@ -72,7 +72,7 @@ func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
 		o.SessionIdleTTL = 30 * time.Minute
 	}
 	h := &HTTPHandler{}
-	g := &guard{opts: o, log: s.log, filter: s.filter, handler: h}
+	g := &guard{opts: o, log: s.log, filter: s.filter, handler: h, srv: s}
 	slogger := slog.New(slog.NewTextHandler(s.log.WriterLevel(logrus.DebugLevel), nil))
 	s.mcp.GetHooks().AddOnRegisterSession(func(context.Context, server.ClientSession) { h.sessions.Add(1) })
 	s.mcp.GetHooks().AddOnUnregisterSession(func(context.Context, server.ClientSession) { h.sessions.Add(-1) })
@@ -136,6 +136,7 @@ func keyContext(ctx context.Context, r *http.Request) context.Context {
 }
 
 type guard struct {
+	srv     *Server
 	opts    HTTPOptions
 	log     *logrus.Logger
 	filter  *Filter
@@ -147,6 +148,7 @@ type guard struct {
 // type, body size, the session cap, and the pre-dispatch filter.
 func (g *guard) wrap(next http.Handler, opensSession bool) http.Handler {
 	return g.checkHostOrigin(g.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w = g.srv.filterTaskStatus(w, r)
 		if opensSession && g.handler.sessions.Load() >= int64(g.opts.MaxSessions) {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "too_many_sessions", "message": "the server holds its maximum number of sessions; retry later"})
 			return

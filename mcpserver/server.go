@@ -38,6 +38,7 @@ type Options struct {
 // Server is the MCP server and the era rules applied in front of it.
 type Server struct {
 	mcp    *server.MCPServer
+	tasks  *taskRunner
 	filter *Filter
 	log    *logrus.Logger
 }
@@ -69,8 +70,9 @@ func New(o Options) *Server {
 		opts = append(opts, server.WithPromptCapabilities(false),
 			server.WithPromptCompletionProvider(prompts.Completions{Recent: completer}), server.WithCompletions())
 	}
+	var runner *taskRunner
 	if o.Tasks != nil {
-		runner := newTaskRunner(*o.Tasks)
+		runner = newTaskRunner(*o.Tasks)
 		opts = append(opts, runner.serverOptions(hooks)...)
 		o.Deps.Tasks = runner
 	}
@@ -103,6 +105,7 @@ func New(o Options) *Server {
 	}
 	return &Server{
 		mcp:    s,
+		tasks:  runner,
 		filter: &Filter{ConfirmAlways: !o.ReadOnly && o.Deps.ConfirmCalls == tools.ConfirmAlways},
 		log:    o.Log,
 	}

@@ -40,6 +40,10 @@ type TaskOptions struct {
 type taskRunner struct {
 	opts TaskOptions
 
+	// owners maps every task id to the session that created it, for as long
+	// as the task can exist, so that no task id reaches another session.
+	owners sync.Map
+
 	mu        sync.Mutex
 	pending   map[context.Context]string // tools/call request ctx -> correlation
 	byCorr    map[string]*taskWork
@@ -108,6 +112,8 @@ func (t *taskRunner) beforeCall(ctx context.Context, _ any, msg *mcp.CallToolReq
 
 // created links the task mcp-go just created to the request's correlation.
 func (t *taskRunner) created(ctx context.Context, m server.TaskMetrics) {
+	t.owners.Store(m.TaskID, m.SessionID)
+	time.AfterFunc(t.opts.MaxTTL+10*time.Minute, func() { t.owners.Delete(m.TaskID) })
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	corr, ok := t.pending[ctx]
@@ -177,6 +183,15 @@ func (t *taskRunner) Attach(ctx context.Context, req mcp.CallToolRequest) (conte
 		delete(t.byTask, w.taskID)
 	}
 	return work, release, nil
+}
+
+// owner returns the session that created a task.
+func (t *taskRunner) owner(taskID string) (string, bool) {
+	v, ok := t.owners.Load(taskID)
+	if !ok {
+		return "", false
+	}
+	return v.(string), true
 }
 
 func randomID() string {
