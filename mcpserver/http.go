@@ -116,6 +116,7 @@ func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
 			server.WithHTTPContextFunc(keyContext),
 			server.WithDisableLocalhostProtection(true), // the guard checks Host and Origin
 			server.WithSessionIdleTTL(o.SessionIdleTTL),
+			server.WithSessionIdManager(s.sessionIDs),
 			server.WithHeartbeatInterval(25*time.Second),
 			server.WithStreamableHTTPLogger(slogger),
 		)

@@ -37,10 +37,11 @@ type Options struct {
 
 // Server is the MCP server and the era rules applied in front of it.
 type Server struct {
-	mcp    *server.MCPServer
-	tasks  *taskRunner
-	filter *Filter
-	log    *logrus.Logger
+	mcp        *server.MCPServer
+	sessionIDs *sessionIDs
+	tasks      *taskRunner
+	filter     *Filter
+	log        *logrus.Logger
 }
 
 const instructions = "bys-mcp places real phone calls through the By Your Side API. " +
@@ -104,10 +105,11 @@ func New(o Options) *Server {
 		prompts.Register(s)
 	}
 	return &Server{
-		mcp:    s,
-		tasks:  runner,
-		filter: &Filter{ConfirmAlways: !o.ReadOnly && o.Deps.ConfirmCalls == tools.ConfirmAlways},
-		log:    o.Log,
+		mcp:        s,
+		sessionIDs: newSessionIDs(hooks),
+		tasks:      runner,
+		filter:     &Filter{ConfirmAlways: !o.ReadOnly && o.Deps.ConfirmCalls == tools.ConfirmAlways},
+		log:        o.Log,
 	}
 }
 

@@ -3,7 +3,9 @@ package replicas_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -155,4 +157,106 @@ func boolToInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// A 2025-11-25 session lives on the replica that created it: the same
+// Mcp-Session-Id sent to another replica is unknown there (404, so the
+// client starts a new session), which is why the load balancer must route
+// by Mcp-Session-Id for such clients.
+func TestLegacySessionIsPerReplica(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	reps := startReplicas(t, 2, replicaOpts{stateURL: rs.URL})
+	key := tenantKey(t)
+	c := connect(t, reps[0], key, true)
+	sid := c.GetSessionId()
+	if sid == "" {
+		t.Fatal("the 2025-11-25 client has no Mcp-Session-Id")
+	}
+	post := func(p *proc) int {
+		req, err := http.NewRequest(http.MethodPost, p.url+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":7,"method":"tools/list"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Mcp-Session-Id", sid)
+		req.Header.Set("Mcp-Protocol-Version", "2025-11-25")
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		if len(body) > 300 {
+			body = body[:300]
+		}
+		t.Logf("%s answered %d: %s", p.name, resp.StatusCode, body)
+		return resp.StatusCode
+	}
+	if s := post(reps[0]); s != http.StatusOK {
+		t.Errorf("the session's own replica answered %d, want 200", s)
+	}
+	if s := post(reps[1]); s != http.StatusNotFound {
+		t.Errorf("another replica answered %d to a session it does not hold, want 404", s)
+	}
+}
+
+// pinAfterInit sends the initialize handshake to one replica and every later
+// request to another: a load balancer that ignores Mcp-Session-Id.
+type pinAfterInit struct {
+	first, rest string
+	n           atomic.Int64
+}
+
+func (p *pinAfterInit) RoundTrip(r *http.Request) (*http.Response, error) {
+	host := p.rest
+	if p.n.Add(1) <= 2 { // initialize and notifications/initialized
+		host = p.first
+	}
+	r = r.Clone(r.Context())
+	r.URL.Host, r.Host = host, host
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// A 2025-11-25 client that declared elicitation, whose session was opened on
+// replica 0, must never get a call placed without being asked (--confirm-calls
+// auto) when a misconfigured balancer sends its tools/call to replica 1:
+// either replica 1 refuses the unknown session (404, the client starts a new
+// one) or the user is asked. A call placed unasked is a safety failure.
+func TestMisroutedLegacySessionNeverSkipsConfirmation(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	reps := startReplicas(t, 2, replicaOpts{stateURL: rs.URL})
+	key := tenantKey(t)
+	user := &acceptAll{}
+	tr, err := transport.NewStreamableHTTP(reps[0].url+"/mcp",
+		transport.WithHTTPBasicClient(&http.Client{Transport: &pinAfterInit{first: reps[0].addr, rest: reps[1].addr}, Timeout: 20 * time.Second}),
+		transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + key}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mcpclient.NewClient(tr, mcpclient.WithLegacyProtocolOnly(), mcpclient.WithElicitationHandler(user))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	init := mcp.InitializeRequest{}
+	init.Params.ClientInfo = mcp.Implementation{Name: "replicas-misrouted", Version: "1"}
+	init.Params.Capabilities.Elicitation = &mcp.ElicitationCapability{}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		t.Fatal(err)
+	}
+	req := mcp.CallToolRequest{}
+	req.Params.Name = "place_call"
+	req.Params.Arguments = placeArgs("+14155550123", "Misrouted session")
+	res, err := c.CallTool(ctx, req)
+	placed := len(sandboxCalls(t, key))
+	t.Logf("tools/call on replica 1 with replica 0's session: err=%v result=%v; asked %d times; %d calls placed", err, res, user.asked.Load(), placed)
+	if placed > 0 && user.asked.Load() == 0 {
+		t.Errorf("a call was placed without asking the user, who declared elicitation at initialize: replica 1 served a session id it never issued (it should answer 404 so the client re-initializes)")
+	}
 }

@@ -49,18 +49,11 @@ func (p *placer) needsConfirmation(ctx context.Context) (bool, *toolError) {
 	}
 }
 
+// confirmSecret is the key that signs confirmation states. It is asked of
+// the store every time (one round trip with Redis), so that every replica
+// signs with the same secret even after the store lost and re-created it.
 func (p *placer) confirmSecret(ctx context.Context) ([]byte, error) {
-	p.secretMu.Lock()
-	defer p.secretMu.Unlock()
-	if p.secret != nil {
-		return p.secret, nil
-	}
-	s, err := p.deps.Store.Secret(ctx)
-	if err != nil {
-		return nil, err
-	}
-	p.secret = s
-	return s, nil
+	return p.deps.Store.Secret(ctx)
 }
 
 func (p *placer) maxAge() time.Duration {

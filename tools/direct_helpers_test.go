@@ -60,10 +60,16 @@ func (r *apiRecorder) lastPost(t *testing.T) map[string]json.RawMessage {
 // sandbox behind an apiRecorder, for calling tool handlers directly.
 func directDeps(t *testing.T) (*tools.Deps, *apiRecorder) {
 	t.Helper()
-	rec := &apiRecorder{next: sandbox.New(sandbox.Options{TimeScale: 50})}
+	return directDepsWith(t, sandbox.New(sandbox.Options{TimeScale: 50}))
+}
+
+// directDepsWith is directDeps in front of another API handler.
+func directDepsWith(t *testing.T, api http.Handler) (*tools.Deps, *apiRecorder) {
+	t.Helper()
+	rec := &apiRecorder{next: api}
 	srv := httptest.NewServer(rec)
 	t.Cleanup(srv.Close)
-	c, err := client.New(client.Options{BaseURL: srv.URL, APIKey: "bys_ak_direct_default", Timeout: 5 * time.Second})
+	c, err := client.New(client.Options{BaseURL: srv.URL, APIKey: "bys_ak_direct_default", Timeout: 5 * time.Second, RetryBaseDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

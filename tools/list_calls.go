@@ -24,7 +24,7 @@ func ListCalls(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			return fail(ctx, terr), nil
 		}
 		limit := in.Limit
-		if _, given := req.GetArguments()["limit"]; !given {
+		if v, given := req.GetArguments()["limit"]; !given || v == nil { // null counts as left out, as for place_call
 			limit = min(schema.DefaultListLimit, maxLimit)
 		}
 		if limit < 1 || limit > maxLimit {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
@@ -47,9 +46,6 @@ func PlaceCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 
 type placer struct {
 	deps *Deps
-
-	secretMu sync.Mutex
-	secret   []byte
 }
 
 // attempt carries one place_call through its checks.

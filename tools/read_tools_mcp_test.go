@@ -1,13 +1,18 @@
 package tools_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/byourside/bys-mcp/tenant"
 	"github.com/byourside/bys-mcp/tools"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 // recordKeys are the keys of a call record as the API returns it.
@@ -157,5 +162,75 @@ func TestListCallsRefusesALimitOutsideOneToHundred(t *testing.T) {
 				t.Errorf("message does not name limit: %s", textOf(res))
 			}
 		})
+	}
+}
+
+func TestNullOptionalArgumentsCountAsLeftOut(t *testing.T) {
+	c := connect(t, newApp(t, nil))
+	id := wantOK(t, c.call("place_call", placeArgs(map[string]any{"to": "+14155550004", "context": nil, "fields": nil, "callerId": nil})))["callId"]
+	wantOK(t, c.call("list_calls", map[string]any{"limit": nil}))
+	if rec := wantOK(t, c.call("wait_for_call", map[string]any{"callId": id, "timeoutSec": nil})); rec["status"] != "failed" {
+		t.Errorf("status = %v", rec["status"])
+	}
+}
+
+func TestReadToolsAgainstAnAPIThatAddsFieldsAndFails(t *testing.T) {
+	record := `{"id":"c1","status":"completed","to":"+14155550123","objective":"o","summary":"Done.","transcript":null,` +
+		`"extracted":{"booked":true},"recordingUrl":null,"startedAt":null,"endedAt":null,"durationSec":12,"error":null,"costCents":42,"labels":["a"]}`
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.URL.Path == "/v1/agent/calls/c1":
+			_, _ = w.Write([]byte(record))
+		case r.URL.Path == "/v1/agent/calls/down":
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"error":"store_error"}`))
+		case r.URL.Path == "/v1/agent/calls" && r.Method == http.MethodGet:
+			_, _ = w.Write([]byte(`{"calls":[` + record + `]}`))
+		default:
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte(`{"error":"not_found"}`))
+		}
+	})
+	deps, _ := directDepsWith(t, api)
+	_, get := tools.GetCall(deps)
+	_, wait := tools.WaitForCall(deps)
+	_, list := tools.ListCalls(deps)
+	ctx := context.Background()
+
+	rec := wantOK(t, callDirect(t, ctx, get, map[string]any{"callId": "c1"}))
+	if rec["costCents"] != float64(42) || rec["labels"] == nil {
+		t.Errorf("get_call dropped fields the API added: %v", rec)
+	}
+	rec = wantOK(t, callDirect(t, ctx, wait, map[string]any{"callId": "c1", "timeoutSec": 1}))
+	if rec["costCents"] != float64(42) || rec["timedOut"] != false {
+		t.Errorf("wait_for_call = %v", rec)
+	}
+	calls := wantOK(t, callDirect(t, ctx, list, nil))["calls"].([]any)
+	if len(calls) != 1 || calls[0].(map[string]any)["costCents"] != float64(42) {
+		t.Errorf("list_calls = %v", calls)
+	}
+
+	for name, h := range map[string]func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error){"get_call": get, "wait_for_call": wait} {
+		m := wantToolError(t, callDirect(t, ctx, h, map[string]any{"callId": "down"}), "store_error")
+		if m["retryable"] != true || m["httpStatus"] != float64(503) {
+			t.Errorf("%s on a 503: %v", name, m)
+		}
+	}
+
+	// The same results conform to the declared output schemas.
+	for name, s := range map[string][]byte{"get_call": deps.Schemas.GetCall.Output, "wait_for_call": deps.Schemas.WaitForCall.Output} {
+		schema := compileSchema(t, name, s)
+		for _, args := range []map[string]any{{"callId": "c1"}, {"callId": "down"}, {"callId": "gone"}} {
+			h := get
+			if name == "wait_for_call" {
+				h = wait
+			}
+			raw, _ := json.Marshal(callDirect(t, ctx, h, args).StructuredContent)
+			doc, _ := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+			if err := schema.Validate(doc); err != nil {
+				t.Errorf("%s %v: %v\n%s", name, args, err, raw)
+			}
+		}
 	}
 }

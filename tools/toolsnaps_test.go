@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
@@ -255,6 +256,40 @@ func TestPlaceCallDescriptionSaysItCannotBeCancelledAndPointsToWaitForCall(t *te
 	for _, want := range []string{"cannot be cancelled", "wait_for_call"} {
 		if !strings.Contains(desc, want) {
 			t.Errorf("place_call description does not say %q: %s", want, desc)
+		}
+	}
+}
+
+// TestLegacyClientsSeeTheSameToolsPlusTaskSupport checks that 2025-11-25
+// clients get the snapshotted definitions, with execution.taskSupport on
+// wait_for_call alone.
+func TestLegacyClientsSeeTheSameToolsPlusTaskSupport(t *testing.T) {
+	a := newApp(t, nil)
+	modern, legacy := connect(t, a), connect(t, a, mcpclient.WithLegacyProtocolOnly())
+	for _, name := range toolNames {
+		var m, l map[string]any
+		if err := json.Unmarshal(modern.tools[name], &m); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(legacy.tools[name], &l); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := m["execution"]; ok {
+			t.Errorf("%s shows execution to a 2026-07-28 client: %v", name, m["execution"])
+		}
+		exec, hasExec := l["execution"].(map[string]any)
+		if name == "wait_for_call" {
+			if !hasExec || exec["taskSupport"] != "optional" {
+				t.Errorf("wait_for_call execution for a 2025-11-25 client = %v, want taskSupport optional", l["execution"])
+			}
+		} else if hasExec && exec["taskSupport"] != nil && exec["taskSupport"] != "forbidden" {
+			t.Errorf("%s offers tasks: %v", name, exec)
+		}
+		delete(l, "execution")
+		mj, _ := json.MarshalIndent(m, "", "  ")
+		lj, _ := json.MarshalIndent(l, "", "  ")
+		if !bytes.Equal(mj, lj) {
+			t.Errorf("%s differs between eras beyond execution:\n%s", name, lineDiff(string(mj), string(lj)))
 		}
 	}
 }

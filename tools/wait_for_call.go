@@ -29,7 +29,7 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			terr = validateCallID(in.CallID)
 		}
 		timeout := in.TimeoutSec
-		if _, given := req.GetArguments()["timeoutSec"]; !given {
+		if v, given := req.GetArguments()["timeoutSec"]; !given || v == nil { // null counts as left out, as for place_call
 			timeout = min(schema.DefaultWaitSec, maxWait)
 		} else if terr == nil && (timeout < 1 || timeout > maxWait) {
 			terr = invalidArgument("argument \"timeoutSec\" must be between 1 and %d seconds (got %d); to wait longer, call wait_for_call again after it returns", maxWait, timeout)
