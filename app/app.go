@@ -234,7 +234,10 @@ func (a *App) ServeHTTP(ctx context.Context, ln net.Listener) error {
 	grace, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	// Waits are cancelled after half the grace period so they end cleanly.
-	stopWaits := time.AfterFunc(5*time.Second, cancelBase)
+	stopWaits := time.AfterFunc(5*time.Second, func() {
+		cancelBase()
+		a.Server.StopToolCalls()
+	})
 	defer stopWaits.Stop()
 	_ = h.Shutdown(grace)
 	if err := srv.Shutdown(grace); err != nil {

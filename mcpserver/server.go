@@ -38,6 +38,7 @@ type Options struct {
 // Server is the MCP server and the era rules applied in front of it.
 type Server struct {
 	mcp        *server.MCPServer
+	life       *lifetime
 	sessionIDs *sessionIDs
 	tasks      *taskRunner
 	filter     *Filter
@@ -52,12 +53,14 @@ const instructions = "bys-mcp places real phone calls through the By Your Side A
 // New builds the server with every tool registered.
 func New(o Options) *Server {
 	hooks := &server.Hooks{}
+	life := newLifetime(hooks)
 	opts := []server.ServerOption{
 		server.WithToolCapabilities(false),
 		server.WithInstructions(instructions),
 		server.WithHooks(hooks),
 		server.WithRecovery(),
 		server.WithToolHandlerMiddleware(tools.LoggingMiddleware(o.Log, o.ToolObserver)),
+		server.WithToolHandlerMiddleware(life.middleware),
 		server.WithTitle("By Your Side phone calls"),
 	}
 	var completer prompts.Completer
@@ -106,6 +109,7 @@ func New(o Options) *Server {
 	}
 	return &Server{
 		mcp:        s,
+		life:       life,
 		sessionIDs: newSessionIDs(hooks),
 		tasks:      runner,
 		filter:     &Filter{ConfirmAlways: !o.ReadOnly && o.Deps.ConfirmCalls == tools.ConfirmAlways},
