@@ -153,7 +153,9 @@ func print() {
 			if v == "loopback" {
 				t, m = ">= 5000 calls/s", ok(c >= 5000, true)
 			}
-			rows = append(rows, row{"3 throughput, 32 clients, Streamable HTTP, sandbox " + v, fmt.Sprintf("%.0f calls/s", c), t, m})
+			cpu, _ := f("BenchmarkThroughput/" + v + " cpu-us/call")
+			free, _ := f("BenchmarkThroughput/" + v + " calls/s-at-2-free-cores")
+			rows = append(rows, row{"3 throughput, 32 clients, Streamable HTTP, sandbox " + v, fmt.Sprintf("%.0f calls/s (%.0f us CPU/call incl. clients+sandbox; %.0f/s if 2 cores were free)", c, cpu, free), t, m})
 		}
 	}
 	// 4. memory
