@@ -108,7 +108,7 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 	}
 
 	limits := schema.Limits{MaxWaitSec: int(cfg.MaxWait / time.Second), MaxListLimit: cfg.MaxListLimit}
-	schemas, err := schema.Generate(limits)
+	schemas, err := schema.Load(limits)
 	if err != nil {
 		return nil, err
 	}

@@ -2,12 +2,12 @@ package mcpserver
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log"
-	"regexp"
 	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -130,14 +130,37 @@ func readLine(r *bufio.Reader, max int) (line []byte, tooLong bool, err error) {
 	}
 }
 
-var idRE = regexp.MustCompile(`"id"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?[0-9]{1,20})`)
-
 // idFromPrefix finds the JSON-RPC id at the start of an oversized message so
-// that its error can be correlated; nil when none is found.
+// that its error can be correlated; nil when none is found. It accepts a
+// number or a short string without escapes.
 func idFromPrefix(prefix []byte) []byte {
-	m := idRE.FindSubmatch(prefix)
-	if m == nil {
-		return nil
+	for rest := prefix; ; {
+		i := bytes.Index(rest, []byte(`"id"`))
+		if i < 0 {
+			return nil
+		}
+		rest = rest[i+4:]
+		v := bytes.TrimLeft(rest, " \t\r\n")
+		if len(v) == 0 || v[0] != ':' {
+			continue
+		}
+		v = bytes.TrimLeft(v[1:], " \t\r\n")
+		switch {
+		case len(v) > 0 && v[0] == '"':
+			end := bytes.IndexByte(v[1:], '"')
+			if end < 0 || end > 200 || bytes.IndexByte(v[1:end+1], '\\') >= 0 {
+				return nil
+			}
+			return v[:end+2]
+		default:
+			n := 0
+			for n < len(v) && n < 21 && (v[n] == '-' && n == 0 || '0' <= v[n] && v[n] <= '9') {
+				n++
+			}
+			if n == 0 || (n == 1 && v[0] == '-') {
+				return nil
+			}
+			return v[:n]
+		}
 	}
-	return m[1]
 }

@@ -27,14 +27,25 @@ type Set struct {
 	WaitForCall Tool
 }
 
-// Generate builds every tool's schemas. It runs once at start-up.
-func Generate(l Limits) (*Set, error) {
+// DefaultLimits are the limits of a server started without --max-wait or
+// --max-list-limit.
+var DefaultLimits = Limits{MaxWaitSec: 300, MaxListLimit: MaxListLimit}
+
+func (l Limits) normalized() Limits {
 	if l.MaxWaitSec < 1 {
-		l.MaxWaitSec = 300
+		l.MaxWaitSec = DefaultLimits.MaxWaitSec
 	}
 	if l.MaxListLimit < 1 || l.MaxListLimit > MaxListLimit {
 		l.MaxListLimit = MaxListLimit
 	}
+	return l
+}
+
+// Generate builds every tool's schemas by reflecting the Go types. Start-up
+// uses Load, which serves the same schemas from a generated copy; a test
+// keeps the two equal (`go generate ./schema` refreshes the copy).
+func Generate(l Limits) (*Set, error) {
+	l = l.normalized()
 	var set Set
 	var err error
 	build := func(in, out any, patch func(in map[string]any)) Tool {
@@ -54,23 +65,30 @@ func Generate(l Limits) (*Set, error) {
 	}
 	set.PlaceCall = build(PlaceCallInput{}, PlaceCallOutput{}, nil)
 	set.GetCall = build(GetCallInput{}, CallRecord{}, nil)
-	set.ListCalls = build(ListCallsInput{}, ListCallsOutput{}, func(in map[string]any) {
-		limit := property(in, "limit")
-		limit["maximum"] = l.MaxListLimit
-		limit["description"] = fmt.Sprintf("How many of the most recent calls to return, 1 to %d (default %d).", l.MaxListLimit, min(DefaultListLimit, l.MaxListLimit))
-		limit["default"] = min(DefaultListLimit, l.MaxListLimit)
-	})
-	set.WaitForCall = build(WaitForCallInput{}, WaitForCallOutput{}, func(in map[string]any) {
-		timeout := property(in, "timeoutSec")
-		timeout["maximum"] = l.MaxWaitSec
-		def := min(DefaultWaitSec, l.MaxWaitSec)
-		timeout["default"] = def
-		timeout["description"] = fmt.Sprintf("Seconds to wait at most, 1 to %d (default %d); if the call has not ended by then the latest record comes back with timedOut: true, and you can call again to keep waiting.", l.MaxWaitSec, def)
-	})
+	set.ListCalls = build(ListCallsInput{}, ListCallsOutput{}, func(in map[string]any) { patchListCalls(in, l) })
+	set.WaitForCall = build(WaitForCallInput{}, WaitForCallOutput{}, func(in map[string]any) { patchWaitForCall(in, l) })
 	if err != nil {
 		return nil, fmt.Errorf("generating tool schemas: %w", err)
 	}
 	return &set, nil
+}
+
+// patchListCalls writes the operator's list limit into list_calls' input.
+func patchListCalls(in map[string]any, l Limits) {
+	limit := property(in, "limit")
+	limit["maximum"] = l.MaxListLimit
+	limit["description"] = fmt.Sprintf("How many of the most recent calls to return, 1 to %d (default %d).", l.MaxListLimit, min(DefaultListLimit, l.MaxListLimit))
+	limit["default"] = min(DefaultListLimit, l.MaxListLimit)
+}
+
+// patchWaitForCall writes the operator's maximum wait into wait_for_call's
+// input.
+func patchWaitForCall(in map[string]any, l Limits) {
+	timeout := property(in, "timeoutSec")
+	timeout["maximum"] = l.MaxWaitSec
+	def := min(DefaultWaitSec, l.MaxWaitSec)
+	timeout["default"] = def
+	timeout["description"] = fmt.Sprintf("Seconds to wait at most, 1 to %d (default %d); if the call has not ended by then the latest record comes back with timedOut: true, and you can call again to keep waiting.", l.MaxWaitSec, def)
 }
 
 func property(schema map[string]any, name string) map[string]any {

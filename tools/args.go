@@ -16,7 +16,6 @@ import (
 
 var (
 	e164RE      = regexp.MustCompile(schema.E164Pattern)
-	callIDRE    = regexp.MustCompile(schema.CallIDPattern)
 	fieldNameRE = regexp.MustCompile(schema.FieldNamePattern)
 )
 
@@ -108,7 +107,7 @@ func validateCallID(v string) *toolError {
 	if v == "" {
 		return invalidArgument("argument \"callId\" is required: pass the id returned by place_call or list_calls")
 	}
-	if !callIDRE.MatchString(v) {
+	if !isCallID(v) {
 		return invalidArgument("argument \"callId\" must be a call id of letters, digits, - and _ (at most %d), e.g. f47ac10b-58cc-4372-a567-0e02b2c3d479", schema.MaxCallIDLen)
 	}
 	return nil
@@ -116,6 +115,21 @@ func validateCallID(v string) *toolError {
 
 // validatePlaceCall checks the format of place_call's arguments. Account
 // policy (countries, caller-ID ownership, limits) stays with the API.
+// isCallID matches schema.CallIDPattern without a regexp (whose counted
+// repetition is costly to compile at start-up).
+func isCallID(v string) bool {
+	if len(v) < 1 || len(v) > schema.MaxCallIDLen {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 func validatePlaceCall(in *schema.PlaceCallInput) *toolError {
 	if in.To == "" {
 		return invalidArgument("argument \"to\" is required: the destination in E.164 format, e.g. +14155550123")

@@ -32,6 +32,6 @@ func GetCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			return fail(ctx, errorFromAPI(err, false)), nil
 		}
 		noteStatus(ctx, call.Status)
-		return structuredResult(recordMap(call), renderCall(call)), nil
+		return structuredResult(rawRecord(call), renderCall(call)), nil
 	}
 }

@@ -45,7 +45,7 @@ func ListCalls(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d recent call(s), most recent first:", len(calls))
 		for i, call := range calls {
-			records[i] = recordMap(call)
+			records[i] = rawRecord(call)
 			fmt.Fprintf(&b, "\n- %s %s to %s", call.ID, call.Status, call.To)
 			if call.Summary != nil && *call.Summary != "" {
 				fmt.Fprintf(&b, ": %s", truncate(*call.Summary, 160))

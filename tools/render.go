@@ -1,6 +1,7 @@
 package tools
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -17,6 +18,15 @@ func recordMap(c *client.Call) map[string]any {
 		m = map[string]any{"id": c.ID, "status": c.Status}
 	}
 	return m
+}
+
+// rawRecord is the call record exactly as the API sent it, for results that
+// hand it on unchanged (no decode into a map and re-encode).
+func rawRecord(c *client.Call) any {
+	if raw := bytes.TrimSpace(c.Raw); len(raw) > 0 && raw[0] == '{' {
+		return json.RawMessage(raw)
+	}
+	return recordMap(c)
 }
 
 // renderCall is the short text rendering of a call record for hosts that
