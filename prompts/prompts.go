@@ -9,9 +9,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
+	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 )
@@ -35,8 +35,6 @@ type job struct {
 	prompt  mcp.Prompt
 	compose func(args map[string]string) (objective, context string, fields []field, summary string)
 }
-
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
 func phoneArg() mcp.PromptOption {
 	return mcp.WithArgument("phone", mcp.ArgumentDescription("The number to call in E.164 format, e.g. +14155550123."), mcp.RequiredArgument())
@@ -102,7 +100,7 @@ var jobs = []job{
 			mcp.WithArgument("currency", mcp.ArgumentDescription("Currency for the amount: "+strings.Join(Currencies, ", ")+" (default USD).")),
 		),
 		compose: func(a map[string]string) (string, string, []field, string) {
-			cur := a["currency"]
+			cur := strings.ToUpper(a["currency"])
 			if cur == "" {
 				cur = "USD"
 			}
@@ -155,7 +153,7 @@ func render(j job, args map[string]string) (*mcp.GetPromptResult, error) {
 			return nil, fmt.Errorf("argument %q is required: %s", a.Name, a.Description)
 		}
 	}
-	if p := args["phone"]; p != "" && !e164.MatchString(p) {
+	if p := args["phone"]; p != "" && !tools.IsE164(p) {
 		return nil, fmt.Errorf("argument \"phone\" must be an E.164 number such as +14155550123 (got %q)", p)
 	}
 	if c := args["currency"]; c != "" && !contains(Currencies, strings.ToUpper(c)) {
@@ -194,6 +192,21 @@ func followUpText(a map[string]string) string {
 		a["callId"], a["callId"], to, a["goal"])
 }
 
+// declares reports whether the prompt named prompt has the argument arg.
+func declares(prompt, arg string) bool {
+	for _, j := range jobs {
+		if j.prompt.Name != prompt {
+			continue
+		}
+		for _, a := range j.prompt.Arguments {
+			if a.Name == arg {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func contains(list []string, v string) bool {
 	for _, x := range list {
 		if x == v {
@@ -210,6 +223,9 @@ type Completions struct{ Recent Completer }
 // CompletePromptArgument implements server.PromptCompletionProvider.
 func (c Completions) CompletePromptArgument(ctx context.Context, prompt string, arg mcp.CompleteArgument, _ mcp.CompleteContext) (*mcp.Completion, error) {
 	values := []string{}
+	if !declares(prompt, arg.Name) {
+		return &mcp.Completion{Values: values}, nil
+	}
 	switch arg.Name {
 	case "currency":
 		for _, cur := range Currencies {
