@@ -41,7 +41,7 @@ func (f *taskStatusFilter) Write(p []byte) (int, error) {
 	if f.session == "" {
 		f.learnSession(p)
 	}
-	if bytes.Contains(p, taskStatusMarker) && !f.mine(p) {
+	if bytes.Contains(p, taskStatusMarker) && f.othersTaskStatus(p) {
 		return len(p), nil // another session's task: not for this stream
 	}
 	return f.ResponseWriter.Write(p)
@@ -61,9 +61,10 @@ func (f *taskStatusFilter) learnSession(p []byte) {
 	}
 }
 
-// mine reports whether a task status event belongs to this stream's
-// session. Anything it cannot attribute is withheld.
-func (f *taskStatusFilter) mine(p []byte) bool {
+// othersTaskStatus reports whether p is a notifications/tasks/status event
+// for a task this stream's session does not own. Anything else (a result
+// that merely mentions the method name, say) passes.
+func (f *taskStatusFilter) othersTaskStatus(p []byte) bool {
 	for _, line := range bytes.Split(p, []byte("\n")) {
 		data, ok := bytes.CutPrefix(line, []byte("data: "))
 		if !ok {
@@ -79,7 +80,7 @@ func (f *taskStatusFilter) mine(p []byte) bool {
 			continue
 		}
 		owner, ok := f.owner(n.Params.TaskID)
-		return ok && f.session != "" && owner == f.session
+		return !ok || f.session == "" || owner != f.session
 	}
 	return false
 }

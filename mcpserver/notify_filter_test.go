@@ -131,3 +131,20 @@ func TestTaskStatusReachesOnlyItsOwnSession(t *testing.T) {
 		t.Error("the owner's stream did not receive its own task's status notification")
 	}
 }
+
+// A result that merely mentions the notification's method name is not a
+// task status notification and must reach its client.
+func TestResultsMentioningTaskStatusPass(t *testing.T) {
+	a := newApp(t, nil, func(c *config.Config) { c.Transport = "http" })
+	srv := httptest.NewServer(a.HTTPHandler())
+	defer srv.Close()
+	h := newHTTPSession(t, srv.URL+"/mcp")
+	placed := h.post(map[string]any{"method": "tools/call", "params": map[string]any{"name": "place_call", "arguments": map[string]any{"to": "+14155550123", "objective": "say notifications/tasks/status please"}}})
+	if placed == nil || placed["result"] == nil {
+		t.Fatalf("place_call answer lost: %v", placed)
+	}
+	listed := h.post(map[string]any{"method": "tools/call", "params": map[string]any{"name": "list_calls", "arguments": map[string]any{"limit": 1}}})
+	if listed == nil || listed["result"] == nil {
+		t.Fatalf("list_calls answer mentioning the method name was dropped: %v", listed)
+	}
+}

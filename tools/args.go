@@ -13,7 +13,6 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
-
 // decodeArgs decodes a request's arguments into T strictly: unknown
 // arguments and wrong types are refused with a message naming the argument.
 // allowed lists the argument names for the unknown-argument message.
@@ -67,7 +66,9 @@ func jsonKind(goKind string) string {
 		return "a string"
 	case "bool":
 		return "a boolean"
-	case "int", "int64", "float64":
+	case "int", "int64":
+		return "a whole number"
+	case "float64":
 		return "a number"
 	case "slice":
 		return "an array"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -72,7 +73,7 @@ func (p *placer) askConfirmation(ctx context.Context, a *attempt) (*mcp.CallTool
 	if err != nil {
 		return p.stateUnavailable(ctx, a, err), nil
 	}
-	token := safety.SealConfirmState(secret, safety.ConfirmState{IntentFingerprint: a.fp, Nonce: safety.NewNonce(), IssuedAt: time.Now()})
+	token := safety.SealConfirmState(secret, safety.ConfirmState{IntentFingerprint: a.confirmFP, Nonce: safety.NewNonce(), IssuedAt: time.Now()})
 	return server.NewInputRequestBuilder(token).
 		Elicit(confirmInputID, mcp.ElicitationParams{
 			Mode:    mcp.ElicitationModeForm,
@@ -112,18 +113,25 @@ func confirmMessage(a *attempt) string {
 	if a.in.CallerID != "" {
 		fmt.Fprintf(&b, "\nCaller ID: %s", a.in.CallerID)
 	}
+	if a.in.WebhookURL != "" {
+		host := a.in.WebhookURL
+		if u, err := url.Parse(a.in.WebhookURL); err == nil {
+			host = u.Host
+		}
+		fmt.Fprintf(&b, "\nCall events and the transcript are also sent to: %s", host)
+	}
 	return b.String()
 }
 
-// checkAnswer verifies the echoed state (integrity, binding to this call and
-// key, age, one use) and the user's answer. It returns nil when the call may
-// proceed, else the refusal.
-func (p *placer) checkAnswer(ctx context.Context, a *attempt, requestState string, answer *mcp.ElicitationResult) *mcp.CallToolResult {
+// checkAnswer verifies the echoed state (integrity, binding to this exact
+// call and key, age) and the user's answer. It returns the state's nonce
+// when the call may proceed (useApproval spends it), else the refusal.
+func (p *placer) checkAnswer(ctx context.Context, a *attempt, requestState string, answer *mcp.ElicitationResult) (string, *mcp.CallToolResult) {
 	secret, err := p.confirmSecret(ctx)
 	if err != nil {
-		return p.stateUnavailable(ctx, a, err)
+		return "", p.stateUnavailable(ctx, a, err)
 	}
-	st, err := safety.OpenConfirmState(secret, requestState, a.fp, p.maxAge(), time.Now())
+	st, err := safety.OpenConfirmState(secret, requestState, a.confirmFP, p.maxAge(), time.Now())
 	if err != nil {
 		reason := "the confirmation state is not valid for this call"
 		switch {
@@ -132,26 +140,37 @@ func (p *placer) checkAnswer(ctx context.Context, a *attempt, requestState strin
 		case errors.Is(err, safety.ErrStateMismatch):
 			reason = "the confirmation was given for a different call"
 		}
-		return p.refuse(ctx, a, newToolError("confirmation_invalid", nil, false,
+		return "", p.refuse(ctx, a, newToolError("confirmation_invalid", nil, false,
 			reason+", so no call was placed: call place_call again without inputResponses to ask the user afresh"))
 	}
-	first, err := p.deps.Store.UseOnce(ctx, "confirm:"+st.Nonce, p.maxAge()+time.Minute)
+	if !approved(answer) {
+		// A refusal spends the state too, so it cannot be turned into an
+		// approval later.
+		_, _ = p.deps.Store.UseOnce(ctx, "confirm:"+st.Nonce, p.maxAge()+time.Minute)
+		return "", p.refuse(ctx, a, newToolError("declined_by_user", nil, false,
+			"the user did not approve this call, so it was not placed: do not retry unless the user asks again"))
+	}
+	return st.Nonce, nil
+}
+
+// approved is true only for an accepted form whose confirm is true.
+func approved(answer *mcp.ElicitationResult) bool {
+	if answer == nil || answer.Action != mcp.ElicitationResponseActionAccept {
+		return false
+	}
+	content, ok := answer.Content.(map[string]any)
+	return ok && content["confirm"] == true
+}
+
+// useApproval spends a confirmation state once; a replay is refused.
+func (p *placer) useApproval(ctx context.Context, a *attempt, nonce string) *mcp.CallToolResult {
+	first, err := p.deps.Store.UseOnce(ctx, "confirm:"+nonce, p.maxAge()+time.Minute)
 	if err != nil {
 		return p.stateUnavailable(ctx, a, err)
 	}
 	if !first {
 		return p.refuse(ctx, a, newToolError("confirmation_invalid", nil, false,
 			"this confirmation was already used once, so no call was placed: call place_call again without inputResponses to ask the user afresh"))
-	}
-	if answer.Action != mcp.ElicitationResponseActionAccept {
-		return p.refuse(ctx, a, newToolError("declined_by_user", nil, false,
-			"the user did not approve this call, so it was not placed: do not retry unless the user asks again"))
-	}
-	if content, ok := answer.Content.(map[string]any); ok {
-		if v, present := content["confirm"]; present && v != true {
-			return p.refuse(ctx, a, newToolError("declined_by_user", nil, false,
-				"the user did not approve this call, so it was not placed: do not retry unless the user asks again"))
-		}
 	}
 	return nil
 }

@@ -2,6 +2,8 @@ package tools
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -53,7 +55,10 @@ type attempt struct {
 	in     schema.PlaceCallInput
 	client *client.Client
 	keyFP  string
-	fp     string
+	fp     string // identity for dedupe
+	// confirmFP is what a confirmation approves: the identity plus
+	// everything else that changes what the call does (webhookUrl).
+	confirmFP string
 }
 
 func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -71,6 +76,7 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	}
 	a := &attempt{in: in, client: c, keyFP: safety.KeyFingerprint(d.apiKey(ctx))}
 	a.fp = intentOf(a).Fingerprint()
+	a.confirmFP = confirmationFingerprint(a.fp, in)
 
 	if ok, reason := d.Policy.Check(in.To); !ok {
 		return p.refuse(ctx, a, newToolError("destination_not_allowed", nil, false,
@@ -101,8 +107,10 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 		}
 		return p.askConfirmation(ctx, a)
 	}
+	var nonce string
 	if needConfirm {
-		if res := p.checkAnswer(ctx, a, req.Params.RequestState, answer); res != nil {
+		var res *mcp.CallToolResult
+		if nonce, res = p.checkAnswer(ctx, a, req.Params.RequestState, answer); res != nil {
 			return res, nil
 		}
 	}
@@ -123,6 +131,15 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	if res != nil {
 		release()
 		return res, nil
+	}
+	// The approval is spent only now that the call will be dialled, so that
+	// a refusal above leaves it usable for a retry.
+	if nonce != "" {
+		if res := p.useApproval(ctx, a, nonce); res != nil {
+			p.refund(context.WithoutCancel(ctx), a, reservation)
+			release()
+			return res, nil
+		}
 	}
 
 	// The POST runs to its end even if the client gives up: its outcome must
@@ -163,6 +180,14 @@ func intentOf(a *attempt) safety.Intent {
 		fields[i] = safety.IntentField{Name: f.Name, Type: f.Type, Description: f.Description}
 	}
 	return safety.Intent{KeyFingerprint: a.keyFP, To: a.in.To, Objective: a.in.Objective, Context: a.in.Context, CallerID: a.in.CallerID, Fields: fields}
+}
+
+// confirmationFingerprint binds an approval to the exact call: the dedupe
+// identity (key, to, objective, context, fields, callerId) plus webhookUrl,
+// which decides where the transcript goes.
+func confirmationFingerprint(intentFP string, in schema.PlaceCallInput) string {
+	sum := sha256.Sum256([]byte("bys-mcp confirmation v1\x00" + intentFP + "\x00" + in.WebhookURL))
+	return hex.EncodeToString(sum[:])
 }
 
 func clientFields(in []schema.FieldSpec) []client.Field {
@@ -212,7 +237,11 @@ func (p *placer) claim(ctx context.Context, a *attempt) (state.Claim, *mcp.CallT
 			noteCallID(ctx, claim.ExistingCallID)
 			noteStatus(ctx, status)
 			p.audit(a, "deduplicated", "", claim.ExistingCallID, 0)
-			return claim, placedResult(claim.ExistingCallID, status, true)
+			res := placedResult(claim.ExistingCallID, status, true)
+			if status == "unknown" {
+				res.Content = []mcp.Content{mcp.NewTextContent(fmt.Sprintf("An identical call was already placed moments ago (callId %s), so it was not dialled again (deduplicated); its status could not be read just now: call get_call or wait_for_call with callId %s.", claim.ExistingCallID, claim.ExistingCallID))}
+			}
+			return claim, res
 		}
 		if _, err := d.Store.ForgetPlacement(ctx, a.fp, claim.ExistingCallID); err != nil {
 			return claim, p.stateUnavailable(ctx, a, err)

@@ -29,8 +29,10 @@ func newTool(name, title, description string, s schema.Tool, kind toolKind) mcp.
 		tool.Annotations.IdempotentHint = mcp.ToBoolPtr(true)
 		tool.Annotations.DestructiveHint = mcp.ToBoolPtr(false)
 	} else {
+		// A placed call reaches a real person and cannot be undone: hosts
+		// should treat it with the care they give destructive tools.
 		tool.Annotations.IdempotentHint = mcp.ToBoolPtr(false)
-		tool.Annotations.DestructiveHint = mcp.ToBoolPtr(false)
+		tool.Annotations.DestructiveHint = mcp.ToBoolPtr(true)
 	}
 	return tool
 }
