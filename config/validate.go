@@ -269,6 +269,11 @@ func validateStateURL(raw string) error {
 	if u.Fragment != "" {
 		return fmt.Errorf("--state-url must not have a fragment (BYS_STATE_URL): %s", fix)
 	}
+	if u.User != nil {
+		if _, hasPassword := u.User.Password(); !hasPassword {
+			return fmt.Errorf("--state-url has a user name but no password (BYS_STATE_URL), and Redis would get no AUTH: write the password as redis://:PASSWORD@host:port (or redis://user:PASSWORD@...)")
+		}
+	}
 	return nil
 }
 

@@ -86,7 +86,9 @@ func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
 			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 			defer cancel()
 			if err := o.Ready(ctx); err != nil {
-				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+				// No details here: /readyz needs no credentials.
+				s.log.WithError(err).Debug("not ready")
+				writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": "the shared state store (Redis) is unreachable"})
 				return
 			}
 		}

@@ -117,6 +117,11 @@ func redactURL(raw string) (string, []string) {
 	if u.User != nil {
 		if p, ok := u.User.Password(); ok && p != "" {
 			secrets = append(secrets, p, url.QueryEscape(p), url.PathEscape(p))
+		} else if name := u.User.Username(); name != "" {
+			// redis://secret@host: many write the password there; treat a
+			// lone user name as secret too.
+			secrets = append(secrets, name, url.QueryEscape(name), url.PathEscape(name))
+			u.User = url.User("xxxxx")
 		}
 	}
 	for _, k := range []string{"password", "pass"} {
