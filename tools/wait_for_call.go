@@ -98,13 +98,23 @@ type waiter struct {
 	latest   *client.Call
 }
 
+// waitGrace is how far past timeoutSec a wait may run while one last
+// request to the API finishes.
+const waitGrace = 3 * time.Second
+
 // wait polls until the call is terminal (timedOut false), until limit
 // passes (timedOut true, latest record), or until ctx ends (error). A limit
-// of 0 means no limit other than ctx.
+// of 0 (a task) means no limit other than ctx; then errors that may pass
+// (time-outs, 5xx, rate limiting) do not end the wait.
 func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*client.Call, bool, error) {
 	start := time.Now()
+	pollCtx := ctx
 	var deadline <-chan time.Time
 	if limit > 0 {
+		// Every request, retries included, ends by timeoutSec plus a grace.
+		var cancel context.CancelFunc
+		pollCtx, cancel = context.WithDeadline(ctx, start.Add(limit+waitGrace))
+		defer cancel()
 		t := time.NewTimer(limit)
 		defer t.Stop()
 		deadline = t.C
@@ -112,18 +122,26 @@ func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*cli
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	<-timer.C
-	var latest *client.Call
 	for {
-		call, err := w.client.GetCall(ctx, id)
-		if err != nil {
-			return nil, false, err
-		}
-		latest = call
-		w.latest = call
-		w.progress.status(ctx, call.Status)
-		if call.Terminal() {
+		call, err := w.client.GetCall(pollCtx, id)
+		switch {
+		case err == nil:
+			w.latest = call
+			w.progress.status(ctx, call.Status)
+			if call.Terminal() {
+				w.progress.flush(ctx)
+				return call, false, nil
+			}
+		case ctx.Err() != nil:
+			return nil, false, ctx.Err()
+		case limit > 0 && pollCtx.Err() != nil && w.latest != nil:
+			// The API was too slow to answer within timeoutSec.
 			w.progress.flush(ctx)
-			return call, false, nil
+			return w.latest, true, nil
+		case limit == 0 && client.Retryable(err):
+			w.deps.Log.WithError(err).Debug("wait_for_call task: transient API error, polling on")
+		default:
+			return nil, false, err
 		}
 		timer.Reset(w.deps.Poll.Next(time.Since(start)))
 		select {
@@ -131,8 +149,8 @@ func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*cli
 			return nil, false, ctx.Err()
 		case <-deadline:
 			// One last look, so the record returned is as fresh as it can be.
-			if call, err := w.client.GetCall(ctx, id); err == nil {
-				latest = call
+			if call, err := w.client.GetCall(pollCtx, id); err == nil {
+				w.latest = call
 				w.progress.status(ctx, call.Status)
 				if call.Terminal() {
 					w.progress.flush(ctx)
@@ -140,7 +158,10 @@ func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*cli
 				}
 			}
 			w.progress.flush(ctx)
-			return latest, true, nil
+			if w.latest == nil {
+				return nil, false, context.DeadlineExceeded
+			}
+			return w.latest, true, nil
 		case <-timer.C:
 		}
 	}
