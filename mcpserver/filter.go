@@ -67,8 +67,10 @@ func (f *Filter) Check(raw []byte) Verdict {
 	case msg.Method == string(mcp.MethodToolsCall) && mayPlace && msg.Params.Name == "place_call":
 		caps := msg.Params.Meta.ClientCapabilities()
 		if caps == nil || caps.Elicitation == nil {
-			return refuse(msg.ID, mcp.MISSING_REQUIRED_CLIENT_CAPABILITY,
+			v := refuse(msg.ID, mcp.MISSING_REQUIRED_CLIENT_CAPABILITY,
 				`missing required client capability: "elicitation" (confirmation_unavailable: the operator requires every call to be confirmed by the user, so declare the elicitation capability to place calls)`)
+			v.Response = withErrorData(v.Response, map[string]any{"capability": "elicitation", "token": "confirmation_unavailable"})
+			return v
 		}
 	}
 	if msg.Method == string(mcp.MethodToolsCall) && mayTask {
@@ -99,6 +101,22 @@ func dropTask(raw []byte) []byte {
 	out, err := json.Marshal(m)
 	if err != nil {
 		return raw
+	}
+	return out
+}
+
+// withErrorData adds data to a JSON-RPC error response.
+func withErrorData(resp []byte, data map[string]any) []byte {
+	var m map[string]any
+	if json.Unmarshal(resp, &m) != nil {
+		return resp
+	}
+	if e, ok := m["error"].(map[string]any); ok {
+		e["data"] = data
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return resp
 	}
 	return out
 }

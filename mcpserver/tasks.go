@@ -52,6 +52,7 @@ type taskRunner struct {
 }
 
 type taskWork struct {
+	corr    string
 	taskID  string
 	session string
 	cancel  context.CancelFunc
@@ -72,6 +73,9 @@ func newTaskRunner(o TaskOptions) *taskRunner {
 func (t *taskRunner) serverOptions(hooks *server.Hooks) []server.ServerOption {
 	th := &server.TaskHooks{}
 	th.AddOnTaskCreated(t.created)
+	th.AddOnTaskCompleted(t.ended)
+	th.AddOnTaskFailed(t.ended)
+	th.AddOnTaskCancelled(t.ended)
 	hooks.AddBeforeCallTool(t.beforeCall)
 	hooks.AddAfterCancelTask(t.cancelled)
 	return []server.ServerOption{
@@ -121,9 +125,29 @@ func (t *taskRunner) created(ctx context.Context, m server.TaskMetrics) {
 		return
 	}
 	delete(t.pending, ctx)
-	w := &taskWork{taskID: m.TaskID, session: m.SessionID}
+	w := &taskWork{corr: corr, taskID: m.TaskID, session: m.SessionID}
 	t.byCorr[corr] = w
 	t.byTask[m.TaskID] = w
+}
+
+// ended forgets a finished task's links, also when its handler stopped
+// before Attach (bad arguments, no key).
+func (t *taskRunner) ended(_ context.Context, m server.TaskMetrics) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if w := t.byTask[m.TaskID]; w != nil {
+		delete(t.byCorr, w.corr)
+		if w.cancel == nil {
+			delete(t.byTask, m.TaskID)
+		}
+	}
+}
+
+// sizes reports the bookkeeping sizes (tests).
+func (t *taskRunner) sizes() (pending, byCorr, byTask int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.pending), len(t.byCorr), len(t.byTask)
 }
 
 // cancelled stops the work of a task that tasks/cancel cancelled (the call

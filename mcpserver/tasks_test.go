@@ -319,3 +319,25 @@ func TestTaskLibraryBug897(t *testing.T) {
 	}
 	t.Fatal("without the workaround the task kept working: mcp-go issue 897 looks fixed, remove the workaround")
 }
+
+func TestFailedTasksLeaveNoBookkeeping(t *testing.T) {
+	a := newApp(t, nil, nil)
+	s := connect(t, a)
+	for i := 0; i < 5; i++ {
+		res := s.call("tools/call", map[string]any{"name": "wait_for_call", "arguments": map[string]any{"callId": "bad id!"}, "task": map[string]any{}})
+		if res["task"] == nil {
+			t.Fatalf("no task handle: %v", res)
+		}
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		p, c, b := a.Server.TaskBookkeeping()
+		if p == 0 && c == 0 && b == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5 tasks that failed before starting: pending %d, byCorr %d, byTask %d; want 0", p, c, b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -219,7 +219,7 @@ func (r *Resources) recent(ctx context.Context) ([]*client.Call, error) {
 
 // CompleteResourceArgument completes callId from the key's recent calls.
 func (r *Resources) CompleteResourceArgument(ctx context.Context, uri string, arg mcp.CompleteArgument, _ mcp.CompleteContext) (*mcp.Completion, error) {
-	if arg.Name != "callId" {
+	if arg.Name != "callId" || (uri != RecordTemplate && uri != TranscriptTemplate) {
 		return &mcp.Completion{Values: []string{}}, nil
 	}
 	return r.CompleteCallID(ctx, arg.Value)

@@ -1,0 +1,119 @@
+package resources_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/byourside/bys-mcp/app"
+	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/resources"
+	"github.com/byourside/bys-mcp/sandbox"
+	"github.com/byourside/bys-mcp/tools"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/sirupsen/logrus"
+)
+
+// Over Streamable HTTP with the official Go SDK client (2025-11-25):
+// templates, a read of a real call, resources/list and completion.
+func TestResourcesOverStreamableHTTPWithTheOfficialSDK(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.Sandbox = true
+	cfg.Transport = "http"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	poll := tools.PollSchedule{Early: 20 * time.Millisecond, EarlyFor: time.Second, Late: 50 * time.Millisecond}
+	a, err := app.New(cfg, log, app.Options{SandboxOptions: sandbox.Options{TimeScale: 20}, Poll: &poll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	h := a.HTTPHandler()
+	ts := httptest.NewServer(h)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = h.Shutdown(ctx)
+		ts.CloseClientConnections()
+		ts.Close()
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cl := sdk.NewClient(&sdk.Implementation{Name: "resources-sdk-test", Version: "1"}, nil)
+	s, err := cl.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: ts.URL + "/mcp", DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer s.Close()
+
+	tpls, err := s.ListResourceTemplates(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, tpl := range tpls.ResourceTemplates {
+		got[tpl.URITemplate] = tpl.MIMEType
+	}
+	if got[resources.RecordTemplate] != "application/json" || got[resources.TranscriptTemplate] != "text/plain" || len(got) != 2 {
+		t.Errorf("templates = %v", got)
+	}
+
+	placed, err := s.CallTool(ctx, &sdk.CallToolParams{Name: "place_call", Arguments: map[string]any{"to": numCompletes, "objective": "Ask about opening hours."}})
+	if err != nil || placed.IsError {
+		t.Fatalf("place_call: %v %v", err, placed)
+	}
+	raw, _ := json.Marshal(placed.StructuredContent)
+	var out struct{ CallID string }
+	_ = json.Unmarshal(raw, &out)
+	if out.CallID == "" {
+		t.Fatalf("no callId: %s", raw)
+	}
+	if _, err := s.CallTool(ctx, &sdk.CallToolParams{Name: "wait_for_call", Arguments: map[string]any{"callId": out.CallID, "timeoutSec": 10}}); err != nil {
+		t.Fatal(err)
+	}
+
+	rr, err := s.ReadResource(ctx, &sdk.ReadResourceParams{URI: resources.Prefix + out.CallID})
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	if len(rr.Contents) != 1 || rr.Contents[0].MIMEType != "application/json" || !strings.Contains(rr.Contents[0].Text, out.CallID) {
+		t.Errorf("record contents = %+v", rr.Contents)
+	}
+	tx, err := s.ReadResource(ctx, &sdk.ReadResourceParams{URI: resources.Prefix + out.CallID + "/transcript"})
+	if err != nil {
+		t.Fatalf("read transcript: %v", err)
+	}
+	if len(tx.Contents) != 1 || tx.Contents[0].MIMEType != "text/plain" || strings.Contains(tx.Contents[0].Text, numCompletes) || !strings.Contains(tx.Contents[0].Text, "completed") {
+		t.Errorf("transcript contents = %+v", tx.Contents)
+	}
+	if _, err := s.ReadResource(ctx, &sdk.ReadResourceParams{URI: resources.Prefix + "call_doesnotexist"}); err == nil {
+		t.Errorf("reading an unknown call succeeded")
+	}
+
+	list, err := s.ListResources(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Resources) != 1 || list.Resources[0].URI != resources.Prefix+out.CallID {
+		t.Errorf("resources/list = %+v", list.Resources)
+	}
+
+	comp, err := s.Complete(ctx, &sdk.CompleteParams{
+		Ref:      &sdk.CompleteReference{Type: "ref/resource", URI: resources.RecordTemplate},
+		Argument: sdk.CompleteParamsArgument{Name: "callId", Value: out.CallID[:4]},
+	})
+	if err != nil {
+		t.Fatalf("complete: %v", err)
+	}
+	if len(comp.Completion.Values) != 1 || comp.Completion.Values[0] != out.CallID {
+		t.Errorf("completion = %+v, want [%s]", comp.Completion, out.CallID)
+	}
+}
