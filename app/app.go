@@ -233,14 +233,23 @@ func (a *App) ServeHTTP(ctx context.Context, ln net.Listener) error {
 	a.Log.Info("shutting down: draining in-flight requests")
 	grace, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	// Waits are cancelled after half the grace period so they end cleanly.
-	stopWaits := time.AfterFunc(5*time.Second, func() {
-		cancelBase()
+	// New connections stop at once; in-flight tool calls get half the
+	// grace period, then they are stopped cleanly (a wait answers with its
+	// latest record, saying to call again), and then the transport closes
+	// its sessions and streams.
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- srv.Shutdown(grace) }()
+	var err error
+	select {
+	case err = <-shutdown:
+	case <-time.After(5 * time.Second):
 		a.Server.StopToolCalls()
-	})
-	defer stopWaits.Stop()
+		time.Sleep(200 * time.Millisecond)
+		_ = h.Shutdown(grace)
+		err = <-shutdown
+	}
 	_ = h.Shutdown(grace)
-	if err := srv.Shutdown(grace); err != nil {
+	if err != nil {
 		_ = srv.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

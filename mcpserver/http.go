@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -108,8 +109,10 @@ func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
 			server.WithKeepAliveInterval(15*time.Second),
 			server.WithSSEDisableLocalhostProtection(true), // the guard checks Host and Origin
 			server.WithSSEContextFunc(keyContext),
+			// No wildcard CORS: only the operator's --allowed-origins.
+			server.WithSSECORS(server.WithCORSAllowedOrigins(o.AllowedOrigins...)),
 		)
-		mux.Handle("/sse", g.wrap(sse.SSEHandler(), true))
+		mux.Handle("/sse", g.wrap(noWildcardCORS(sse.SSEHandler()), true))
 		mux.Handle("/message", g.wrap(sse.MessageHandler(), false))
 		h.shutdown = sse.Shutdown
 	default:
@@ -128,6 +131,42 @@ func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
 	h.Handler = mux
 	return h
 }
+
+// noWildcardCORS removes the Access-Control-Allow-Origin: * that mcp-go's
+// SSE transport adds when no CORS origins are configured: the contract
+// allows no wildcard CORS.
+func noWildcardCORS(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(&corsStripper{ResponseWriter: w}, r)
+	})
+}
+
+type corsStripper struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (c *corsStripper) strip() {
+	if !c.wrote {
+		c.wrote = true
+		if c.Header().Get("Access-Control-Allow-Origin") == "*" {
+			c.Header().Del("Access-Control-Allow-Origin")
+		}
+	}
+}
+
+func (c *corsStripper) WriteHeader(code int) { c.strip(); c.ResponseWriter.WriteHeader(code) }
+
+func (c *corsStripper) Write(p []byte) (int, error) { c.strip(); return c.ResponseWriter.Write(p) }
+
+func (c *corsStripper) Flush() {
+	c.strip()
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (c *corsStripper) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // keyContext carries the request's API key (set by the guard) into the
 // MCP request context.
@@ -323,7 +362,10 @@ func (g *guard) authenticate(next http.Handler) http.Handler {
 		switch {
 		case g.opts.AuthToken != "":
 			token, _ := tenant.BearerToken(header)
-			if subtle.ConstantTimeCompare([]byte(token), []byte(g.opts.AuthToken)) != 1 {
+			// Hashes first, so that the comparison takes the same time
+			// whatever the token's length.
+			got, want := sha256.Sum256([]byte(token)), sha256.Sum256([]byte(g.opts.AuthToken))
+			if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 				unauthorized(w)
 				return
 			}

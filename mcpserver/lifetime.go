@@ -2,7 +2,10 @@ package mcpserver
 
 import (
 	"context"
+	"errors"
 	"sync"
+
+	"github.com/byourside/bys-mcp/tools"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -17,11 +20,14 @@ type lifetime struct {
 	stopAll context.CancelFunc
 
 	mu       sync.Mutex
-	bySessID map[string]map[*context.CancelFunc]struct{}
+	bySessID map[string]map[*context.CancelCauseFunc]struct{}
 }
 
+// errSessionGone ends the tool calls of a session that went away.
+var errSessionGone = errors.New("the client's session ended")
+
 func newLifetime(hooks *server.Hooks) *lifetime {
-	l := &lifetime{bySessID: map[string]map[*context.CancelFunc]struct{}{}}
+	l := &lifetime{bySessID: map[string]map[*context.CancelCauseFunc]struct{}{}}
 	l.stop, l.stopAll = context.WithCancel(context.Background())
 	hooks.AddOnUnregisterSession(func(_ context.Context, s server.ClientSession) {
 		l.mu.Lock()
@@ -29,7 +35,7 @@ func newLifetime(hooks *server.Hooks) *lifetime {
 		delete(l.bySessID, s.SessionID())
 		l.mu.Unlock()
 		for c := range calls {
-			(*c)()
+			(*c)(errSessionGone)
 		}
 	})
 	return l
@@ -38,15 +44,15 @@ func newLifetime(hooks *server.Hooks) *lifetime {
 // middleware binds each tool call to its session and to the server.
 func (l *lifetime) middleware(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		stopOnShutdown := context.AfterFunc(l.stop, cancel)
+		ctx, cancel := context.WithCancelCause(ctx)
+		defer cancel(nil)
+		stopOnShutdown := context.AfterFunc(l.stop, func() { cancel(tools.ErrServerStopping) })
 		defer stopOnShutdown()
 		if session := server.ClientSessionFromContext(ctx); session != nil && session.SessionID() != "" {
 			id := session.SessionID()
 			l.mu.Lock()
 			if l.bySessID[id] == nil {
-				l.bySessID[id] = map[*context.CancelFunc]struct{}{}
+				l.bySessID[id] = map[*context.CancelCauseFunc]struct{}{}
 			}
 			l.bySessID[id][&cancel] = struct{}{}
 			l.mu.Unlock()

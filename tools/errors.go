@@ -62,7 +62,7 @@ var apiAdvice = map[string]advice{
 	"rate_limited":        {true, "too many calls per minute for this key: wait about a minute, then retry"},
 	"over_minute_cap":     {false, "the account's outbound minutes for this billing period are used up: do not retry, tell the user to raise the plan's allowance"},
 	"not_found":           {false, "no call with this id exists for this API key: check the id (list_calls shows recent calls)"},
-	"placement_failed":    {true, "the carrier or trunk failed; retry shortly"},
+	"placement_failed":    {true, "the API reported a carrier or trunk failure; retry shortly"},
 	"store_error":         {true, "the API had a temporary service error; retry shortly"},
 }
 

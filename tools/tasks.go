@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"errors"
 
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -13,6 +14,10 @@ import (
 type TaskRunner interface {
 	Attach(ctx context.Context, req mcp.CallToolRequest) (context.Context, func(), error)
 }
+
+// ErrServerStopping is the cause with which the server ends running tool
+// calls when it shuts down.
+var ErrServerStopping = errors.New("the server is shutting down")
 
 // TaskError is a TaskRunner's refusal, shown to the agent as an isError
 // result.

@@ -59,6 +59,16 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			ctx, limit = taskCtx, 0
 		}
 		call, timedOut, err := w.wait(ctx, in.CallID, limit)
+		if err != nil && errors.Is(context.Cause(ctx), ErrServerStopping) {
+			// Shutting down: hand back what is known, to be followed
+			// elsewhere; the call itself goes on.
+			if w.latest != nil {
+				res := waitResult(w.latest, true)
+				res.Content = []mcp.Content{mcp.NewTextContent(fmt.Sprintf("The server is shutting down, so the wait stopped (the call goes on). Call wait_for_call again with callId %s to keep waiting.\n%s", in.CallID, renderCall(w.latest)))}
+				return res, nil
+			}
+			return fail(ctx, newToolError("server_stopping", nil, true, "the server is shutting down; call wait_for_call again in a moment (the call itself goes on)")), nil
+		}
 		if err != nil {
 			if req.Params.Task != nil && d.Tasks != nil {
 				switch {
