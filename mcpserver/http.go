@@ -125,6 +125,7 @@ func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
 			server.WithHeartbeatInterval(25*time.Second),
 			server.WithStreamableHTTPLogger(slogger),
 		)
+		g.routes = newProgressRoutes()
 		mux.Handle("/mcp", g.wrap(streamable, false))
 		h.shutdown = streamable.Shutdown
 	}
@@ -179,6 +180,7 @@ func keyContext(ctx context.Context, r *http.Request) context.Context {
 
 type guard struct {
 	srv     *Server
+	routes  *progressRoutes // nil for SSE
 	opts    HTTPOptions
 	log     *logrus.Logger
 	filter  *Filter
@@ -196,6 +198,9 @@ func (g *guard) wrap(next http.Handler, opensSession bool) http.Handler {
 			return
 		}
 		if r.Method != http.MethodPost {
+			if g.routes != nil && r.Method == http.MethodGet {
+				w = g.routes.get(w, r)
+			}
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -238,6 +243,10 @@ func (g *guard) wrap(next http.Handler, opensSession bool) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(v.Message))
 		r.ContentLength = int64(len(v.Message))
+		if g.routes != nil && !mcp.IsModernProtocol(r.Header.Get(mcp.HeaderProtocolVersion)) {
+			g.routes.post(w, r, v.Message, func(w http.ResponseWriter) { next.ServeHTTP(w, r) })
+			return
+		}
 		next.ServeHTTP(w, r)
 	})))
 }
