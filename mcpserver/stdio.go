@@ -49,56 +49,54 @@ func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer, co
 	for _, o := range opts {
 		o(stdio)
 	}
-	pr, pw := io.Pipe()
-	go func() {
-		err := s.pumpStdin(ctx, in, pw, stdout)
-		_ = pw.CloseWithError(err)
-	}()
-	err := stdio.Listen(ctx, pr, stdout)
-	if errors.Is(err, io.EOF) || errors.Is(err, context.Canceled) || errors.Is(err, io.ErrClosedPipe) {
+	in = &filteredStdin{srv: s, r: bufio.NewReaderSize(in, 64<<10), stdout: stdout}
+	err := stdio.Listen(ctx, in, stdout)
+	if errors.Is(err, io.EOF) || errors.Is(err, context.Canceled) {
 		return nil
 	}
 	return err
 }
 
-// pumpStdin copies messages from in to the pipe mcp-go reads, applying the
-// filter and the size bound on the way.
-func (s *Server) pumpStdin(ctx context.Context, in io.Reader, pipe io.Writer, stdout io.Writer) error {
-	r := bufio.NewReaderSize(in, 64<<10)
-	for {
-		line, tooLong, err := readLine(r, MaxStdioMessageBytes)
-		if len(line) > 0 || tooLong {
-			switch {
-			case tooLong:
-				resp := refuse(idFromPrefix(line), mcp.INVALID_REQUEST,
-					fmt.Sprintf("message too large: at most %d bytes per JSON-RPC message; shorten the arguments", MaxStdioMessageBytes))
-				if _, werr := stdout.Write(append(resp.Response, '\n')); werr != nil {
-					return werr
-				}
-			default:
-				v := s.filter.Check(line)
-				if v.Response != nil {
-					if _, werr := stdout.Write(append(v.Response, '\n')); werr != nil {
-						return werr
-					}
-					break
-				}
-				msg := append(v.Message, '\n')
-				if _, werr := pipe.Write(msg); werr != nil {
-					return werr
-				}
-			}
+// filteredStdin hands mcp-go one message at a time from stdin, applying
+// the filter and the size bound on the way. It answers refused messages
+// itself, on stdout, and works in mcp-go's own reading goroutine (no extra
+// hop per message).
+type filteredStdin struct {
+	srv     *Server
+	r       *bufio.Reader
+	stdout  io.Writer
+	pending []byte
+	err     error
+}
+
+func (f *filteredStdin) Read(p []byte) (int, error) {
+	for len(f.pending) == 0 {
+		if f.err != nil {
+			return 0, f.err
 		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
+		line, tooLong, err := readLine(f.r, MaxStdioMessageBytes)
+		f.err = err
+		switch {
+		case tooLong:
+			resp := refuse(idFromPrefix(line), mcp.INVALID_REQUEST,
+				fmt.Sprintf("message too large: at most %d bytes per JSON-RPC message; shorten the arguments", MaxStdioMessageBytes))
+			if _, werr := f.stdout.Write(append(resp.Response, '\n')); werr != nil {
+				return 0, werr
 			}
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
+		case len(line) > 0:
+			v := f.srv.filter.Check(line)
+			if v.Response != nil {
+				if _, werr := f.stdout.Write(append(v.Response, '\n')); werr != nil {
+					return 0, werr
+				}
+				continue
+			}
+			f.pending = append(v.Message, '\n')
 		}
 	}
+	n := copy(p, f.pending)
+	f.pending = f.pending[n:]
+	return n, nil
 }
 
 // readLine reads one line without its newline. When the line exceeds max
