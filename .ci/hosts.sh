@@ -61,14 +61,31 @@ check_claude_init() { # transport negotiation
   local tr=$1 neg=$2 h out
   h=$(new_home)
   if [ "$tr" = stdio ]; then
-    printf '{"mcpServers":{"%s":{"type":"stdio","command":"%s","args":%s}}}\n' \
-      "$SERVER_NAME" "${STDIO_CMD[0]}" "$(json_args)" >"$h/mcp.json"
+    # Started through a wrapper that records what Claude Code sends, to show
+    # which protocol era it negotiated.
+    { echo '#!/usr/bin/env bash'; printf 'exec'; printf ' %q' "${STDIO_CMD[@]}"; printf ' < <(exec tee %q)\n' "$h/sent.log"; } >"$h/spy.sh"
+    chmod +x "$h/spy.sh"
+    printf '{"mcpServers":{"%s":{"type":"stdio","command":"%s","args":[]}}}\n' "$SERVER_NAME" "$h/spy.sh" >"$h/mcp.json"
   else
     printf '{"mcpServers":{"%s":{"type":"http","url":"%s"}}}\n' "$SERVER_NAME" "$HTTP_URL" >"$h/mcp.json"
   fi
   out=$(cd "$h" && HOME=$h host_env MCP_PROTOCOL_NEGOTIATION="$neg" timeout "$T_CLAUDE" \
     claude -p hi --output-format stream-json --verbose --strict-mcp-config --mcp-config "$h/mcp.json" </dev/null 2>/dev/null | head -1) || true
-  printf '%s\n' "$out" | node "$CI_ROOT/.ci/check-json.mjs" claude-init "$SERVER_NAME" "$TOOLS_WANTED"
+  local res
+  res=$(printf '%s\n' "$out" | node "$CI_ROOT/.ci/check-json.mjs" claude-init "$SERVER_NAME" "$TOOLS_WANTED") || { echo "$res"; return 1; }
+  if [ "$tr" = stdio ]; then
+    # Default negotiation is the stateless 2026-07-28 era (server/discover, no
+    # initialize); legacy is 2025-11-25 with initialize.
+    if [ "$neg" = legacy ]; then
+      grep -q '"method":"initialize"' "$h/sent.log" || { echo "legacy negotiation sent no initialize"; return 1; }
+      res="$res; era: initialize $(grep -o '"protocolVersion":"[^"]*"' "$h/sent.log" | head -1)"
+    else
+      grep -q '"method":"server/discover"' "$h/sent.log" || { echo "default negotiation sent no server/discover"; return 1; }
+      ! grep -q '"method":"initialize"' "$h/sent.log" || { echo "default negotiation fell back to initialize"; return 1; }
+      res="$res; era: server/discover, no initialize"
+    fi
+  fi
+  echo "$res"
 }
 
 check_codex() { # transport
@@ -128,32 +145,61 @@ CHECKS=(
 )
 
 # run_checks MODE: MODE "real" expects every check to pass; "dead" expects
-# every check to fail; "lacking" expects the tool-seeing checks to fail.
+# every check to fail; "lacking" expects the tool-seeing checks to fail (the
+# connection-only ones are skipped there: they cannot see tools). Checks run
+# BYS_CI_HOST_JOBS at a time (the hosts mostly wait); results print in order.
 # Adds to PASSED/FAILED.
 PASSED=0
 FAILED=0
+JOBS=${BYS_CI_HOST_JOBS:-3}
+run_one() { # index name cmd... : writes "ok|seconds|detail" to $CI_WORK/result.INDEX
+  local i=$1 t0=$SECONDS detail ok
+  shift
+  if detail=$("$@" 2>&1); then ok=1; else ok=0; fi
+  detail=$(printf '%s' "$detail" | tail -1 | cut -c1-300)
+  printf '%s|%s|%s\n' "$ok" "$((SECONDS - t0))" "$detail" >"$CI_WORK/result.$i"
+}
 run_checks() {
-  local mode=$1 entry name sees cmd detail ok expect_ok t0
+  local mode=$1 entry name sees cmd i ok secs detail expect_ok running=0
+  local -a names=() sees_of=() pids=()
+  i=0
   for entry in "${CHECKS[@]}"; do
     IFS='|' read -r name sees cmd <<<"$entry"
-    t0=$SECONDS
-    if detail=$($cmd 2>&1); then ok=1; else ok=0; fi
-    detail=$(printf '%s' "$detail" | tail -1 | cut -c1-300)
+    if [ "$mode" = lacking ] && [ "$sees" = 0 ]; then continue; fi
+    names[i]=$name
+    sees_of[i]=$sees
+    rm -f "$CI_WORK/result.$i"
+    # shellcheck disable=SC2086
+    run_one "$i" $cmd &
+    pids+=($!)
+    running=$((running + 1))
+    # Wait only for the checks (never for the HTTP server, also a child).
+    if [ "$running" -ge "$JOBS" ]; then wait -n "${pids[@]}" 2>/dev/null || true; running=$((running - 1)); fi
+    i=$((i + 1))
+  done
+  local p
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for i in "${!names[@]}"; do
+    name=${names[i]}
+    if [ -f "$CI_WORK/result.$i" ]; then
+      IFS='|' read -r ok secs detail <"$CI_WORK/result.$i"
+    else
+      ok=x secs=? detail="the check did not finish"
+    fi
     case "$mode" in
-      real) expect_ok=1 ;;
+      real|lacking) if [ "$mode" = real ] || [ "${sees_of[i]}" = 0 ]; then expect_ok=1; else expect_ok=0; fi ;;
       dead) expect_ok=0 ;;
-      lacking) if [ "$sees" = 1 ]; then expect_ok=0; else expect_ok=1; fi ;;
     esac
     if [ "$ok" = "$expect_ok" ]; then
       PASSED=$((PASSED + 1))
       if [ "$mode" = real ]; then
-        echo "ci: hosts: ok   $name ($((SECONDS - t0))s): $detail"
+        echo "ci: hosts: ok   $name (${secs}s): $detail"
       else
-        echo "ci: hosts: ok   $name [$mode] reported $([ "$ok" = 1 ] && echo 'connected (connection-only check)' || echo failure) ($((SECONDS - t0))s): $detail"
+        echo "ci: hosts: ok   $name [$mode] reported failure (${secs}s): $detail"
       fi
     else
       FAILED=$((FAILED + 1))
-      echo "ci: hosts: FAIL $name [$mode] expected $([ "$expect_ok" = 1 ] && echo success || echo failure), got $([ "$ok" = 1 ] && echo success || echo failure) ($((SECONDS - t0))s): $detail"
+      echo "ci: hosts: FAIL $name [$mode] expected $([ "$expect_ok" = 1 ] && echo success || echo failure), got $([ "$ok" = 1 ] && echo success || echo failure) (${secs}s): $detail"
     fi
   done
 }
@@ -194,7 +240,7 @@ main() {
     # A binary that lacks a tool: --read-only withdraws place_call.
     STDIO_CMD=("$BYS_BIN" --read-only --sandbox)
     start_http "$BYS_BIN" --read-only --sandbox
-    ci_log "hosts self-test: a binary that lacks place_call (--read-only)"
+    ci_log "hosts self-test: a binary that lacks place_call (--read-only); connection-only checks (claude mcp list, gemini mcp list) cannot see tools and are skipped"
     run_checks lacking
     echo "hosts-self-test: $PASSED passed, $FAILED failed"
   fi

@@ -49,7 +49,17 @@ ci_tools_install() {
       npm install --silent --no-audit --no-fund --cache "$CI_CACHE/npm" \
       --ignore-scripts --prefix "$CI_TOOLS/tools" "${CI_NPM_TOOLS[@]}" </dev/null \
       || ci_die "npm install ${CI_NPM_TOOLS[*]}"
+    # Scripts are skipped (native add-ons of the hosts are not needed here)
+    # except Claude Code's, which links its platform binary into place.
+    (cd "$CI_TOOLS/tools/node_modules/@anthropic-ai/claude-code" \
+      && PATH="$CI_TOOLS/node/node_modules/.bin:$PATH" node install.cjs) \
+      || ci_die "claude-code postinstall"
     touch "$CI_TOOLS/.complete"
+    # Drop tool sets of earlier pins.
+    local old
+    for old in "$CI_CACHE"/tools-*; do
+      [ "$old" = "$CI_TOOLS" ] || rm -rf "$old"
+    done
   fi
   export PATH="$CI_TOOLS/node/node_modules/.bin:$CI_TOOLS/tools/node_modules/.bin:$PATH"
   local v
@@ -95,4 +105,14 @@ ci_cleanup() {
 ci_workdir() {
   CI_WORK=$(mktemp -d "${TMPDIR:-/tmp}/bys-ci.XXXXXX")
   trap ci_cleanup EXIT
+}
+
+# ci_wait_listening URL [seconds]: waits until URL answers any HTTP status.
+ci_wait_listening() {
+  local url=$1 n=$(( ${2:-10} * 10 ))
+  while [ "$n" -gt 0 ]; do
+    if curl -sS -o /dev/null --max-time 1 "$url" 2>/dev/null; then return 0; fi
+    sleep 0.1; n=$((n - 1))
+  done
+  return 1
 }

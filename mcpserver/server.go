@@ -62,6 +62,9 @@ func New(o Options) *Server {
 		server.WithToolHandlerMiddleware(tools.LoggingMiddleware(o.Log, o.ToolObserver)),
 		server.WithToolHandlerMiddleware(life.middleware),
 		server.WithTitle("By Your Side phone calls"),
+		// logging/setLevel is answered (2025-11-25 clients and the
+		// conformance suite send it); the server writes its logs to stderr.
+		server.WithLogging(),
 	}
 	var completer prompts.Completer
 	if o.Resources != nil {
