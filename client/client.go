@@ -419,11 +419,26 @@ func (c *Client) attempt(ctx context.Context, r *request, v any) (status int, er
 		return status, c.apiError(r, resp, errorToken(data))
 	}
 	if v != nil {
-		if !isJSONObject(data) || json.Unmarshal(data, v) != nil {
+		if !isJSONObject(data) || decodeBody(data, v) != nil {
 			return status, c.unexpected(r, status)
 		}
 	}
 	return status, nil
+}
+
+// decodeBody decodes a response body into v. A *Call is decoded in one
+// pass and keeps the body (which it then owns) as its Raw record.
+func decodeBody(data []byte, v any) error {
+	if call, ok := v.(*Call); ok {
+		var f callFields
+		if err := json.Unmarshal(data, &f); err != nil {
+			return err
+		}
+		*call = Call(f)
+		call.Raw = data
+		return nil
+	}
+	return json.Unmarshal(data, v)
 }
 
 func (c *Client) apiError(r *request, resp *http.Response, token string) *APIError {
