@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/byourside/bys-mcp/tools"
+	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 )
@@ -153,7 +153,7 @@ func render(j job, args map[string]string) (*mcp.GetPromptResult, error) {
 			return nil, fmt.Errorf("argument %q is required: %s", a.Name, a.Description)
 		}
 	}
-	if p := args["phone"]; p != "" && !tools.IsE164(p) {
+	if p := args["phone"]; p != "" && !schema.IsE164(p) {
 		return nil, fmt.Errorf("argument \"phone\" must be an E.164 number such as +14155550123 (got %q)", p)
 	}
 	if c := args["currency"]; c != "" && !contains(Currencies, strings.ToUpper(c)) {

@@ -40,24 +40,6 @@ func Numbers() []NumberBehavior {
 	}
 }
 
-// e164 matches `^\+[1-9]\d{6,14}$` (hand-written: a counted-repetition
-// regexp costs start-up time in every process that embeds the sandbox).
-var e164 = e164Matcher{}
-
-type e164Matcher struct{}
-
-func (e164Matcher) MatchString(v string) bool {
-	if len(v) < 8 || len(v) > 16 || v[0] != '+' || v[1] < '1' || v[1] > '9' {
-		return false
-	}
-	for i := 2; i < len(v); i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // allowedCountryCodes are the dialling codes of US/CA (all of NANP), GB, AU,
 // NZ and IL.
 var allowedCountryCodes = []string{"+1", "+44", "+61", "+64", "+972"}

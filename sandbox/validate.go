@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/byourside/bys-mcp/schema"
 	"net/url"
 	"slices"
 	"strings"
@@ -45,7 +46,7 @@ func validate(body []byte) (placeRequest, string) {
 	if !ok || strings.TrimSpace(obj) == "" {
 		return req, "objective_required"
 	}
-	if !toIsString || !e164.MatchString(toStr) {
+	if !toIsString || !schema.IsE164(toStr) {
 		return req, "invalid_number"
 	}
 	req.to, req.objective = toStr, obj
@@ -59,7 +60,7 @@ func validate(body []byte) (placeRequest, string) {
 	}
 	if v, ok := present("callerId"); ok {
 		s, isStr := asString(v)
-		if !isStr || !e164.MatchString(s) {
+		if !isStr || !schema.IsE164(s) {
 			return req, "invalid_caller_id"
 		}
 		req.callerID = s

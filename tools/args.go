@@ -93,7 +93,7 @@ func validateText(name, v string, required bool, maxLen int) *toolError {
 }
 
 func validateE164(name, v string) *toolError {
-	if !IsE164(v) {
+	if !schema.IsE164(v) {
 		return invalidArgument("argument %q must be an E.164 phone number: a plus sign, the country code and 7 to 15 digits in all, no spaces, e.g. +14155550123 (got %q)", name, truncate(v, 32))
 	}
 	return nil
@@ -103,7 +103,7 @@ func validateCallID(v string) *toolError {
 	if v == "" {
 		return invalidArgument("argument \"callId\" is required: pass the id returned by place_call or list_calls")
 	}
-	if !isCallID(v) {
+	if !schema.IsCallID(v) {
 		return invalidArgument("argument \"callId\" must be a call id of letters, digits, - and _ (at most %d), e.g. f47ac10b-58cc-4372-a567-0e02b2c3d479", schema.MaxCallIDLen)
 	}
 	return nil
@@ -111,49 +111,6 @@ func validateCallID(v string) *toolError {
 
 // validatePlaceCall checks the format of place_call's arguments. Account
 // policy (countries, caller-ID ownership, limits) stays with the API.
-// IsE164 matches schema.E164Pattern: "+", a digit 1-9, then 6 to 14 digits.
-func IsE164(v string) bool {
-	if len(v) < 8 || len(v) > 16 || v[0] != '+' || v[1] < '1' || v[1] > '9' {
-		return false
-	}
-	for i := 2; i < len(v); i++ {
-		if v[i] < '0' || v[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// isFieldName matches schema.FieldNamePattern.
-func isFieldName(v string) bool {
-	if len(v) < 1 || len(v) > schema.MaxFieldNameLen {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_'
-		if !letter && (i == 0 || c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
-}
-
-// isCallID matches schema.CallIDPattern without a regexp (whose counted
-// repetition is costly to compile at start-up).
-func isCallID(v string) bool {
-	if len(v) < 1 || len(v) > schema.MaxCallIDLen {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 func validatePlaceCall(in *schema.PlaceCallInput) *toolError {
 	if in.To == "" {
 		return invalidArgument("argument \"to\" is required: the destination in E.164 format, e.g. +14155550123")
@@ -183,7 +140,7 @@ func validatePlaceCall(in *schema.PlaceCallInput) *toolError {
 	}
 	seen := make(map[string]bool, len(in.Fields))
 	for i, f := range in.Fields {
-		if !isFieldName(f.Name) {
+		if !schema.IsFieldName(f.Name) {
 			return invalidArgument("fields[%d].name must start with a letter or underscore and use only letters, digits and underscores (at most %d), e.g. confirmed_time", i, schema.MaxFieldNameLen)
 		}
 		if seen[f.Name] {
