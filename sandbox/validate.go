@@ -3,10 +3,11 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/byourside/bys-mcp/schema"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/byourside/bys-mcp/schema"
 )
 
 // maxFields is the reference's limit on the fields array.
