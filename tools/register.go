@@ -126,7 +126,7 @@ func LoggingMiddleware(log logrus.FieldLogger, observe ToolObserver) server.Tool
 				outcome = "internal_error"
 			case res != nil && res.IsError:
 				outcome = "error"
-			case res != nil && res.Content == nil && res.StructuredContent == nil:
+			case res != nil && res.NeedsInput():
 				outcome = "input_required"
 			}
 			fields := logrus.Fields{"tool": req.Params.Name, "outcome": outcome, "duration_ms": float64(elapsed.Microseconds()) / 1000}
