@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/app"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/sandbox"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -37,22 +38,7 @@ func stableSandbox(b *testing.B) (*httptest.Server, string) {
 // inProcessClient connects mcp-go's in-process client to a's server.
 func inProcessClient(b *testing.B, a *app.App) *mcpclient.Client {
 	b.Helper()
-	c, err := mcpclient.NewInProcessClient(a.Server.MCP())
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = c.Close() })
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = "2025-11-25"
-	init.Params.ClientInfo = mcp.Implementation{Name: "bys-bench", Version: "1"}
-	if _, err := c.Initialize(ctx, init); err != nil {
-		b.Fatal(err)
-	}
-	return c
+	return testkit.InProcessClient(b, a, "bys-bench", "2025-11-25")
 }
 
 func getCallRequest(id string) mcp.CallToolRequest {

@@ -15,19 +15,17 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/sandbox"
-	"github.com/sirupsen/logrus"
 )
 
 // benchKey is the tenant every benchmark uses on the standalone sandbox.
@@ -107,15 +105,6 @@ func (d *directGet) do(tb testing.TB) {
 	}
 }
 
-// quietLogger logs like the shipped binary (info level, text) into nothing,
-// so that the per-call log line is paid for as in production.
-func quietLogger() *logrus.Logger {
-	l := logrus.New()
-	l.SetOutput(io.Discard)
-	l.SetLevel(logrus.InfoLevel)
-	return l
-}
-
 // newAppAt builds the app against the API at baseURL (the standalone
 // sandbox) with the given transport.
 func newAppAt(tb testing.TB, baseURL, transport string) *app.App {
@@ -130,7 +119,7 @@ func newAppAt(tb testing.TB, baseURL, transport string) *app.App {
 	if err := cfg.Validate(); err != nil {
 		tb.Fatalf("config: %v", err)
 	}
-	a, err := app.New(cfg, quietLogger(), app.Options{})
+	a, err := app.New(cfg, testkit.QuietLogger(), app.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -141,20 +130,11 @@ func newAppAt(tb testing.TB, baseURL, transport string) *app.App {
 // newEmbeddedApp builds the app against the embedded sandbox (--sandbox).
 func newEmbeddedApp(tb testing.TB, transport string, opts sandbox.Options) *app.App {
 	tb.Helper()
-	cfg := config.Defaults()
-	cfg.Sandbox = true
-	cfg.Transport = transport
-	cfg.Addr = "127.0.0.1:0"
-	cfg.MaxSessions = 10000
-	if err := cfg.Validate(); err != nil {
-		tb.Fatalf("config: %v", err)
-	}
-	a, err := app.New(cfg, quietLogger(), app.Options{SandboxOptions: opts})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(a.Close)
-	return a
+	return testkit.SandboxApp(tb, func(cfg *config.Config) {
+		cfg.Transport = transport
+		cfg.Addr = "127.0.0.1:0"
+		cfg.MaxSessions = 10000
+	}, testkit.QuietLogger(), app.Options{SandboxOptions: opts})
 }
 
 // serveHTTP serves a's Streamable HTTP transport on a loopback listener and
@@ -190,36 +170,15 @@ func checkResult(tb testing.TB, raw []byte) {
 
 // ---- stdio: the built binary, spawned once ----
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
 // binary returns the bys-mcp binary: $BYS_MCP_BIN, else one built from this
 // module into a temporary directory (once per test binary).
 func binary(tb testing.TB) string {
 	tb.Helper()
-	if p := os.Getenv("BYS_MCP_BIN"); p != "" {
-		return p
+	bin, err := testkit.Binary("BYS_MCP_BIN")
+	if err != nil {
+		tb.Fatal(err)
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "bys-bench-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "bys-mcp")
-		cmd := exec.Command("go", "build", "-o", builtBin, ".")
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		tb.Fatal(buildErr)
-	}
-	return builtBin
+	return bin
 }
 
 // stdioServer is the bys-mcp binary serving stdio, driven with one request

@@ -15,6 +15,7 @@ import (
 
 	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -113,7 +114,7 @@ func TestWaitForCallFakeClock(t *testing.T) {
 		cfg := config.Defaults()
 		cfg.APIKey = benchKey
 		cfg.BaseURL = "http://127.0.0.1:1"
-		a, err := app.New(cfg, quietLogger(), app.Options{HTTPClient: &http.Client{Transport: handlerTransport{api}}})
+		a, err := app.New(cfg, testkit.QuietLogger(), app.Options{HTTPClient: &http.Client{Transport: handlerTransport{api}}})
 		if err != nil {
 			t.Fatal(err)
 		}

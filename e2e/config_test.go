@@ -4,6 +4,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
 // TestBadConfig: a bad configuration exits non-zero at start-up with one
@@ -21,8 +23,8 @@ func TestBadConfig(t *testing.T) {
 		{"missing key", nil, nil, []string{"BYS_API_KEY"}},
 		{"malformed base URL", []string{"--base-url", "not a url"}, []string{"BYS_API_KEY=bys_ak_e2e"}, []string{"base-url"}},
 		{"plain http to a remote API", []string{"--base-url", "http://api.example.com"}, []string{"BYS_API_KEY=bys_ak_e2e"}, []string{"base-url"}},
-		{"auth token and client keys together", []string{"--sandbox", "--transport", "http", "--addr", "127.0.0.1:" + freePort(t), "--auth-token", "e2e-shared-secret-0123456789", "--require-client-keys"}, nil, []string{"--auth-token", "--require-client-keys"}},
-		{"short auth token", []string{"--sandbox", "--transport", "http", "--addr", "127.0.0.1:" + freePort(t), "--auth-token", "short"}, nil, []string{"--auth-token"}},
+		{"auth token and client keys together", []string{"--sandbox", "--transport", "http", "--addr", "127.0.0.1:" + testkit.FreePort(t), "--auth-token", "e2e-shared-secret-0123456789", "--require-client-keys"}, nil, []string{"--auth-token", "--require-client-keys"}},
+		{"short auth token", []string{"--sandbox", "--transport", "http", "--addr", "127.0.0.1:" + testkit.FreePort(t), "--auth-token", "short"}, nil, []string{"--auth-token"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

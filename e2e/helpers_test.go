@@ -10,16 +10,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -37,26 +36,15 @@ func TestMain(m *testing.M) {
 		_ = flag.Set("test.parallel", "32")
 	}
 	// E2E_BYS_MCP_BIN runs the tests against an already built binary.
-	if bin := os.Getenv("E2E_BYS_MCP_BIN"); bin != "" {
-		binPath = bin
-		os.Exit(m.Run())
-	}
-	dir, err := os.MkdirTemp("", "bys-mcp-e2e-")
+	bin, err := testkit.Binary("E2E_BYS_MCP_BIN", "CGO_ENABLED=0")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: temp dir:", err)
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		testkit.RemoveBinary()
 		os.Exit(1)
 	}
-	binPath = filepath.Join(dir, "bys-mcp")
-	build := exec.Command("go", "build", "-o", binPath, ".")
-	build.Dir = ".." // the module root is the main package
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build failed: %v\n%s", err, out)
-		_ = os.RemoveAll(dir)
-		os.Exit(1)
-	}
+	binPath = bin
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	testkit.RemoveBinary()
 	os.Exit(code)
 }
 
@@ -72,46 +60,11 @@ func cleanEnv(extra ...string) []string {
 	return append(env, extra...)
 }
 
-// syncBuffer is a goroutine-safe bytes.Buffer for a child's stderr.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// freeAddr returns a 127.0.0.1 address with a port that was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
-func freePort(t *testing.T) string {
-	_, port, _ := net.SplitHostPort(freeAddr(t))
-	return port
-}
-
 // httpServer is a running bys-mcp in sse or http mode.
 type httpServer struct {
 	URL    string // http://127.0.0.1:PORT
 	Cmd    *exec.Cmd
-	Stderr *syncBuffer
+	Stderr *testkit.SyncBuffer
 	done   chan struct{}
 	err    error // the Wait error, once done is closed
 }
@@ -133,11 +86,11 @@ func startHTTP(t *testing.T, transport string, env []string, args ...string) *ht
 	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		addr := freeAddr(t)
+		addr := testkit.MustFreeAddr(t)
 		all := append([]string{"--transport", transport, "--addr", addr}, args...)
 		cmd := exec.Command(binPath, all...)
 		cmd.Env = cleanEnv(env...)
-		s := &httpServer{URL: "http://" + addr, Cmd: cmd, Stderr: &syncBuffer{}, done: make(chan struct{})}
+		s := &httpServer{URL: "http://" + addr, Cmd: cmd, Stderr: &testkit.SyncBuffer{}, done: make(chan struct{})}
 		cmd.Stderr = s.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -252,7 +205,7 @@ func connect(t *testing.T, k transportKind, srv *httpServer, token string) *clie
 	case "stdio":
 		cmd := exec.Command(binPath, "--sandbox")
 		cmd.Env = cleanEnv()
-		stderr := &syncBuffer{}
+		stderr := &testkit.SyncBuffer{}
 		cmd.Stderr = stderr
 		tr = &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}
 		t.Cleanup(func() {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -260,7 +261,7 @@ func TestSIGTERMDuringWait(t *testing.T) {
 func TestNonLoopbackRefused(t *testing.T) {
 	t.Parallel()
 	for _, transport := range []string{"http", "sse"} {
-		cmd := exec.Command(binPath, "--sandbox", "--transport", transport, "--addr", "0.0.0.0:"+freePort(t))
+		cmd := exec.Command(binPath, "--sandbox", "--transport", transport, "--addr", "0.0.0.0:"+testkit.FreePort(t))
 		code, stderr := runQuick(t, cmd)
 		if code == 0 {
 			t.Errorf("%s on 0.0.0.0: exit 0, want non-zero", transport)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
 const secretKey = "bys_ak_SECRETKEY123"
@@ -29,7 +31,7 @@ func TestStdioHygiene(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncBuffer{}
+	stderr := &testkit.SyncBuffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,12 +17,11 @@ import (
 
 	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/sandbox"
-	"github.com/byourside/bys-mcp/tools"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/sirupsen/logrus"
 )
 
 // Sandbox test numbers (sandbox/numbers.go).
@@ -33,8 +31,6 @@ const (
 	numForever   = "+14155550007" // in_progress forever
 	numSlow      = "+14155550008" // queued 15 s, dialing 5 s, in_progress 20 s (2 s at TimeScale 20)
 )
-
-var fastPoll = tools.PollSchedule{Early: 20 * time.Millisecond, EarlyFor: time.Second, Late: 50 * time.Millisecond}
 
 type era struct {
 	name   string
@@ -77,35 +73,15 @@ type server struct {
 // configuration first.
 func newServer(t *testing.T, tr string, adjust func(*config.Config)) *server {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.Sandbox = true
-	cfg.Transport = tr
-	if adjust != nil {
-		adjust(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	poll := fastPoll
-	a, err := app.New(cfg, log, app.Options{SandboxOptions: sandbox.Options{TimeScale: 20}, Poll: &poll})
-	if err != nil {
-		t.Fatalf("app.New: %v", err)
-	}
-	t.Cleanup(a.Close)
+	a := testkit.SandboxApp(t, func(cfg *config.Config) {
+		cfg.Transport = tr
+		if adjust != nil {
+			adjust(cfg)
+		}
+	}, testkit.QuietLogger(), app.Options{SandboxOptions: sandbox.Options{TimeScale: 20}, Poll: testkit.FastPoll()})
 	s := &server{App: a, transport: tr}
 	if tr == "http" {
-		h := a.HTTPHandler()
-		ts := httptest.NewServer(h)
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			_ = h.Shutdown(ctx)
-			ts.CloseClientConnections()
-			ts.Close()
-		})
-		s.url = ts.URL + "/mcp"
+		s.url = testkit.ServeHTTPTest(t, a) + "/mcp"
 	}
 	return s
 }

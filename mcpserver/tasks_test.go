@@ -3,7 +3,6 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -12,12 +11,11 @@ import (
 
 	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/mcpserver"
 	"github.com/byourside/bys-mcp/sandbox"
-	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
-	"github.com/sirupsen/logrus"
 )
 
 // rawSession speaks raw JSON-RPC to an in-process server, so tests see
@@ -47,27 +45,15 @@ var apiCounter = &countingTransport{}
 
 func newApp(t *testing.T, adjust func(*mcpserver.TaskOptions), cfgEdit func(*config.Config)) *app.App {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.Sandbox = true
-	if cfgEdit != nil {
-		cfgEdit(cfg)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	a, err := app.New(cfg, log, app.Options{
+	return testkit.SandboxApp(t, cfgEdit, testkit.QuietLogger(), app.Options{
 		SandboxOptions: sandbox.Options{TimeScale: 20},
-		Poll:           &tools.PollSchedule{Early: 20 * time.Millisecond, EarlyFor: time.Second, Late: 50 * time.Millisecond},
+		Poll:           testkit.FastPoll(),
 		TaskOptions:    adjust,
 		WrapTransport: func(base http.RoundTripper) http.RoundTripper {
 			apiCounter.base = base
 			return apiCounter
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
-	return a
 }
 
 func connect(t *testing.T, a *app.App) *rawSession {

@@ -3,8 +3,6 @@ package prompts_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -12,13 +10,12 @@ import (
 
 	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/prompts"
 	"github.com/byourside/bys-mcp/sandbox"
-	"github.com/byourside/bys-mcp/tools"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/sirupsen/logrus"
 )
 
 var bothEras = []struct {
@@ -28,41 +25,12 @@ var bothEras = []struct {
 
 func newApp(t *testing.T, adjust func(*config.Config)) *app.App {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.Sandbox = true
-	if adjust != nil {
-		adjust(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	poll := tools.PollSchedule{Early: 20 * time.Millisecond, EarlyFor: time.Second, Late: 50 * time.Millisecond}
-	a, err := app.New(cfg, log, app.Options{SandboxOptions: sandbox.Options{TimeScale: 20}, Poll: &poll})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
-	return a
+	return testkit.SandboxApp(t, adjust, testkit.QuietLogger(), app.Options{SandboxOptions: sandbox.Options{TimeScale: 20}, Poll: testkit.FastPoll()})
 }
 
 func connect(t *testing.T, a *app.App, opts []mcpclient.ClientOption) *mcpclient.Client {
 	t.Helper()
-	c, err := mcpclient.NewInProcessClientWithOptions(a.Server.MCP(), opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	init := mcp.InitializeRequest{}
-	init.Params.ClientInfo = mcp.Implementation{Name: "prompts-test", Version: "1"}
-	if _, err := c.Initialize(context.Background(), init); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testkit.InProcessClient(t, a, "prompts-test", "", opts...)
 }
 
 func getPrompt(c *mcpclient.Client, name string, args map[string]string) (*mcp.GetPromptResult, error) {
@@ -360,22 +328,10 @@ func TestReadOnlyWithdrawsPlaceCallAndEveryPrompt(t *testing.T) {
 // prompt, complete an argument.
 func TestPromptsOverStreamableHTTPWithTheOfficialSDK(t *testing.T) {
 	a := newApp(t, func(c *config.Config) { c.Transport = "http" })
-	h := a.HTTPHandler()
-	ts := httptest.NewServer(h)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = h.Shutdown(ctx)
-		ts.CloseClientConnections()
-		ts.Close()
-	})
+	url := testkit.ServeHTTPTest(t, a)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl := sdk.NewClient(&sdk.Implementation{Name: "prompts-sdk-test", Version: "1"}, nil)
-	s, err := cl.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: ts.URL + "/mcp", DisableStandaloneSSE: true}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := testkit.SDKStreamableSession(t, ctx, "prompts-sdk-test", url+"/mcp")
 	defer s.Close()
 	lp, err := s.ListPrompts(ctx, nil)
 	if err != nil {

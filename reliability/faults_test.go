@@ -17,6 +17,7 @@ import (
 
 	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/sandbox"
 )
 
@@ -289,9 +290,8 @@ func faultApp(t testing.TB, fs *faultServer) *app.App {
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	poll := fastPoll
 	a, err := app.New(cfg, newLogger(t), app.Options{
-		Poll: &poll,
+		Poll: testkit.FastPoll(),
 		HTTPClient: &http.Client{
 			Transport:     fs.tr,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

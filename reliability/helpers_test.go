@@ -16,55 +16,29 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/sandbox"
-	"github.com/byourside/bys-mcp/tools"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/sirupsen/logrus"
 )
 
-// fastPoll keeps wait_for_call quick against a sandbox at a high TimeScale.
-var fastPoll = tools.PollSchedule{Early: 20 * time.Millisecond, EarlyFor: time.Second, Late: 50 * time.Millisecond}
-
-// syncBuffer is a bytes.Buffer safe for logrus' concurrent writes, capped so
-// that a long test cannot grow it without bound.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
+// maxLogBytes caps a test's server log, so that a long test cannot grow it
+// without bound.
 const maxLogBytes = 1 << 20
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.b.Len() < maxLogBytes {
-		s.b.Write(p[:min(len(p), maxLogBytes-s.b.Len())])
-	}
-	return len(p), nil
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // newLogger returns a logger writing into a buffer that is shown when the
 // test fails.
 func newLogger(t testing.TB) *logrus.Logger {
 	t.Helper()
-	buf := &syncBuffer{}
-	log := logrus.New()
-	log.SetOutput(buf)
-	log.SetLevel(logrus.InfoLevel)
+	buf := &testkit.SyncBuffer{Max: maxLogBytes}
+	log := testkit.NewLogger(buf, logrus.InfoLevel)
 	t.Cleanup(func() {
 		if t.Failed() && os.Getenv("RELIABILITY_LOGS") != "" {
 			t.Logf("server log:\n%s", buf.String())
@@ -77,46 +51,17 @@ func newLogger(t testing.TB) *logrus.Logger {
 // 50, no rate limit) after adjust changes the configuration.
 func sandboxApp(t testing.TB, adjust func(*config.Config)) *app.App {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.Sandbox = true
-	if adjust != nil {
-		adjust(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	poll := fastPoll
-	a, err := app.New(cfg, newLogger(t), app.Options{
+	return testkit.SandboxApp(t, adjust, newLogger(t), app.Options{
 		SandboxOptions: sandbox.Options{TimeScale: 50, RateLimitPerMinute: -1, MinuteCap: -1},
-		Poll:           &poll,
+		Poll:           testkit.FastPoll(),
 	})
-	if err != nil {
-		t.Fatalf("app.New: %v", err)
-	}
-	t.Cleanup(a.Close)
-	return a
 }
 
 // inProcess connects an in-process mcp-go client to a's server and
 // initializes it.
 func inProcess(t testing.TB, a *app.App) *mcpclient.Client {
 	t.Helper()
-	c, err := mcpclient.NewInProcessClient(a.Server.MCP())
-	if err != nil {
-		t.Fatalf("in-process client: %v", err)
-	}
-	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "reliability", Version: "1"}
-	if _, err := c.Initialize(ctx, init); err != nil {
-		t.Fatalf("initialize: %v", err)
-	}
-	return c
+	return testkit.InProcessClient(t, a, "reliability", mcp.LATEST_PROTOCOL_VERSION)
 }
 
 // callTool runs one tool call.
@@ -235,10 +180,7 @@ func loopbackListener(t testing.TB) net.Listener {
 // any DNS lookup.
 func closedPort(t testing.TB) string {
 	t.Helper()
-	ln := loopbackListener(t)
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
+	return testkit.MustFreeAddr(t)
 }
 
 // httpApp is an app served over sse or http on a loopback port.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/sandbox"
 	"github.com/byourside/bys-mcp/schema"
 )
@@ -67,26 +68,17 @@ func (r *apiRecorder) posts() int {
 // recordedSandboxApp is a sandbox app whose API requests are recorded.
 func recordedSandboxApp(t testing.TB, adjust func(*config.Config)) (*app.App, *apiRecorder) {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.Sandbox = true
-	cfg.DedupeWindow = 0
-	if adjust != nil {
-		adjust(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("config: %v", err)
-	}
 	rec := &apiRecorder{}
-	poll := fastPoll
-	a, err := app.New(cfg, newLogger(t), app.Options{
+	a := testkit.SandboxApp(t, func(cfg *config.Config) {
+		cfg.DedupeWindow = 0
+		if adjust != nil {
+			adjust(cfg)
+		}
+	}, newLogger(t), app.Options{
 		SandboxOptions: sandbox.Options{TimeScale: 50, RateLimitPerMinute: -1, MinuteCap: -1},
-		Poll:           &poll,
+		Poll:           testkit.FastPoll(),
 		WrapTransport:  func(base http.RoundTripper) http.RoundTripper { rec.base = base; return rec },
 	})
-	if err != nil {
-		t.Fatalf("app.New: %v", err)
-	}
-	t.Cleanup(a.Close)
 	return a, rec
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/sandbox"
 	"github.com/byourside/bys-mcp/state/redistest"
 	mcpclient "github.com/mark3labs/mcp-go/client"
@@ -111,39 +112,14 @@ func report(b *testing.B, lat []time.Duration, elapsed time.Duration) {
 // plenty of calls kept) with the given state and an in-process client of it.
 func benchClient(b *testing.B, stateURL string) *mcpclient.Client {
 	b.Helper()
-	cfg := config.Defaults()
-	cfg.Sandbox = true
-	cfg.Transport = "http" // metrics on, as in a real replica
-	cfg.StateURL = stateURL
-	cfg.LogLevel = "error"
-	cfg.MaxCallsPerHour = 1_000_000 // the budget path runs too, as in production
-	if err := cfg.Validate(); err != nil {
-		b.Fatal(err)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	log.SetLevel(logrus.ErrorLevel)
-	a, err := app.New(cfg, log, app.Options{SandboxOptions: sandbox.Options{
+	a := testkit.SandboxApp(b, func(cfg *config.Config) {
+		cfg.Transport = "http" // metrics on, as in a real replica
+		cfg.StateURL = stateURL
+		cfg.LogLevel = "error"
+		cfg.MaxCallsPerHour = 1_000_000 // the budget path runs too, as in production
+	}, testkit.NewLogger(io.Discard, logrus.ErrorLevel), app.Options{SandboxOptions: sandbox.Options{
 		TimeScale: 1, RateLimitPerMinute: -1, MinuteCap: -1, MaxCallsPerKey: 1 << 20}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(a.Close)
-	c, err := mcpclient.NewInProcessClient(a.Server.MCP())
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = c.Close() })
-	init := mcp.InitializeRequest{}
-	init.Params.ClientInfo = mcp.Implementation{Name: "bench", Version: "1"}
-	if _, err := c.Initialize(ctx, init); err != nil {
-		b.Fatal(err)
-	}
-	return c
+	return testkit.InProcessClient(b, a, "bench", "")
 }
 
 func placeOnce(c *mcpclient.Client, objective string, wantDedupe bool) error {

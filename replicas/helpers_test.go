@@ -7,7 +7,6 @@ package replicas_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,14 +15,13 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/state/redistest"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
@@ -45,17 +43,10 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "bys-mcp-replicas-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "replicas: temp dir:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binPath = filepath.Join(dir, "bys-mcp")
-	build := exec.Command("go", "build", "-o", binPath, ".")
-	build.Dir = ".." // the module root is the main package
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "replicas: go build failed: %v\n%s", err, out)
+	defer testkit.RemoveBinary()
+	var err error
+	if binPath, err = testkit.Binary(""); err != nil {
+		fmt.Fprintln(os.Stderr, "replicas:", err)
 		return 1
 	}
 	if redistest.Binary() == "" && os.Getenv("BYS_REQUIRE_REDIS") == "" {
@@ -83,7 +74,7 @@ type proc struct {
 	addr   string
 	args   []string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *testkit.SyncBuffer
 	done   chan struct{}
 }
 
@@ -107,7 +98,7 @@ func (p *proc) exited() bool {
 func startSandbox() (*proc, error) {
 	var lastErr error
 	for range 3 {
-		addr, err := freeAddr()
+		addr, err := testkit.FreeAddr()
 		if err != nil {
 			return nil, err
 		}
@@ -127,7 +118,7 @@ func startSandbox() (*proc, error) {
 func (p *proc) start(env []string) error {
 	p.cmd = exec.Command(binPath, p.args...)
 	p.cmd.Env = cleanEnv(env...)
-	p.stderr = &syncBuffer{}
+	p.stderr = &testkit.SyncBuffer{}
 	p.cmd.Stderr = p.stderr
 	p.done = make(chan struct{})
 	if err := p.cmd.Start(); err != nil {
@@ -163,7 +154,7 @@ func startReplica(t *testing.T, name string, o replicaOpts) *proc {
 	t.Helper()
 	var lastErr error
 	for range 3 {
-		addr, err := freeAddr()
+		addr, err := testkit.FreeAddr()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -229,32 +220,6 @@ func cleanEnv(extra ...string) []string {
 		}
 	}
 	return append(env, extra...)
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // tenantKey returns a fresh API key (a fresh sandbox tenant) for a test.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/state/redistest"
 )
 
@@ -461,7 +462,7 @@ func TestRedisPasswordNeverLeaks(t *testing.T) {
 func startPasswordRedis(t *testing.T, pw string) string {
 	t.Helper()
 	for range 3 {
-		addr, err := freeAddr()
+		addr, err := testkit.FreeAddr()
 		if err != nil {
 			t.Fatal(err)
 		}

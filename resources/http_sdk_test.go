@@ -3,55 +3,28 @@ package resources_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/resources"
 	"github.com/byourside/bys-mcp/sandbox"
-	"github.com/byourside/bys-mcp/tools"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/sirupsen/logrus"
 )
 
 // Over Streamable HTTP with the official Go SDK client (2025-11-25):
 // templates, a read of a real call, resources/list and completion.
 func TestResourcesOverStreamableHTTPWithTheOfficialSDK(t *testing.T) {
-	cfg := config.Defaults()
-	cfg.Sandbox = true
-	cfg.Transport = "http"
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	poll := tools.PollSchedule{Early: 20 * time.Millisecond, EarlyFor: time.Second, Late: 50 * time.Millisecond}
-	a, err := app.New(cfg, log, app.Options{SandboxOptions: sandbox.Options{TimeScale: 20}, Poll: &poll})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
-	h := a.HTTPHandler()
-	ts := httptest.NewServer(h)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = h.Shutdown(ctx)
-		ts.CloseClientConnections()
-		ts.Close()
-	})
+	a := testkit.SandboxApp(t, func(cfg *config.Config) { cfg.Transport = "http" }, testkit.QuietLogger(),
+		app.Options{SandboxOptions: sandbox.Options{TimeScale: 20}, Poll: testkit.FastPoll()})
+	url := testkit.ServeHTTPTest(t, a)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl := sdk.NewClient(&sdk.Implementation{Name: "resources-sdk-test", Version: "1"}, nil)
-	s, err := cl.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: ts.URL + "/mcp", DisableStandaloneSSE: true}, nil)
-	if err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	s := testkit.SDKStreamableSession(t, ctx, "resources-sdk-test", url+"/mcp")
 	defer s.Close()
 
 	tpls, err := s.ListResourceTemplates(ctx, nil)

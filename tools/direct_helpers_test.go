@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/sandbox"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/byourside/bys-mcp/state"
@@ -91,7 +92,7 @@ func directDepsWith(t *testing.T, api http.Handler) (*tools.Deps, *apiRecorder) 
 		Store:        store,
 		DedupeWindow: 10 * time.Minute,
 		ConfirmCalls: tools.ConfirmNever,
-		Poll:         fastPoll,
+		Poll:         *testkit.FastPoll(),
 	}, rec
 }
 

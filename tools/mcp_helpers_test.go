@@ -5,14 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/sandbox"
-	"github.com/byourside/bys-mcp/tools"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -20,57 +18,24 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// fastPoll keeps wait_for_call quick against a sandbox at TimeScale 50.
-var fastPoll = tools.PollSchedule{Early: 20 * time.Millisecond, EarlyFor: time.Second, Late: 50 * time.Millisecond}
-
 // testApp is an app served against the embedded sandbox, with its log
 // captured.
 type testApp struct {
 	*app.App
-	logs *syncBuffer
-}
-
-// syncBuffer is a bytes.Buffer safe for logrus' concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *testkit.SyncBuffer
 }
 
 // newApp builds an app in sandbox mode; adjust changes the configuration
 // before it is built.
 func newApp(t *testing.T, adjust func(*config.Config)) *testApp {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.Sandbox = true
-	cfg.LogLevel = "debug"
-	if adjust != nil {
-		adjust(cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	logs := &syncBuffer{}
-	log := logrus.New()
-	log.SetOutput(logs)
-	log.SetLevel(logrus.DebugLevel)
-	poll := fastPoll
-	a, err := app.New(cfg, log, app.Options{SandboxOptions: sandbox.Options{TimeScale: 50}, Poll: &poll})
-	if err != nil {
-		t.Fatalf("app.New: %v", err)
-	}
-	t.Cleanup(a.Close)
+	logs := &testkit.SyncBuffer{}
+	a := testkit.SandboxApp(t, func(cfg *config.Config) {
+		cfg.LogLevel = "debug"
+		if adjust != nil {
+			adjust(cfg)
+		}
+	}, testkit.NewLogger(logs, logrus.DebugLevel), app.Options{SandboxOptions: sandbox.Options{TimeScale: 50}, Poll: testkit.FastPoll()})
 	return &testApp{App: a, logs: logs}
 }
 
@@ -87,20 +52,7 @@ type mcpClient struct {
 // connect starts an in-process client of a's server and lists its tools.
 func connect(t *testing.T, a *testApp, opts ...mcpclient.ClientOption) *mcpClient {
 	t.Helper()
-	c, err := mcpclient.NewInProcessClientWithOptions(a.Server.MCP(), opts...)
-	if err != nil {
-		t.Fatalf("in-process client: %v", err)
-	}
-	ctx := context.Background()
-	if err := c.Start(ctx); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	init := mcp.InitializeRequest{}
-	init.Params.ClientInfo = mcp.Implementation{Name: "tools-test", Version: "1"}
-	if _, err := c.Initialize(ctx, init); err != nil {
-		t.Fatalf("initialize: %v", err)
-	}
+	c := testkit.InProcessClient(t, a.App, "tools-test", "", opts...)
 	mc := &mcpClient{Client: c, t: t, schemas: map[string]*jsonschema.Schema{}, tools: map[string]json.RawMessage{}}
 	for _, raw := range rawToolsList(t, c) {
 		var def struct {

@@ -1,0 +1,71 @@
+package testkit
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/byourside/bys-mcp/app"
+	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/tools"
+	"github.com/sirupsen/logrus"
+)
+
+// FastPoll returns (a fresh copy of) the poll schedule that keeps
+// wait_for_call quick against a sandbox at a high TimeScale.
+func FastPoll() *tools.PollSchedule {
+	return &tools.PollSchedule{Early: 20 * time.Millisecond, EarlyFor: time.Second, Late: 50 * time.Millisecond}
+}
+
+// NewLogger returns a text logger at level writing into w.
+func NewLogger(w io.Writer, level logrus.Level) *logrus.Logger {
+	l := logrus.New()
+	l.SetOutput(w)
+	l.SetLevel(level)
+	return l
+}
+
+// QuietLogger logs like the shipped binary (info level, text) into nothing.
+func QuietLogger() *logrus.Logger {
+	return NewLogger(io.Discard, logrus.InfoLevel)
+}
+
+// SandboxApp builds an app against the embedded sandbox (cfg.Sandbox set)
+// after adjust (nil = none) edits the configuration, which must validate.
+// The app logs to log, gets opts, and is closed when the test ends.
+func SandboxApp(tb testing.TB, adjust func(*config.Config), log *logrus.Logger, opts app.Options) *app.App {
+	tb.Helper()
+	cfg := config.Defaults()
+	cfg.Sandbox = true
+	if adjust != nil {
+		adjust(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		tb.Fatalf("config: %v", err)
+	}
+	a, err := app.New(cfg, log, opts)
+	if err != nil {
+		tb.Fatalf("app.New: %v", err)
+	}
+	tb.Cleanup(a.Close)
+	return a
+}
+
+// ServeHTTPTest serves a's HTTP handler on an httptest server and returns
+// its base URL. At cleanup the handler is shut down (2 s at most), the
+// client connections are closed, then the server.
+func ServeHTTPTest(tb testing.TB, a *app.App) string {
+	tb.Helper()
+	h := a.HTTPHandler()
+	ts := httptest.NewServer(h)
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = h.Shutdown(ctx)
+		ts.CloseClientConnections()
+		ts.Close()
+	})
+	return ts.URL
+}

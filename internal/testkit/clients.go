@@ -1,0 +1,47 @@
+package testkit
+
+import (
+	"context"
+	"testing"
+
+	"github.com/byourside/bys-mcp/app"
+	mcpclient "github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// InProcessClient starts an mcp-go in-process client of a's server with
+// opts, initializes it as clientName asking for protocolVersion ("" = the
+// client's choice), and closes it when the test ends.
+func InProcessClient(tb testing.TB, a *app.App, clientName, protocolVersion string, opts ...mcpclient.ClientOption) *mcpclient.Client {
+	tb.Helper()
+	c, err := mcpclient.NewInProcessClientWithOptions(a.Server.MCP(), opts...)
+	if err != nil {
+		tb.Fatalf("in-process client: %v", err)
+	}
+	ctx := context.Background()
+	if err := c.Start(ctx); err != nil {
+		tb.Fatalf("start: %v", err)
+	}
+	tb.Cleanup(func() { _ = c.Close() })
+	init := mcp.InitializeRequest{}
+	init.Params.ProtocolVersion = protocolVersion
+	init.Params.ClientInfo = mcp.Implementation{Name: clientName, Version: "1"}
+	if _, err := c.Initialize(ctx, init); err != nil {
+		tb.Fatalf("initialize: %v", err)
+	}
+	return c
+}
+
+// SDKStreamableSession connects the official go-sdk client, named
+// clientName, to the Streamable HTTP endpoint (without the standalone SSE
+// stream). The caller closes the session.
+func SDKStreamableSession(tb testing.TB, ctx context.Context, clientName, endpoint string) *sdk.ClientSession {
+	tb.Helper()
+	cl := sdk.NewClient(&sdk.Implementation{Name: clientName, Version: "1"}, nil)
+	s, err := cl.Connect(ctx, &sdk.StreamableClientTransport{Endpoint: endpoint, DisableStandaloneSSE: true}, nil)
+	if err != nil {
+		tb.Fatalf("connect: %v", err)
+	}
+	return s
+}

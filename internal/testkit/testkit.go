@@ -1,0 +1,7 @@
+// Package testkit holds helpers shared by the project's tests: the bys-mcp
+// binary built once per test process, a goroutine-safe buffer for a child's
+// stderr or a logger's output, free loopback addresses, the fast poll
+// schedule and the app on the embedded sandbox, and the MCP client set-ups
+// (mcp-go in-process, official go-sdk over Streamable HTTP) that several
+// packages repeat. It is for tests only: product code must not import it.
+package testkit
