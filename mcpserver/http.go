@@ -74,7 +74,8 @@ func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
 	}
 	h := &HTTPHandler{}
 	g := &guard{opts: o, log: s.log, filter: s.filter, handler: h, srv: s}
-	slogger := slog.New(slog.NewTextHandler(s.log.WriterLevel(logrus.DebugLevel), nil))
+	logWriter := s.log.WriterLevel(logrus.DebugLevel)
+	slogger := slog.New(slog.NewTextHandler(logWriter, nil))
 	s.mcp.GetHooks().AddOnRegisterSession(func(context.Context, server.ClientSession) { h.sessions.Add(1) })
 	s.mcp.GetHooks().AddOnUnregisterSession(func(context.Context, server.ClientSession) { h.sessions.Add(-1) })
 
@@ -114,7 +115,7 @@ func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
 		)
 		mux.Handle("/sse", g.wrap(noWildcardCORS(sse.SSEHandler()), true))
 		mux.Handle("/message", g.wrap(sse.MessageHandler(), false))
-		h.shutdown = sse.Shutdown
+		h.shutdown = func(ctx context.Context) error { defer logWriter.Close(); return sse.Shutdown(ctx) }
 	default:
 		streamable := server.NewStreamableHTTPServer(s.mcp,
 			server.WithEndpointPath("/mcp"),
@@ -127,7 +128,7 @@ func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
 		)
 		g.routes = newProgressRoutes()
 		mux.Handle("/mcp", g.wrap(streamable, false))
-		h.shutdown = streamable.Shutdown
+		h.shutdown = func(ctx context.Context) error { defer logWriter.Close(); return streamable.Shutdown(ctx) }
 	}
 	h.Handler = mux
 	return h

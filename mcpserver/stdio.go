@@ -36,7 +36,9 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // closes or ctx ends. Only JSON-RPC messages are written to out.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer, contextFunc server.StdioContextFunc) error {
 	stdout := &lockedWriter{w: out}
-	errLog := log.New(s.log.WriterLevel(logrus.ErrorLevel), "mcp-go: ", 0)
+	errWriter := s.log.WriterLevel(logrus.ErrorLevel)
+	defer errWriter.Close()
+	errLog := log.New(errWriter, "mcp-go: ", 0)
 	opts := []server.StdioOption{
 		server.WithErrorLogger(errLog),
 		server.WithWorkerPoolSize(32),
