@@ -89,5 +89,5 @@ func flushNotifications(ctx context.Context) {
 	}
 	// The writer goroutine has taken the last one off the channel; give it
 	// a moment to write it out.
-	time.Sleep(10 * time.Millisecond)
+	time.Sleep(25 * time.Millisecond)
 }
