@@ -55,7 +55,25 @@ type HTTPOptions struct {
 type HTTPHandler struct {
 	http.Handler
 	shutdown func(context.Context) error
-	sessions atomic.Int64
+	sessions atomic.Int64 // registered sessions
+	opening  atomic.Int64 // session-opening requests in flight
+}
+
+// reserveSession admits one session-opening request while registered and
+// opening sessions stay within max; releaseSession ends the reservation
+// once the request is done (by then the session is registered, or not).
+func (h *HTTPHandler) reserveSession(max int) bool {
+	if h.opening.Add(1)+h.sessions.Load() > int64(max) {
+		h.opening.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (h *HTTPHandler) releaseSession() { h.opening.Add(-1) }
+
+func tooManySessions(w http.ResponseWriter) {
+	writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "too_many_sessions", "message": "the server holds its maximum number of sessions; retry later"})
 }
 
 // Shutdown closes the MCP transport's sessions and streams.
@@ -194,8 +212,9 @@ type guard struct {
 func (g *guard) wrap(next http.Handler, opensSession bool) http.Handler {
 	return g.checkHostOrigin(g.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w = g.srv.filterTaskStatus(w, r)
+		// An SSE stream is its session for as long as it lasts.
 		if opensSession && g.handler.sessions.Load() >= int64(g.opts.MaxSessions) {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "too_many_sessions", "message": "the server holds its maximum number of sessions; retry later"})
+			tooManySessions(w)
 			return
 		}
 		if r.Method != http.MethodPost {
@@ -223,9 +242,12 @@ func (g *guard) wrap(next http.Handler, opensSession bool) http.Handler {
 			_, _ = w.Write(resp.Response)
 			return
 		}
-		if !opensSession && g.isInitialize(body) && g.handler.sessions.Load() >= int64(g.opts.MaxSessions) {
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "too_many_sessions", "message": "the server holds its maximum number of sessions; retry later"})
-			return
+		if !opensSession && g.isInitialize(body) {
+			if !g.handler.reserveSession(g.opts.MaxSessions) {
+				tooManySessions(w)
+				return
+			}
+			defer g.handler.releaseSession()
 		}
 		body = addModernNotificationMeta(body, r.Header.Get(mcp.HeaderProtocolVersion))
 		v := g.filter.Check(body)
