@@ -453,7 +453,7 @@ func countIs(t *testing.T, f *fixture, watches, subs int) {
 // pollingStopped checks that no API GET of a call happens for a while.
 func pollingStopped(t *testing.T, f *fixture) {
 	t.Helper()
-	time.Sleep(30 * time.Millisecond) // a poll in flight may finish
+	time.Sleep(100 * time.Millisecond) // a poll in flight may finish
 	before := f.cnt.gets.Load()
 	time.Sleep(250 * time.Millisecond)
 	if after := f.cnt.gets.Load(); after != before {
