@@ -382,10 +382,6 @@ func (e *elicitor) Elicit(_ context.Context, _ mcp.ElicitationRequest) (*mcp.Eli
 	return &mcp.ElicitationResult{ElicitationResponse: mcp.ElicitationResponse{Action: e.action, Content: e.content}}, nil
 }
 
-func accepting() *elicitor {
-	return &elicitor{action: mcp.ElicitationResponseActionAccept, content: map[string]any{"confirm": true}}
-}
-
 // eventually polls cond until it holds or d passes.
 func eventually(d time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)

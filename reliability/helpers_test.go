@@ -250,18 +250,6 @@ func waitHealthy(t testing.TB, base string) {
 	t.Fatalf("%s/healthz did not answer 200 within 10 s", base)
 }
 
-// streamableClient connects an mcp-go Streamable HTTP client to url/mcp
-// with an optional bearer token, and initializes it.
-func streamableClient(t testing.TB, base, token string, hc *http.Client) *mcpclient.Client {
-	t.Helper()
-	c, err := newStreamableClient(base, token, hc)
-	if err != nil {
-		t.Fatalf("streamable client: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
 func newStreamableClient(base, token string, hc *http.Client) (*mcpclient.Client, error) {
 	return newStreamableClientVersion(base, token, hc, mcp.LATEST_PROTOCOL_VERSION)
 }

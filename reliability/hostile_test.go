@@ -55,16 +55,6 @@ func (r *apiRecorder) all() []apiRequest {
 	return append([]apiRequest(nil), r.reqs...)
 }
 
-func (r *apiRecorder) posts() int {
-	n := 0
-	for _, q := range r.all() {
-		if q.method == http.MethodPost {
-			n++
-		}
-	}
-	return n
-}
-
 // recordedSandboxApp is a sandbox app whose API requests are recorded.
 func recordedSandboxApp(t testing.TB, adjust func(*config.Config)) (*app.App, *apiRecorder) {
 	t.Helper()
