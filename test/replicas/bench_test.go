@@ -31,7 +31,7 @@ import (
 //
 // Each reports p50 and p99 latency in µs and calls/s.
 //
-//	go test -run '^$' -bench PlaceCall -benchtime 2000x ./replicas/
+//	go test -run '^$' -bench PlaceCall -benchtime 2000x ./test/replicas/
 func BenchmarkPlaceCall(b *testing.B) {
 	for _, backend := range []string{"memory", "redis"} {
 		b.Run(backend, func(b *testing.B) {

@@ -90,7 +90,7 @@ type manifestJSON struct {
 
 func readJSON(t *testing.T, rel string, v any) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", rel))
+	b, err := os.ReadFile(filepath.Join("..", "..", rel))
 	if err != nil {
 		t.Fatalf("read %s: %v", rel, err)
 	}
@@ -224,7 +224,7 @@ var configSrc string
 func configMentions(t *testing.T, name string) bool {
 	t.Helper()
 	if configSrc == "" {
-		files, _ := filepath.Glob(filepath.Join("..", "config", "*.go"))
+		files, _ := filepath.Glob(filepath.Join("..", "..", "config", "*.go"))
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {
 				continue
@@ -288,7 +288,7 @@ func TestBundleManifest(t *testing.T) {
 		t.Errorf("manifest tools = %v, want %v", tools, wantTools)
 	}
 	// The launcher that picks the binary for the machine on macOS and Linux.
-	b, err := os.ReadFile(filepath.Join("..", "bundle", "bys-mcp.sh"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "bundle", "bys-mcp.sh"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestBundleManifest(t *testing.T) {
 }
 
 func TestChangelog(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "CHANGELOG.md"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "CHANGELOG.md"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Package bench holds bys-mcp's performance benchmarks (issue 7). Nothing
-// here asserts on time: run them with `go test -bench . ./bench/`, or all
+// here asserts on time: run them with `go test -bench . ./test/bench/`, or all
 // of them with the figures and targets in one table with scripts/bench.
 package bench
 
