@@ -23,6 +23,10 @@ type PlaceCallRequest struct {
 	Fields     []Field `json:"fields,omitempty"`
 	WebhookURL string  `json:"webhookUrl,omitempty"`
 	CallerID   string  `json:"callerId,omitempty"`
+	// Language is a BCP 47 tag or "auto"; Voice a voice name. Both are
+	// sent unchanged and left out when empty.
+	Language string `json:"language,omitempty"`
+	Voice    string `json:"voice,omitempty"`
 }
 
 // PlaceCallResponse is the answer to POST /v1/agent/calls.

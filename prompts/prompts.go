@@ -25,6 +25,10 @@ type Completer interface {
 // Currencies are the currencies of the countries the API can call.
 var Currencies = []string{"USD", "CAD", "GBP", "AUD", "NZD", "ILS"}
 
+// Languages are the language tags completion offers first; any BCP 47 tag
+// (or auto) is accepted.
+var Languages = []string{"auto", "en-US", "en-GB", "en-AU", "es-MX", "es-US", "fr-CA", "he-IL"}
+
 type field struct {
 	Name        string `json:"name"`
 	Type        string `json:"type"`
@@ -40,6 +44,10 @@ func phoneArg() mcp.PromptOption {
 	return mcp.WithArgument("phone", mcp.ArgumentDescription("The number to call in E.164 format, e.g. +14155550123."), mcp.RequiredArgument())
 }
 
+func languageArg() mcp.PromptOption {
+	return mcp.WithArgument("language", mcp.ArgumentDescription("Language the AI caller speaks, as a BCP 47 tag such as es-MX or fr-CA, or auto to follow the person called. Optional: by default the API infers it from the number."))
+}
+
 var jobs = []job{
 	{
 		prompt: mcp.NewPrompt("book_appointment",
@@ -51,6 +59,7 @@ var jobs = []job{
 			mcp.WithArgument("when", mcp.ArgumentDescription("Preferred date and time, e.g. 'Friday 7 PM'."), mcp.RequiredArgument()),
 			mcp.WithArgument("name", mcp.ArgumentDescription("Name for the booking."), mcp.RequiredArgument()),
 			mcp.WithArgument("constraints", mcp.ArgumentDescription("Flexibility and preferences, e.g. 'window seat; 6-8 PM is fine'. Optional.")),
+			languageArg(),
 		),
 		compose: func(a map[string]string) (string, string, []field, string) {
 			objective := fmt.Sprintf("Book %s at %s for %s, under the name %s. Confirm the exact date and time they can offer and the name on the booking.", a["service"], a["business"], a["when"], a["name"])
@@ -75,6 +84,7 @@ var jobs = []job{
 			mcp.WithArgument("when", mcp.ArgumentDescription("Date and time of the appointment, e.g. 'Tuesday 3 PM'."), mcp.RequiredArgument()),
 			mcp.WithArgument("name", mcp.ArgumentDescription("Name the appointment is under."), mcp.RequiredArgument()),
 			mcp.WithArgument("details", mcp.ArgumentDescription("What the appointment is for, or a reference number. Optional.")),
+			languageArg(),
 		),
 		compose: func(a map[string]string) (string, string, []field, string) {
 			objective := fmt.Sprintf("Confirm that the appointment at %s on %s under the name %s still stands. If it changed, find out the new time.", a["business"], a["when"], a["name"])
@@ -98,6 +108,7 @@ var jobs = []job{
 			mcp.WithArgument("item", mcp.ArgumentDescription("What the quote is for, e.g. 'replace a kitchen faucet'."), mcp.RequiredArgument()),
 			mcp.WithArgument("details", mcp.ArgumentDescription("Specifics that affect the price (size, address area, timing). Optional.")),
 			mcp.WithArgument("currency", mcp.ArgumentDescription("Currency for the amount: "+strings.Join(Currencies, ", ")+" (default USD).")),
+			languageArg(),
 		),
 		compose: func(a map[string]string) (string, string, []field, string) {
 			cur := strings.ToUpper(a["currency"])
@@ -124,6 +135,7 @@ var jobs = []job{
 			mcp.WithArgument("callId", mcp.ArgumentDescription("Id of the earlier call (list_calls shows recent ones)."), mcp.RequiredArgument()),
 			mcp.WithArgument("goal", mcp.ArgumentDescription("What this follow-up must achieve, e.g. 'confirm the quote in writing'."), mcp.RequiredArgument()),
 			mcp.WithArgument("phone", mcp.ArgumentDescription("Number to call, E.164; by default the earlier call's destination.")),
+			languageArg(),
 		),
 	},
 }
@@ -159,12 +171,18 @@ func render(j job, args map[string]string) (*mcp.GetPromptResult, error) {
 	if c := args["currency"]; c != "" && !contains(Currencies, strings.ToUpper(c)) {
 		return nil, fmt.Errorf("argument \"currency\" must be one of %s", strings.Join(Currencies, ", "))
 	}
+	if l := args["language"]; l != "" && !schema.IsLanguage(l) {
+		return nil, fmt.Errorf("argument \"language\" must be a BCP 47 language tag such as es-MX or fr-CA, or auto (got %q)", l)
+	}
 	var text string
 	if j.prompt.Name == "follow_up_call" {
 		text = followUpText(args)
 	} else {
 		objective, context, fields, summary := j.compose(args)
 		callArgs := map[string]any{"to": args["phone"], "objective": objective, "context": context, "fields": fields}
+		if l := args["language"]; l != "" {
+			callArgs["language"] = l
+		}
 		body, _ := json.MarshalIndent(callArgs, "", "  ")
 		text = fmt.Sprintf("Use the bys-mcp tools to make this phone call for me.\n\n"+
 			"1. Check the details below with me if anything is unclear, then call place_call once with exactly these arguments (context stays private: it is never read out to the person called):\n\n%s\n\n"+
@@ -184,12 +202,16 @@ func followUpText(a map[string]string) string {
 	if a["phone"] != "" {
 		to = a["phone"]
 	}
+	lang := "language: the earlier call's language if its record has one, else leave it out; "
+	if a["language"] != "" {
+		lang = fmt.Sprintf("language: %q; ", a["language"])
+	}
 	return fmt.Sprintf("Use the bys-mcp tools to follow up on call %s.\n\n"+
 		"1. Call get_call with callId %q and read its summary, extracted values and transcript.\n"+
-		"2. Call place_call once: to %s; objective: a clear goal that achieves \"%s\" and refers to what was agreed in the earlier call; context: the relevant facts from the earlier call (private, never read out); fields: the values you need back, each with name and type string, boolean or number (include a boolean field achieved for whether the goal was met).\n"+
+		"2. Call place_call once: to %s; objective: a clear goal that achieves \"%s\" and refers to what was agreed in the earlier call; context: the relevant facts from the earlier call (private, never read out); %sfields: the values you need back, each with name and type string, boolean or number (include a boolean field achieved for whether the goal was met).\n"+
 		"3. Call wait_for_call with the new callId (again if it times out) and report the extracted values and summary, comparing them with the earlier call.\n"+
 		"Never place the call twice: if place_call reports that a call may or may not have been placed, check list_calls first.",
-		a["callId"], a["callId"], to, a["goal"])
+		a["callId"], a["callId"], to, a["goal"], lang)
 }
 
 // declares reports whether the prompt named prompt has the argument arg.
@@ -231,6 +253,12 @@ func (c Completions) CompletePromptArgument(ctx context.Context, prompt string, 
 		for _, cur := range Currencies {
 			if strings.HasPrefix(cur, strings.ToUpper(arg.Value)) {
 				values = append(values, cur)
+			}
+		}
+	case "language":
+		for _, l := range Languages {
+			if strings.HasPrefix(strings.ToLower(l), strings.ToLower(arg.Value)) {
+				values = append(values, l)
 			}
 		}
 	case "callId":

@@ -396,3 +396,44 @@ func TestRequestQuoteNormalisesTheCurrency(t *testing.T) {
 		t.Errorf("the currency is not written as GBP: %q", text)
 	}
 }
+
+// Every prompt offers a language; a given one reaches place_call's
+// arguments unchanged, a malformed one is refused naming the argument.
+func TestPromptsPassALanguageOnToPlaceCall(t *testing.T) {
+	a := newApp(t, nil)
+	c := connect(t, a, nil)
+	for name, base := range jobs {
+		args := map[string]string{}
+		for k, v := range base {
+			args[k] = v
+		}
+		res, err := getPrompt(c, name, args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if call := callArgs(t, promptText(t, res)); call["language"] != nil {
+			t.Errorf("%s without a language sets language %v", name, call["language"])
+		}
+		args["language"] = "es-MX"
+		if res, err = getPrompt(c, name, args); err != nil {
+			t.Fatal(err)
+		}
+		if call := callArgs(t, promptText(t, res)); call["language"] != "es-MX" {
+			t.Errorf("%s with language es-MX: place_call arguments %v", name, call)
+		}
+		args["language"] = "spanish please"
+		if _, err := getPrompt(c, name, args); err == nil || !strings.Contains(err.Error(), `"language"`) {
+			t.Errorf("%s with language %q: error %v, want one naming language", name, args["language"], err)
+		}
+	}
+	res, err := getPrompt(c, "follow_up_call", map[string]string{"callId": "abc", "goal": "confirm", "language": "fr-CA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := promptText(t, res); !strings.Contains(text, `"fr-CA"`) {
+		t.Errorf("follow_up_call does not pass the language on: %s", text)
+	}
+	if got := complete(t, c, "request_quote", "language", "es"); !slices.Equal(got, []string{"es-MX", "es-US"}) {
+		t.Errorf("language completions of es = %v", got)
+	}
+}

@@ -143,6 +143,11 @@ func TestPlaceCallValidation(t *testing.T) {
 		{"webhook relative", `{` + ok + `,"webhookUrl":"/hook"}`, 400, "invalid_webhook_url"},
 		{"webhook no host", `{` + ok + `,"webhookUrl":"https:///hook"}`, 400, "invalid_webhook_url"},
 		{"webhook not a string", `{` + ok + `,"webhookUrl":["https://example.com"]}`, 400, "invalid_webhook_url"},
+		{"language malformed", `{` + ok + `,"language":"spanish please"}`, 400, "invalid_language"},
+		{"language underscore", `{` + ok + `,"language":"es_MX"}`, 400, "invalid_language"},
+		{"language not a string", `{` + ok + `,"language":7}`, 400, "invalid_language"},
+		{"voice empty", `{` + ok + `,"voice":" "}`, 400, "invalid_voice"},
+		{"voice not a string", `{` + ok + `,"voice":["Kore"]}`, 400, "invalid_voice"},
 		{"France blocked", `{"to":"+33142685300","objective":"x"}`, 400, "destination_blocked"},
 		{"Germany blocked", `{"to":"+4930123456","objective":"x"}`, 400, "destination_blocked"},
 		{"premium +1900", `{"to":"+19005550123","objective":"x"}`, 400, "destination_blocked"},
@@ -196,7 +201,7 @@ func TestPlaceCallAccepts(t *testing.T) {
 			e := newEnv(t, sandbox.Options{})
 			r := e.do("POST", "/v1/agent/calls", keyA, tc.body)
 			id, _ := r.body["callId"].(string)
-			if r.status != 200 || r.body["status"] != "queued" || len(r.body) != 2 || !uuidV4.MatchString(id) {
+			if r.status != 200 || r.body["status"] != "queued" || len(r.body) != 5 || !uuidV4.MatchString(id) {
 				t.Fatalf("got %d %s", r.status, r.raw)
 			}
 			if e.sb.PlacedCount(keyA) != 1 || e.sb.TotalPlaced() != 1 {
@@ -204,6 +209,37 @@ func TestPlaceCallAccepts(t *testing.T) {
 			}
 			if got := e.get(keyA, id); got["status"] != "queued" {
 				t.Fatalf("new call: %v", got)
+			}
+		})
+	}
+}
+
+// The POST answer and the record echo language, languageSource and voice:
+// the language as sent ("explicit"), or one inferred from the number.
+func TestPlaceCallEchoesLanguageAndVoice(t *testing.T) {
+	for _, tc := range []struct {
+		name, body   string
+		lang, source string
+		voice        any
+	}{
+		{"explicit", `{"to":"+14155550123","objective":"x","language":"es-MX","voice":"Kore"}`, "es-MX", "explicit", "Kore"},
+		{"auto is sent as given", `{"to":"+14155550123","objective":"x","language":"auto"}`, "auto", "explicit", nil},
+		{"inferred US", `{"to":"+14155550123","objective":"x"}`, "en-US", "inferred", nil},
+		{"inferred UK", `{"to":"+442071234567","objective":"x","voice":"Puck"}`, "en-GB", "inferred", "Puck"},
+		{"null is absent", `{"to":"+97231234567","objective":"x","language":null,"voice":null}`, "he-IL", "inferred", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, sandbox.Options{})
+			r := e.do("POST", "/v1/agent/calls", keyA, tc.body)
+			if r.status != 200 {
+				t.Fatalf("got %d %s", r.status, r.raw)
+			}
+			id, _ := r.body["callId"].(string)
+			for where, m := range map[string]map[string]any{"POST answer": r.body, "record": e.get(keyA, id)} {
+				if m["language"] != tc.lang || m["languageSource"] != tc.source || m["voice"] != tc.voice {
+					t.Errorf("%s: language %v, languageSource %v, voice %v; want %v, %v, %v",
+						where, m["language"], m["languageSource"], m["voice"], tc.lang, tc.source, tc.voice)
+				}
 			}
 		})
 	}
@@ -265,7 +301,7 @@ func TestListCalls(t *testing.T) {
 				if calls[i]["id"] != w[i] {
 					t.Fatalf("position %d: got %v, want %s", i, calls[i]["id"], w[i])
 				}
-				if len(calls[i]) != 12 {
+				if len(calls[i]) != 15 {
 					t.Fatalf("list item has %d keys, want the full record", len(calls[i]))
 				}
 			}

@@ -24,6 +24,11 @@ type call struct {
 	final     string
 	errToken  string
 
+	// How the call speaks: the language sent (or inferred from the
+	// number), whether it was sent ("explicit") or not ("inferred"), and
+	// the voice sent ("" = null).
+	language, languageSource, voice string
+
 	// What the call reveals once it has ended.
 	summary    string
 	transcript string // "" = null
@@ -46,6 +51,10 @@ type record struct {
 	EndedAt      *string        `json:"endedAt"`
 	DurationSec  *int64         `json:"durationSec"`
 	Error        *string        `json:"error"`
+
+	Language       string  `json:"language"`
+	LanguageSource string  `json:"languageSource"`
+	Voice          *string `json:"voice"`
 }
 
 // timeLayout is ISO 8601 UTC with milliseconds, as in the reference.
@@ -57,6 +66,34 @@ func stamp(t time.Time) *string {
 }
 
 func strp(s string) *string { return &s }
+
+// Where the call's language comes from.
+const (
+	languageExplicit = "explicit"
+	languageInferred = "inferred"
+)
+
+// speech sets how c speaks: the language sent, or one inferred from the
+// number's country code when none was.
+func (c *call) speech(lang, voice string) {
+	c.language, c.languageSource, c.voice = lang, languageExplicit, voice
+	if lang == "" {
+		c.language, c.languageSource = inferLanguage(c.to), languageInferred
+	}
+}
+
+// inferLanguage guesses the language of a number from its country code;
+// en-US when the code is not one of the countries the API dials.
+func inferLanguage(to string) string {
+	for _, p := range []struct{ prefix, lang string }{
+		{"+1", "en-US"}, {"+44", "en-GB"}, {"+61", "en-AU"}, {"+64", "en-NZ"}, {"+972", "he-IL"},
+	} {
+		if strings.HasPrefix(to, p.prefix) {
+			return p.lang
+		}
+	}
+	return "en-US"
+}
 
 // newCall scripts a call to p, created at now; scale divides every phase.
 func newCall(id string, seq uint64, now time.Time, to, objective string, hasContext bool, fields []field, p profile, scale float64) *call {
@@ -94,7 +131,10 @@ func (c *call) billedMinutes() float64 {
 
 // view renders the call as seen at now.
 func (c *call) view(now time.Time, recordingBase string) record {
-	r := record{ID: c.id, To: c.to, Objective: c.objective}
+	r := record{ID: c.id, To: c.to, Objective: c.objective, Language: c.language, LanguageSource: c.languageSource}
+	if c.voice != "" {
+		r.Voice = strp(c.voice)
+	}
 	answered := !c.answerAt.IsZero() && !now.Before(c.answerAt)
 	ended := !c.endAt.IsZero() && !now.Before(c.endAt)
 	switch {

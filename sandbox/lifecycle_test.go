@@ -112,7 +112,8 @@ func checkRecord(t *testing.T, rec map[string]any, off time.Duration) {
 	t.Helper()
 	types := map[string]string{"id": "string", "status": "string", "to": "string", "objective": "string",
 		"summary": "string?", "transcript": "string?", "extracted": "object?", "recordingUrl": "string?",
-		"startedAt": "string?", "endedAt": "string?", "durationSec": "number?", "error": "string?"}
+		"startedAt": "string?", "endedAt": "string?", "durationSec": "number?", "error": "string?",
+		"language": "string", "languageSource": "string", "voice": "string?"}
 	if len(rec) != len(types) {
 		t.Fatalf("at +%v: record has %d keys, want %d: %v", off, len(rec), len(types), rec)
 	}

@@ -250,6 +250,7 @@ func (s *Sandbox) placeCall(w http.ResponseWriter, r *http.Request, key string) 
 	}
 	s.seq++
 	c := newCall(id, s.seq, now, req.to, req.objective, req.hasContext, req.fields, p, s.opts.TimeScale)
+	c.speech(req.language, req.voice)
 	t.minutes += c.billedMinutes()
 	t.calls = append(t.calls, c)
 	t.byID[id] = c
@@ -262,7 +263,20 @@ func (s *Sandbox) placeCall(w http.ResponseWriter, r *http.Request, key string) 
 	s.total++
 	s.mu.Unlock()
 
-	writeJSON(w, http.StatusOK, map[string]string{"callId": id, "status": "queued"})
+	var voice *string
+	if c.voice != "" {
+		voice = strp(c.voice)
+	}
+	writeJSON(w, http.StatusOK, placeAnswer{CallID: id, Status: "queued", Language: c.language, LanguageSource: c.languageSource, Voice: voice})
+}
+
+// placeAnswer is the body of a successful POST /v1/agent/calls.
+type placeAnswer struct {
+	CallID         string  `json:"callId"`
+	Status         string  `json:"status"`
+	Language       string  `json:"language"`
+	LanguageSource string  `json:"languageSource"`
+	Voice          *string `json:"voice"`
 }
 
 func (s *Sandbox) getCall(w http.ResponseWriter, key, id string) {

@@ -19,6 +19,8 @@ type placeRequest struct {
 	hasContext    bool
 	fields        []field
 	callerID      string
+	language      string // as sent; "" when left out
+	voice         string // as sent; "" when left out
 }
 
 // validate checks a POST body in the documented order and returns the
@@ -78,6 +80,20 @@ func validate(body []byte) (placeRequest, string) {
 		if !isStr || !validWebhook(s) {
 			return req, "invalid_webhook_url"
 		}
+	}
+	if v, ok := present("language"); ok {
+		s, isStr := asString(v)
+		if !isStr || !schema.IsLanguage(s) {
+			return req, "invalid_language"
+		}
+		req.language = s
+	}
+	if v, ok := present("voice"); ok {
+		s, isStr := asString(v)
+		if !isStr || strings.TrimSpace(s) == "" {
+			return req, "invalid_voice"
+		}
+		req.voice = s
 	}
 	if destinationBlocked(req.to) {
 		return req, "destination_blocked"

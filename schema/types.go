@@ -13,6 +13,8 @@ const (
 	MaxFieldDescLen   = 500
 	MaxWebhookURLLen  = 2048
 	MaxCallIDLen      = 128
+	MaxLanguageLen    = 35
+	MaxVoiceLen       = 64
 	DefaultListLimit  = 20
 	MaxListLimit      = 100
 	DefaultWaitSec    = 45
@@ -40,6 +42,8 @@ type PlaceCallInput struct {
 	Fields         []FieldSpec `json:"fields,omitempty" jsonschema:"maxItems=20" jsonschema_description:"Up to 20 values to extract from the conversation once the call ends; they appear in the call record's extracted object."`
 	WebhookURL     string      `json:"webhookUrl,omitempty" jsonschema:"maxLength=2048,pattern=^https://" jsonschema_description:"Optional https URL that receives signed webhook events about the call."`
 	CallerID       string      `json:"callerId,omitempty" jsonschema:"pattern=^\\+[1-9][0-9]{6\\,14}$" jsonschema_description:"Optional caller ID in E.164 format; must be a number on the account. Leave it out to use the account's default number."`
+	Language       string      `json:"language,omitempty" jsonschema:"minLength=1,maxLength=35" jsonschema_description:"Optional language the AI caller speaks, as a BCP 47 tag such as es-MX, fr or en-GB, or auto to let it follow the person called. Leave it out to let the API infer it from the number."`
+	Voice          string      `json:"voice,omitempty" jsonschema:"minLength=1,maxLength=64" jsonschema_description:"Optional name of the AI caller's voice, e.g. Kore. Leave it out for the account's default voice."`
 	AllowDuplicate bool        `json:"allowDuplicate,omitempty" jsonschema_description:"Set true only to dial again on purpose when an identical call was placed in the last few minutes; otherwise the earlier call is returned with deduplicated: true."`
 }
 

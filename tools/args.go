@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/byourside/bys-mcp/schema"
@@ -135,6 +136,12 @@ func validatePlaceCall(in *schema.PlaceCallInput) *toolError {
 			return invalidArgument("argument \"webhookUrl\" must be an absolute https:// URL of at most %d characters, e.g. https://example.com/hooks/bys, or be left out", schema.MaxWebhookURLLen)
 		}
 	}
+	if err := validateLanguage("language", in.Language); err != nil {
+		return err
+	}
+	if err := validateVoice("voice", in.Voice); err != nil {
+		return err
+	}
 	if len(in.Fields) > schema.MaxFields {
 		return invalidArgument("argument \"fields\" has %d items; at most %d are allowed, so keep the ones that matter most", len(in.Fields), schema.MaxFields)
 	}
@@ -157,6 +164,28 @@ func validatePlaceCall(in *schema.PlaceCallInput) *toolError {
 		}
 	}
 	return nil
+}
+
+// validateLanguage checks an optional language argument: empty (left out),
+// "auto", or a BCP 47 tag such as es-MX. place_call and the items of a
+// batch share it.
+func validateLanguage(name, v string) *toolError {
+	if v == "" || schema.IsLanguage(v) {
+		return nil
+	}
+	return invalidArgument("argument %q must be a BCP 47 language tag such as es-MX, fr or en-GB, or auto (got %q): pass a tag or leave it out", name, truncate(v, 40))
+}
+
+// validateVoice checks an optional voice name: printable text of at most
+// schema.MaxVoiceLen characters, passed on unchanged.
+func validateVoice(name, v string) *toolError {
+	if v == "" {
+		return nil
+	}
+	if strings.TrimSpace(v) == "" || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return invalidArgument("argument %q must be a voice name such as Kore, without control characters, or be left out", name)
+	}
+	return validateText(name, v, false, schema.MaxVoiceLen)
 }
 
 func truncate(s string, n int) string {

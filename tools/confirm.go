@@ -113,6 +113,12 @@ func confirmMessage(a *attempt) string {
 	if a.in.CallerID != "" {
 		fmt.Fprintf(&b, "\nCaller ID: %s", a.in.CallerID)
 	}
+	if a.in.Language != "" {
+		fmt.Fprintf(&b, "\nLanguage: %s", a.in.Language)
+	}
+	if a.in.Voice != "" {
+		fmt.Fprintf(&b, "\nVoice: %s", a.in.Voice)
+	}
 	if a.in.WebhookURL != "" {
 		host := a.in.WebhookURL
 		if u, err := url.Parse(a.in.WebhookURL); err == nil {

@@ -58,6 +58,8 @@ var apiAdvice = map[string]advice{
 	"invalid_context":     {false, "the API rejected context: it must be a plain string"},
 	"invalid_caller_id":   {false, "the API rejected callerId: it must be an E.164 number such as +12135550100"},
 	"invalid_webhook_url": {false, "the API rejected webhookUrl: it must be an absolute https:// URL, or leave it out"},
+	"invalid_language":    {false, "the API rejected language: pass a BCP 47 tag such as es-MX, or auto, or leave it out"},
+	"invalid_voice":       {false, "the API rejected voice: pass a voice name such as Kore, or leave it out for the default voice"},
 	"unauthorized":        {false, "the API key was rejected: the user must configure a valid agent key (BYS_API_KEY, or Authorization: Bearer bys_ak_... per request); retrying will not help"},
 	"rate_limited":        {true, "too many calls per minute for this key: wait about a minute, then retry"},
 	"over_minute_cap":     {false, "the account's outbound minutes for this billing period are used up: do not retry, tell the user to raise the plan's allowance"},

@@ -18,7 +18,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 )
 
-const placeCallArgs = "to, objective, context, fields, webhookUrl, callerId, allowDuplicate"
+const placeCallArgs = "to, objective, context, fields, webhookUrl, callerId, language, voice, allowDuplicate"
 
 // placementLease bounds how long one placement may hold the dedupe claim:
 // longer than a POST with its retries on rate_limited can take.
@@ -147,7 +147,7 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	postCtx := context.WithoutCancel(ctx)
 	resp, err := c.PlaceCall(postCtx, &client.PlaceCallRequest{
 		To: in.To, Objective: in.Objective, Context: in.Context, Fields: clientFields(in.Fields),
-		WebhookURL: in.WebhookURL, CallerID: in.CallerID,
+		WebhookURL: in.WebhookURL, CallerID: in.CallerID, Language: in.Language, Voice: in.Voice,
 	})
 	if err != nil {
 		terr := errorFromAPI(err, true)
@@ -184,9 +184,15 @@ func intentOf(a *attempt) safety.Intent {
 
 // confirmationFingerprint binds an approval to the exact call: the dedupe
 // identity (key, to, objective, context, fields, callerId) plus webhookUrl,
-// which decides where the transcript goes.
+// which decides where the transcript goes, and language and voice, which
+// decide how the call sounds (added only when set, so that approvals of
+// calls without them keep their value).
 func confirmationFingerprint(intentFP string, in schema.PlaceCallInput) string {
-	sum := sha256.Sum256([]byte("bys-mcp confirmation v1\x00" + intentFP + "\x00" + in.WebhookURL))
+	s := "bys-mcp confirmation v1\x00" + intentFP + "\x00" + in.WebhookURL
+	if in.Language != "" || in.Voice != "" {
+		s += "\x00language\x00" + in.Language + "\x00voice\x00" + in.Voice
+	}
+	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
 

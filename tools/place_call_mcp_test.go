@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/byourside/bys-mcp/tools"
+	"github.com/mark3labs/mcp-go/mcp"
 )
 
 func TestPlaceCallQueuesACallAndReturnsItsID(t *testing.T) {
@@ -56,6 +57,13 @@ func TestPlaceCallRefusesInvalidArgumentsNamingTheArgument(t *testing.T) {
 		{"fields as a string", placeArgs(map[string]any{"fields": "booked"}), `"fields"`},
 		{"allowDuplicate as a string", placeArgs(map[string]any{"allowDuplicate": "yes"}), `"allowDuplicate"`},
 		{"unknown argument", placeArgs(map[string]any{"priority": "high"}), `"priority"`},
+		{"language in words", placeArgs(map[string]any{"language": "spanish please"}), `"language"`},
+		{"language with an underscore", placeArgs(map[string]any{"language": "es_MX"}), `"language"`},
+		{"language unknown", placeArgs(map[string]any{"language": "zz-ZZ"}), `"language"`},
+		{"language as a number", placeArgs(map[string]any{"language": 7}), `"language"`},
+		{"voice blank", placeArgs(map[string]any{"voice": "  "}), `"voice"`},
+		{"voice too long", placeArgs(map[string]any{"voice": strings.Repeat("v", 65)}), `"voice"`},
+		{"voice with a newline", placeArgs(map[string]any{"voice": "Kore\nx"}), `"voice"`},
 	}
 	a := newApp(t, nil)
 	c := connect(t, a)
@@ -120,7 +128,7 @@ func TestPlaceCallLeavesOmittedOptionalInputsOutOfTheAPIRequest(t *testing.T) {
 	res := callDirect(t, context.Background(), h, placeArgs(nil))
 	wantOK(t, res)
 	body := rec.lastPost(t)
-	for _, k := range []string{"context", "fields", "webhookUrl", "callerId", "allowDuplicate"} {
+	for _, k := range []string{"context", "fields", "webhookUrl", "callerId", "language", "voice", "allowDuplicate"} {
 		if v, ok := body[k]; ok {
 			t.Errorf("POST body carries %s = %s although the caller left it out", k, v)
 		}
@@ -149,4 +157,40 @@ func TestPlaceCallLeavesOmittedOptionalInputsOutOfTheAPIRequest(t *testing.T) {
 	if len(fields) != 1 || fields[0]["name"] != "booked" || fields[0]["type"] != "boolean" {
 		t.Errorf("fields sent = %s", body["fields"])
 	}
+}
+
+// language and voice reach the API exactly as given; the sandbox's answer
+// and record echo them.
+func TestPlaceCallSendsLanguageAndVoiceUnchanged(t *testing.T) {
+	deps, rec := directDeps(t)
+	_, h := tools.PlaceCall(deps)
+	for _, tc := range []struct{ lang, voice string }{{"es-MX", "Kore"}, {"auto", ""}, {"fr", "Puck"}} {
+		args := placeArgs(map[string]any{"language": tc.lang, "objective": "Ask in " + tc.lang})
+		if tc.voice != "" {
+			args["voice"] = tc.voice
+		}
+		out := wantOK(t, callDirect(t, context.Background(), h, args))
+		body := rec.lastPost(t)
+		if got, _ := json.Marshal(tc.lang); string(body["language"]) != string(got) {
+			t.Errorf("language sent = %s, want %s", body["language"], got)
+		}
+		v, ok := body["voice"]
+		if tc.voice == "" && ok {
+			t.Errorf("voice sent = %s although left out", v)
+		}
+		if got, _ := json.Marshal(tc.voice); tc.voice != "" && string(v) != string(got) {
+			t.Errorf("voice sent = %s, want %s", v, got)
+		}
+		id, _ := out["callId"].(string)
+		res := callDirect(t, context.Background(), getCallHandler(deps), map[string]any{"callId": id})
+		r := wantOK(t, res)
+		if r["language"] != tc.lang || r["languageSource"] != "explicit" {
+			t.Errorf("record language %v (%v), want %s (explicit)", r["language"], r["languageSource"], tc.lang)
+		}
+	}
+}
+
+func getCallHandler(d *tools.Deps) func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	_, h := tools.GetCall(d)
+	return h
 }
