@@ -40,6 +40,11 @@ const (
 	DefaultMaxRetries       = 3
 	DefaultRetryBaseDelay   = 250 * time.Millisecond
 	DefaultMaxRetryDelay    = 5 * time.Second
+	// DefaultReadBudget bounds a whole read (GET) with its retries, so that
+	// a read tool call answers within 30 s of its start (hosts commonly
+	// give a tool call 60 s) whatever the API does; 2 s are left for the
+	// server's own work around the request.
+	DefaultReadBudget = 28 * time.Second
 
 	// MaxListLimit is the largest limit the API accepts for ListCalls;
 	// larger values are clamped to it.
@@ -81,6 +86,11 @@ type Options struct {
 	// MaxRetryDelay caps every wait between attempts, including one asked
 	// for by Retry-After. Default 5s.
 	MaxRetryDelay time.Duration
+	// ReadBudget bounds each GET from its first attempt to its last: the
+	// retries share it, and each attempt's timeout is capped by what is
+	// left. Default DefaultReadBudget. POSTs are bounded by Timeout and
+	// their own retry rule only.
+	ReadBudget time.Duration
 	// Observer, when set, is called once per HTTP attempt with the method,
 	// the route (RoutePlaceCall, RouteGetCall or RouteListCalls), the HTTP
 	// status (0 when no answer arrived) and the attempt's duration.
@@ -125,6 +135,7 @@ type Client struct {
 	maxRetries int
 	baseDelay  time.Duration
 	maxDelay   time.Duration
+	readBudget time.Duration
 	observer   func(method, route string, status int, d time.Duration)
 }
 
@@ -177,6 +188,7 @@ func New(opts Options) (*Client, error) {
 		maxRetries: opts.MaxRetries,
 		baseDelay:  opts.RetryBaseDelay,
 		maxDelay:   opts.MaxRetryDelay,
+		readBudget: opts.ReadBudget,
 		observer:   opts.Observer,
 	}
 	if c.httpClient == nil {
@@ -199,6 +211,9 @@ func New(opts Options) (*Client, error) {
 	}
 	if c.maxDelay <= 0 {
 		c.maxDelay = DefaultMaxRetryDelay
+	}
+	if c.readBudget <= 0 {
+		c.readBudget = DefaultReadBudget
 	}
 	return c, nil
 }
@@ -344,9 +359,21 @@ func (c *Client) newRequest(method, route, path string, body any) (*request, err
 // do sends r, retrying as the policy allows, and decodes a 2xx JSON object
 // body into v. It returns the last HTTP status seen (0 if none) and nil, an
 // *APIError or a *TransportError.
+//
+// A GET's attempts share one budget (readBudget from the first attempt):
+// each attempt's timeout is capped by what is left of it, and no retry starts
+// once the wait before it would reach the end of the budget.
 func (c *Client) do(ctx context.Context, r *request, v any) (int, error) {
+	var budgetEnd time.Time
+	if r.method == http.MethodGet {
+		budgetEnd = time.Now().Add(c.readBudget)
+	}
 	for attempt := 0; ; attempt++ {
-		status, err := c.attempt(ctx, r, v)
+		timeout := c.timeout
+		if !budgetEnd.IsZero() {
+			timeout = min(timeout, time.Until(budgetEnd))
+		}
+		status, err := c.attempt(ctx, r, v, timeout)
 		if err == nil {
 			return status, nil
 		}
@@ -355,6 +382,10 @@ func (c *Client) do(ctx context.Context, r *request, v any) (int, error) {
 		}
 		delay := c.backoff(attempt, err)
 		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
+			return status, err
+		}
+		// A retry needs time for its own attempt too.
+		if !budgetEnd.IsZero() && time.Until(budgetEnd) < delay+min(time.Second, c.readBudget/10) {
 			return status, err
 		}
 		t := time.NewTimer(delay)
@@ -367,10 +398,10 @@ func (c *Client) do(ctx context.Context, r *request, v any) (int, error) {
 	}
 }
 
-// attempt performs one HTTP exchange, including reading the body, under the
-// per-attempt timeout.
-func (c *Client) attempt(ctx context.Context, r *request, v any) (status int, err error) {
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
+// attempt performs one HTTP exchange, including reading the body, within
+// timeout.
+func (c *Client) attempt(ctx context.Context, r *request, v any, timeout time.Duration) (status int, err error) {
+	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
 	var body io.Reader

@@ -862,3 +862,43 @@ func TestErrorStrings(t *testing.T) {
 		t.Error("Unwrap does not reach the cause")
 	}
 }
+
+// A GET's retries share one budget: against an API that never answers, the
+// read ends when the budget does, not after every attempt's full timeout.
+func TestReadsShareOneBudget(t *testing.T) {
+	if DefaultReadBudget <= 0 || DefaultReadBudget > 30*time.Second {
+		t.Fatalf("DefaultReadBudget = %v: a read tool call must answer within 30 s", DefaultReadBudget)
+	}
+	if c, err := New(Options{}); err != nil || c.readBudget != DefaultReadBudget {
+		t.Fatalf("New applies read budget %v (err %v), want %v", c.readBudget, err, DefaultReadBudget)
+	}
+	for _, tc := range []struct {
+		name string
+		read func(*Client) error
+	}{
+		{"GetCall", func(c *Client) error { _, err := c.GetCall(context.Background(), "c1"); return err }},
+		{"ListCalls", func(c *Client) error { _, err := c.ListCalls(context.Background(), nil); return err }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Four attempts of 1 s would take 4 s; the budget stops at 1.5 s:
+			// a full first attempt, then a second one capped at what is left.
+			c, mux := setup(t, Options{Timeout: time.Second, ReadBudget: 1500 * time.Millisecond, MaxRetries: 3})
+			var count atomic.Int32
+			mux.HandleFunc("GET /v1/agent/calls/{id}", hang(&count))
+			mux.HandleFunc("GET /v1/agent/calls", hang(&count))
+			start := time.Now()
+			err := tc.read(c)
+			elapsed := time.Since(start)
+			var te *TransportError
+			if !errors.As(err, &te) || te.Token != TokenTimeout {
+				t.Fatalf("err = %v, want timeout", err)
+			}
+			if n := count.Load(); n != 2 {
+				t.Errorf("attempts = %d, want 2 (the second capped by the budget)", n)
+			}
+			if elapsed >= 4*time.Second {
+				t.Errorf("the read took %v: its attempts did not share the budget", elapsed)
+			}
+		})
+	}
+}
