@@ -51,6 +51,9 @@ type Options struct {
 	SandboxOptions sandbox.Options
 	// Poll overrides wait_for_call's schedule.
 	Poll *tools.PollSchedule
+	// ProgressInterval overrides how often a wait sends progress at least
+	// (default tools.DefaultProgressInterval).
+	ProgressInterval time.Duration
 	// HTTPClient overrides the API client's HTTP client.
 	HTTPClient *http.Client
 	// WrapTransport wraps the API client's transport (tests count requests).
@@ -117,18 +120,19 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		poll = *opts.Poll
 	}
 	a.Deps = &tools.Deps{
-		Client:          c,
-		ServerKey:       serverKey,
-		Log:             log,
-		Schemas:         schemas,
-		Limits:          limits,
-		Policy:          safety.Policy{Allow: cfg.AllowDestinations, Deny: cfg.DenyDestinations},
-		Store:           a.Store,
-		Audit:           a.Audit,
-		DedupeWindow:    cfg.DedupeWindow,
-		MaxCallsPerHour: cfg.MaxCallsPerHour,
-		ConfirmCalls:    cfg.ConfirmCalls,
-		Poll:            poll,
+		Client:           c,
+		ServerKey:        serverKey,
+		Log:              log,
+		Schemas:          schemas,
+		Limits:           limits,
+		Policy:           safety.Policy{Allow: cfg.AllowDestinations, Deny: cfg.DenyDestinations},
+		Store:            a.Store,
+		Audit:            a.Audit,
+		DedupeWindow:     cfg.DedupeWindow,
+		MaxCallsPerHour:  cfg.MaxCallsPerHour,
+		ConfirmCalls:     cfg.ConfirmCalls,
+		Poll:             poll,
+		ProgressInterval: opts.ProgressInterval,
 	}
 	var observe tools.ToolObserver
 	if a.Metrics != nil {

@@ -44,8 +44,11 @@ type Deps struct {
 	// ConfirmStateMaxAge bounds how long a confirmation may take.
 	ConfirmStateMaxAge time.Duration
 
-	Poll    PollSchedule
-	Metrics Metrics
+	Poll PollSchedule
+	// ProgressInterval is the longest a wait goes without a progress
+	// notification; 0 selects DefaultProgressInterval (15 s).
+	ProgressInterval time.Duration
+	Metrics          Metrics
 	// Tasks runs task-augmented wait_for_call calls; nil disables tasks.
 	Tasks TaskRunner
 }

@@ -20,7 +20,7 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		fmt.Sprintf("Wait until a call placed with place_call has ended, then return its final record: status, summary, transcript and the extracted field values. "+
 			"Returns as soon as the status is terminal (completed, no_answer, voicemail, declined or failed). "+
 			"If timeoutSec (default %d, at most %d) passes first, it returns the latest record with timedOut: true; this is not an error, call wait_for_call again with the same callId to keep waiting. "+
-			"Sends progress notifications on each status change when the request carries a progress token. Waiting never affects the call itself.",
+			"When the request carries a progress token, sends progress notifications on each status change and at least every 15 s (progress = seconds waited, total = timeoutSec). Waiting never affects the call itself.",
 			min(schema.DefaultWaitSec, maxWait), maxWait),
 		d.Schemas.WaitForCall, readOnly)
 	return tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -42,7 +42,6 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		if terr != nil {
 			return fail(ctx, terr), nil
 		}
-		w := waiter{deps: d, client: c, progress: newProgress(ctx, req)}
 		limit := time.Duration(timeout) * time.Second
 		if req.Params.Task != nil && d.Tasks != nil {
 			// Run as a task: wait until the call is terminal, not until
@@ -58,6 +57,8 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			defer release()
 			ctx, limit = taskCtx, 0
 		}
+		w := waiter{deps: d, client: c, progress: newProgress(ctx, req, d.ProgressInterval, limit)}
+		defer w.progress.flush(ctx)
 		call, timedOut, err := w.wait(ctx, in.CallID, limit)
 		if err != nil && errors.Is(context.Cause(ctx), ErrServerStopping) {
 			// Shutting down: hand back what is known, to be followed
@@ -137,7 +138,7 @@ func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*cli
 		switch {
 		case err == nil:
 			w.latest = call
-			w.progress.status(ctx, call.Status)
+			w.progress.status(ctx, call)
 			if call.Terminal() {
 				w.progress.flush(ctx)
 				return call, false, nil
@@ -161,7 +162,7 @@ func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*cli
 			// One last look, so the record returned is as fresh as it can be.
 			if call, err := w.client.GetCall(pollCtx, id); err == nil {
 				w.latest = call
-				w.progress.status(ctx, call.Status)
+				w.progress.status(ctx, call)
 				if call.Terminal() {
 					w.progress.flush(ctx)
 					return call, false, nil

@@ -9,9 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/byourside/bys-mcp/app"
+	"github.com/byourside/bys-mcp/internal/testkit"
+	"github.com/byourside/bys-mcp/sandbox"
 	"github.com/byourside/bys-mcp/tools"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/sirupsen/logrus"
 )
 
 func TestWaitForCallReturnsTheFinalRecordWithExtractedValuesOfTheDeclaredTypes(t *testing.T) {
@@ -185,8 +189,9 @@ func checkProgressRun(t *testing.T, c *mcpClient, progress *progressLog, token s
 		}
 		last = p
 		msg, _ := n["message"].(string)
-		stage := lifecycle[strings.TrimPrefix(msg, "call status: ")]
-		if stage <= lastStage {
+		status, _, _ := strings.Cut(strings.TrimPrefix(msg, "call status: "), " ")
+		stage := lifecycle[status]
+		if stage < lastStage || stage == 0 {
 			t.Errorf("%s: status %q out of order or repeated: %v", token, msg, notes)
 		}
 		lastStage = stage
@@ -309,5 +314,56 @@ func TestWaitForCallThroughMCPReturnsPromptlyWhenTheRequestIsCancelled(t *testin
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("the cancelled wait returned after %v", d)
+	}
+}
+
+// A long wait is never silent: a heartbeat at least every interval, with
+// progress = seconds waited and total = timeoutSec, saying the status and
+// for how long. The schedule is scaled: 3 s with a 250 ms heartbeat stands
+// for a 90 s wait with the 15 s default (which would give six).
+func TestWaitForCallSendsAHeartbeatWhileTheCallRuns(t *testing.T) {
+	if tools.DefaultProgressInterval != 15*time.Second {
+		t.Errorf("DefaultProgressInterval = %v, want 15 s", tools.DefaultProgressInterval)
+	}
+	for _, era := range []struct {
+		name string
+		opts []mcpclient.ClientOption
+	}{
+		{"2026-07-28", nil},
+		{"2025-11-25", []mcpclient.ClientOption{mcpclient.WithLegacyProtocolOnly()}},
+	} {
+		t.Run(era.name, func(t *testing.T) {
+			logs := &testkit.SyncBuffer{}
+			a := &testApp{App: testkit.SandboxApp(t, nil, testkit.NewLogger(logs, logrus.DebugLevel),
+				app.Options{SandboxOptions: sandbox.Options{TimeScale: 50}, Poll: testkit.FastPoll(), ProgressInterval: 250 * time.Millisecond}), logs: logs}
+			c := connect(t, a, era.opts...)
+			progress := watchProgress(c)
+			id := wantOK(t, c.call("place_call", placeArgs(map[string]any{"to": "+14155550007"})))["callId"].(string)
+			res, err := c.callCtx(context.Background(), "wait_for_call", map[string]any{"callId": id, "timeoutSec": 3}, &mcp.Meta{ProgressToken: "hb"})
+			notes := progress.of("hb")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec := wantOK(t, res); rec["timedOut"] != true {
+				t.Fatalf("wait = %v, want timedOut", rec)
+			}
+			beats, last := 0, -1.0
+			for _, n := range notes {
+				p, _ := n["progress"].(float64)
+				if p <= last || p > 3 {
+					t.Errorf("progress %v after %v (total 3): %v", p, last, notes)
+				}
+				last = p
+				if n["total"] != 3.0 {
+					t.Errorf("total = %v, want 3 (timeoutSec)", n["total"])
+				}
+				if msg, _ := n["message"].(string); strings.HasPrefix(msg, "call status: in_progress for ") && strings.HasSuffix(msg, " s") {
+					beats++
+				}
+			}
+			if beats < 5 {
+				t.Errorf("%d in_progress notifications in a 3 s wait with a 250 ms heartbeat, want at least 5: %v", beats, notes)
+			}
+		})
 	}
 }
