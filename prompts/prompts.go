@@ -14,6 +14,7 @@ import (
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	"golang.org/x/text/currency"
 )
 
 // Completer supplies completions that come from the key's recent calls.
@@ -22,7 +23,8 @@ type Completer interface {
 	RecentDestinations(ctx context.Context, prefix string) []string
 }
 
-// Currencies are the currencies of the countries the API can call.
+// Currencies are the currencies of the countries the API can call: what
+// completion offers. Any ISO 4217 code is accepted.
 var Currencies = []string{"USD", "CAD", "GBP", "AUD", "NZD", "ILS"}
 
 // Languages are the language tags completion offers first; any BCP 47 tag
@@ -107,13 +109,13 @@ var jobs = []job{
 			phoneArg(),
 			mcp.WithArgument("item", mcp.ArgumentDescription("What the quote is for, e.g. 'replace a kitchen faucet'."), mcp.RequiredArgument()),
 			mcp.WithArgument("details", mcp.ArgumentDescription("Specifics that affect the price (size, address area, timing). Optional.")),
-			mcp.WithArgument("currency", mcp.ArgumentDescription("Currency for the amount: "+strings.Join(Currencies, ", ")+" (default USD).")),
+			mcp.WithArgument("currency", mcp.ArgumentDescription("Currency for the amount, as an ISO 4217 code such as "+strings.Join(Currencies, ", ")+", EUR or JPY (default USD).")),
 			languageArg(),
 		),
 		compose: func(a map[string]string) (string, string, []field, string) {
-			cur := strings.ToUpper(a["currency"])
-			if cur == "" {
-				cur = "USD"
+			cur := "USD"
+			if u, err := currency.ParseISO(a["currency"]); err == nil {
+				cur = u.String()
 			}
 			objective := fmt.Sprintf("Ask %s for a price quote for: %s. Get the total price in %s, what it includes, and how soon they could do it.", a["business"], a["item"], cur)
 			ctx := "We are collecting quotes and have not committed to anyone."
@@ -168,8 +170,10 @@ func render(j job, args map[string]string) (*mcp.GetPromptResult, error) {
 	if p := args["phone"]; p != "" && !schema.IsE164(p) {
 		return nil, fmt.Errorf("argument \"phone\" must be an E.164 number such as +14155550123 (got %q)", p)
 	}
-	if c := args["currency"]; c != "" && !contains(Currencies, strings.ToUpper(c)) {
-		return nil, fmt.Errorf("argument \"currency\" must be one of %s", strings.Join(Currencies, ", "))
+	if c := args["currency"]; c != "" {
+		if _, err := currency.ParseISO(c); err != nil {
+			return nil, fmt.Errorf("argument \"currency\" must be an ISO 4217 currency code such as USD, EUR or JPY (got %q)", c)
+		}
 	}
 	if l := args["language"]; l != "" && !schema.IsLanguage(l) {
 		return nil, fmt.Errorf("argument \"language\" must be a BCP 47 language tag such as es-MX or fr-CA, or auto (got %q)", l)
@@ -224,15 +228,6 @@ func declares(prompt, arg string) bool {
 			if a.Name == arg {
 				return true
 			}
-		}
-	}
-	return false
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
 		}
 	}
 	return false

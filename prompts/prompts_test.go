@@ -229,9 +229,22 @@ func TestPromptArgumentsAreChecked(t *testing.T) {
 		for k, v := range jobs["request_quote"] {
 			quote[k] = v
 		}
-		quote["currency"] = "EUR"
-		if _, err := getPrompt(c, "request_quote", quote); err == nil || !strings.Contains(err.Error(), "currency") {
-			t.Errorf("request_quote in EUR: error %v, want one naming currency", err)
+		for _, cur := range []string{"EUR", "JPY", "chf"} {
+			quote["currency"] = cur
+			res, err := getPrompt(c, "request_quote", quote)
+			if err != nil {
+				t.Errorf("request_quote in %s: %v", cur, err)
+				continue
+			}
+			if text := promptText(t, res); !strings.Contains(text, strings.ToUpper(cur)) {
+				t.Errorf("request_quote in %s does not use it: %s", cur, text)
+			}
+		}
+		for _, cur := range []string{"EURO", "ZZZ", "dollars"} {
+			quote["currency"] = cur
+			if _, err := getPrompt(c, "request_quote", quote); err == nil || !strings.Contains(err.Error(), `"currency"`) {
+				t.Errorf("request_quote in %q: error %v, want one naming currency", cur, err)
+			}
 		}
 		if _, err := getPrompt(c, "follow_up_call", map[string]string{"goal": "x"}); err == nil {
 			t.Errorf("follow_up_call without callId succeeded")
