@@ -304,7 +304,10 @@ func rawPost(t testing.TB, url string, header http.Header, body []byte) (int, ht
 			req.Header.Add(k, v)
 		}
 	}
-	c := &http.Client{Timeout: 15 * time.Second}
+	// The limit only guards against a hang: sending a 10 MB body under -race
+	// on a shared machine can take many seconds, and what the server promises
+	// (413 or an answer) does not depend on how fast it arrives.
+	c := &http.Client{Timeout: 90 * time.Second}
 	defer c.CloseIdleConnections()
 	resp, err := c.Do(req)
 	if err != nil {
