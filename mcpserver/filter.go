@@ -3,6 +3,7 @@ package mcpserver
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -17,9 +18,14 @@ import (
 //     capability gets -32021, the specification's missing-capability error;
 //   - tasks are offered to 2025-11-25 clients only: a 2026-07-28 tasks/*
 //     request is refused, and its params.task on tools/call is dropped so
-//     the call runs plainly.
+//     the call runs plainly;
+//   - a prompts/get whose arguments are missing or malformed gets -32602
+//     (invalid params) naming the argument, in both eras.
 type Filter struct {
 	ConfirmAlways bool
+	// CheckPrompt, when set, validates a prompts/get request's arguments
+	// (prompts.Check); its error becomes the -32602 message.
+	CheckPrompt func(name string, args map[string]string) error
 }
 
 // Verdict is what the filter decided about one message.
@@ -31,16 +37,25 @@ type Verdict struct {
 	Response []byte
 	// Code is the JSON-RPC error code of Response.
 	Code int
+	// Modern is set when the refused message was a 2026-07-28 request,
+	// whose HTTP status follows its error code.
+	Modern bool
 }
 
 var (
 	markerVersion = []byte(mcp.MetaKeyProtocolVersion)
 	markerTasks   = []byte(`"tasks/`)
+	markerPrompt  = []byte(`"prompts/get"`)
 )
 
 // Check inspects one JSON-RPC message. The common case (nothing to do) costs
 // two byte searches and no parsing.
 func (f *Filter) Check(raw []byte) Verdict {
+	if f.CheckPrompt != nil && bytes.Contains(raw, markerPrompt) {
+		if v, refused := f.checkPrompt(raw); refused {
+			return v
+		}
+	}
 	if !bytes.Contains(raw, markerVersion) {
 		return Verdict{Message: raw}
 	}
@@ -77,6 +92,50 @@ func (f *Filter) Check(raw []byte) Verdict {
 		return Verdict{Message: dropTask(raw)}
 	}
 	return Verdict{Message: raw}
+}
+
+// checkPrompt refuses a prompts/get whose arguments do not pass
+// CheckPrompt. Unknown prompts are left to mcp-go (its own -32602).
+func (f *Filter) checkPrompt(raw []byte) (Verdict, bool) {
+	var msg struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+		Params struct {
+			Name      string          `json:"name"`
+			Arguments json.RawMessage `json:"arguments"`
+			Meta      *mcp.Meta       `json:"_meta"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(raw, &msg) != nil || msg.Method != string(mcp.MethodPromptsGet) {
+		return Verdict{}, false
+	}
+	modern := mcp.IsModernProtocol(msg.Params.Meta.ProtocolVersion())
+	args := map[string]string{}
+	if len(msg.Params.Arguments) > 0 && string(msg.Params.Arguments) != "null" {
+		var loose map[string]any
+		if json.Unmarshal(msg.Params.Arguments, &loose) != nil {
+			v := refuse(msg.ID, mcp.INVALID_PARAMS, "params.arguments must be an object of string values, e.g. {\"phone\": \"+14155550123\"}")
+			v.Modern = modern
+			return v, true
+		}
+		for k, val := range loose {
+			switch val := val.(type) {
+			case string:
+				args[k] = val
+			case nil:
+			default:
+				v := refuse(msg.ID, mcp.INVALID_PARAMS, fmt.Sprintf("argument %q must be a string (prompt arguments are text); send it as a JSON string", k))
+				v.Modern = modern
+				return v, true
+			}
+		}
+	}
+	if err := f.CheckPrompt(msg.Params.Name, args); err != nil {
+		v := refuse(msg.ID, mcp.INVALID_PARAMS, err.Error())
+		v.Modern = modern
+		return v, true
+	}
+	return Verdict{}, false
 }
 
 // dropTask removes params.task from a tools/call message.

@@ -211,7 +211,7 @@ type guard struct {
 // type, body size, the session cap, and the pre-dispatch filter.
 func (g *guard) wrap(next http.Handler, opensSession bool) http.Handler {
 	return g.checkHostOrigin(g.authenticate(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w = g.srv.filterTaskStatus(w, r)
+		w = notFoundWriter{g.srv.filterTaskStatus(w, r)}
 		// An SSE stream is its session for as long as it lasts.
 		if opensSession && g.handler.sessions.Load() >= int64(g.opts.MaxSessions) {
 			tooManySessions(w)
@@ -258,6 +258,10 @@ func (g *guard) wrap(next http.Handler, opensSession bool) http.Handler {
 				status = http.StatusNotFound
 			case mcp.MISSING_REQUIRED_CLIENT_CAPABILITY, mcp.INVALID_REQUEST:
 				status = http.StatusBadRequest
+			case mcp.INVALID_PARAMS:
+				if v.Modern { // 2026-07-28 maps invalid params onto 400, as mcp-go does
+					status = http.StatusBadRequest
+				}
 			}
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(status)

@@ -110,12 +110,16 @@ func New(o Options) *Server {
 	if !o.ReadOnly {
 		prompts.Register(s)
 	}
+	filter := &Filter{ConfirmAlways: !o.ReadOnly && o.Deps.ConfirmCalls == tools.ConfirmAlways}
+	if !o.ReadOnly {
+		filter.CheckPrompt = prompts.Check
+	}
 	return &Server{
 		mcp:        s,
 		life:       life,
 		sessionIDs: newSessionIDs(hooks),
 		tasks:      runner,
-		filter:     &Filter{ConfirmAlways: !o.ReadOnly && o.Deps.ConfirmCalls == tools.ConfirmAlways},
+		filter:     filter,
 		log:        o.Log,
 	}
 }

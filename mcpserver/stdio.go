@@ -29,7 +29,10 @@ type lockedWriter struct {
 func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	if _, err := l.w.Write(rewriteNotFound(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // ServeStdio serves newline-delimited JSON-RPC on in and out until in

@@ -161,22 +161,43 @@ func Names() []string {
 	return out
 }
 
-func render(j job, args map[string]string) (*mcp.GetPromptResult, error) {
+// Check validates a prompts/get request's arguments: every required one
+// present, and the phone, currency and language well-formed. Its error
+// names the argument and says what to send; the server answers it with
+// JSON-RPC -32602 (invalid params) before the prompt is rendered. An
+// unknown prompt passes (the library answers it).
+func Check(name string, args map[string]string) error {
+	for _, j := range jobs {
+		if j.prompt.Name == name {
+			return check(j, args)
+		}
+	}
+	return nil
+}
+
+func check(j job, args map[string]string) error {
 	for _, a := range j.prompt.Arguments {
 		if a.Required && strings.TrimSpace(args[a.Name]) == "" {
-			return nil, fmt.Errorf("argument %q is required: %s", a.Name, a.Description)
+			return fmt.Errorf("argument %q of prompt %s is required: %s", a.Name, j.prompt.Name, a.Description)
 		}
 	}
 	if p := args["phone"]; p != "" && !schema.IsE164(p) {
-		return nil, fmt.Errorf("argument \"phone\" must be an E.164 number such as +14155550123 (got %q)", p)
+		return fmt.Errorf("argument \"phone\" must be an E.164 number such as +14155550123 (got %q)", p)
 	}
 	if c := args["currency"]; c != "" {
 		if _, err := currency.ParseISO(c); err != nil {
-			return nil, fmt.Errorf("argument \"currency\" must be an ISO 4217 currency code such as USD, EUR or JPY (got %q)", c)
+			return fmt.Errorf("argument \"currency\" must be an ISO 4217 currency code such as USD, EUR or JPY (got %q)", c)
 		}
 	}
 	if l := args["language"]; l != "" && !schema.IsLanguage(l) {
-		return nil, fmt.Errorf("argument \"language\" must be a BCP 47 language tag such as es-MX or fr-CA, or auto (got %q)", l)
+		return fmt.Errorf("argument \"language\" must be a BCP 47 language tag such as es-MX or fr-CA, or auto (got %q)", l)
+	}
+	return nil
+}
+
+func render(j job, args map[string]string) (*mcp.GetPromptResult, error) {
+	if err := check(j, args); err != nil {
+		return nil, err
 	}
 	var text string
 	if j.prompt.Name == "follow_up_call" {

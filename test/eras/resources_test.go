@@ -83,6 +83,14 @@ func TestResourceReadsInBothEras(t *testing.T) {
 		if _, err := readResource(c.Client, "bys://calls/call_doesnotexist0000"); err == nil {
 			t.Errorf("reading an unknown call succeeded")
 		}
+		// An unknown call is "resource not found" (-32002), not an internal
+		// error, for the record and the transcript alike.
+		for _, u := range []string{"bys://calls/call_doesnotexist0000", "bys://calls/call_doesnotexist0000/transcript"} {
+			resp := c.raw("resources/read", map[string]any{"uri": u}, nil)
+			if resp.Error == nil || resp.Error.Code != -32002 || !strings.Contains(resp.Error.Message, "call_doesnotexist0000") {
+				t.Errorf("resources/read %s: error %+v, want -32002 naming the call", u, resp.Error)
+			}
+		}
 	})
 }
 
