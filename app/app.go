@@ -16,6 +16,7 @@ import (
 
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/follow"
 	"github.com/byourside/bys-mcp/mcpserver"
 	"github.com/byourside/bys-mcp/metrics"
 	"github.com/byourside/bys-mcp/resources"
@@ -41,6 +42,9 @@ type App struct {
 	Store   state.Store
 	Audit   *safety.Audit
 	Metrics *metrics.Metrics
+	// Follow is the hub of call followers: one per (key, call) for the
+	// whole process.
+	Follow *follow.Hub
 	// Sandbox is the embedded simulator when --sandbox is set.
 	Sandbox *sandbox.Sandbox
 }
@@ -119,6 +123,11 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 	if opts.Poll != nil {
 		poll = *opts.Poll
 	}
+	hubOpts := follow.Options{Poll: poll.Next, Log: log}
+	if a.Metrics != nil {
+		hubOpts.Active = a.Metrics.FollowersActive
+	}
+	a.Follow = follow.New(hubOpts)
 	a.Deps = &tools.Deps{
 		Client:           c,
 		ServerKey:        serverKey,
@@ -132,6 +141,7 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		MaxCallsPerHour:  cfg.MaxCallsPerHour,
 		ConfirmCalls:     cfg.ConfirmCalls,
 		Poll:             poll,
+		Follow:           a.Follow,
 		ProgressInterval: opts.ProgressInterval,
 	}
 	var observe tools.ToolObserver
@@ -139,7 +149,7 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		a.Deps.Metrics = a.Metrics
 		observe = a.Metrics.ToolCall
 	}
-	res := resources.New(resources.Deps{Client: c, ServerKey: serverKey, Log: log, Poll: poll.Next})
+	res := resources.New(resources.Deps{Client: c, ServerKey: serverKey, Log: log, Poll: poll.Next, Follow: a.Follow})
 	taskOpts := &mcpserver.TaskOptions{MaxTTL: cfg.TaskMaxTTL}
 	if opts.TaskOptions != nil {
 		opts.TaskOptions(taskOpts)
@@ -161,6 +171,9 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 
 // Close releases the app's resources.
 func (a *App) Close() {
+	if a.Follow != nil {
+		a.Follow.Close()
+	}
 	if a.Store != nil {
 		_ = a.Store.Close()
 	}

@@ -23,6 +23,7 @@ type Metrics struct {
 	apiSeconds  *prometheus.HistogramVec
 	placed      prometheus.Counter
 	refusals    *prometheus.CounterVec
+	followers   prometheus.Gauge
 }
 
 // New registers every collector on a fresh registry.
@@ -47,8 +48,11 @@ func New() *Metrics {
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bys_mcp_refusals_total", Help: "place_call requests refused by a safety check, by token.",
 		}, []string{"token"}),
+		followers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bys_followers_active", Help: "Calls followed right now: one follower per (key, call), shared by every wait, task and subscription on it.",
+		}),
 	}
-	m.registry.MustRegister(m.toolCalls, m.toolSeconds, m.apiRequests, m.apiSeconds, m.placed, m.refusals,
+	m.registry.MustRegister(m.toolCalls, m.toolSeconds, m.apiRequests, m.apiSeconds, m.placed, m.refusals, m.followers,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -75,3 +79,6 @@ func (m *Metrics) CallPlaced() { m.placed.Inc() }
 
 // Refusal counts one safety refusal.
 func (m *Metrics) Refusal(token string) { m.refusals.WithLabelValues(token).Inc() }
+
+// FollowersActive sets the number of running call followers.
+func (m *Metrics) FollowersActive(n int) { m.followers.Set(float64(n)) }

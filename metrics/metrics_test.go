@@ -14,6 +14,7 @@ func TestMetricsAreServedInPrometheusText(t *testing.T) {
 	m.APIRequest("GET", "GET /v1/agent/calls/{id}", 200, 2*time.Millisecond)
 	m.CallPlaced()
 	m.Refusal("destination_not_allowed")
+	m.FollowersActive(3)
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
@@ -23,6 +24,7 @@ func TestMetricsAreServedInPrometheusText(t *testing.T) {
 		`bys_mcp_calls_placed_total 1`,
 		`bys_mcp_refusals_total{token="destination_not_allowed"} 1`,
 		`bys_mcp_tool_call_duration_seconds_bucket`,
+		`bys_followers_active 3`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)

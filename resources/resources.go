@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/follow"
 	"github.com/byourside/bys-mcp/safety"
 	"github.com/byourside/bys-mcp/tenant"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -40,6 +41,9 @@ type Deps struct {
 	// Poll is the delay between status checks of a subscribed call, given
 	// how long it has been watched (wait_for_call's schedule).
 	Poll func(elapsed time.Duration) time.Duration
+	// Follow is the process's hub of call followers (shared with the
+	// tools); nil makes one on Poll.
+	Follow *follow.Hub
 }
 
 // Resources serves the call resources of one server.
@@ -50,6 +54,9 @@ type Resources struct {
 
 // New returns the resources; Register adds them to a server.
 func New(d Deps) *Resources {
+	if d.Follow == nil {
+		d.Follow = follow.New(follow.Options{Poll: d.Poll, Log: d.Log})
+	}
 	r := &Resources{deps: d}
 	r.watches = newWatcher(r)
 	return r

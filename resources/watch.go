@@ -3,9 +3,7 @@ package resources
 import (
 	"context"
 	"sync"
-	"time"
 
-	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/safety"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -153,42 +151,35 @@ func (w *watcher) listen(ctx context.Context, _ any, msg *mcp.SubscriptionsListe
 	}()
 }
 
-// poll follows one call on wait_for_call's schedule and tells its
-// subscribers when the status changes; it stops when the call is terminal
-// or the last subscriber leaves.
+// poll follows one call through the shared follower (the same stream of
+// requests as any wait on it) and tells its subscribers when the status
+// changes; it stops when the call is terminal, the API refuses for good, or
+// the last subscriber leaves.
 func (w *watcher) poll(ctx context.Context, wk watchKey, wt *watch) {
 	c, err := w.r.clientForKey(wt.key)
 	if err != nil {
 		return
 	}
-	start := time.Now()
+	sub := w.r.deps.Follow.Follow(wk.keyFP, c, wt.callID)
+	defer sub.Close()
 	last := ""
-	timer := time.NewTimer(0)
-	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-timer.C:
+		case <-sub.C():
 		}
-		call, err := c.GetCall(ctx, wt.callID)
-		switch {
-		case err == nil:
-			if last != "" && call.Status != last {
+		u := sub.Latest()
+		if u.Err == nil && u.Call != nil {
+			if last != "" && u.Call.Status != last {
 				w.notify(wt)
 			}
-			last = call.Status
-			if client.IsTerminalStatus(call.Status) {
-				w.finish(wk, wt)
-				return
-			}
-		case client.IsNotFound(err):
+			last = u.Call.Status
+		}
+		if u.Final {
 			w.finish(wk, wt)
 			return
-		case ctx.Err() != nil:
-			return
 		}
-		timer.Reset(w.r.deps.Poll(time.Since(start)))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/follow"
 	"github.com/byourside/bys-mcp/safety"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/byourside/bys-mcp/state"
@@ -45,6 +46,9 @@ type Deps struct {
 	ConfirmStateMaxAge time.Duration
 
 	Poll PollSchedule
+	// Follow is the process's hub of call followers, shared by every wait,
+	// task, subscription and campaign; nil makes one on Poll.
+	Follow *follow.Hub
 	// ProgressInterval is the longest a wait goes without a progress
 	// notification; 0 selects DefaultProgressInterval (15 s).
 	ProgressInterval time.Duration
@@ -104,4 +108,14 @@ func (d *Deps) refusal(token string) {
 	if d.Metrics != nil {
 		d.Metrics.Refusal(token)
 	}
+}
+
+// followHub returns the hub of shared call followers, making one on the
+// poll schedule when main gave none (tests that build Deps themselves).
+// Tool constructors call it at registration, before any request runs.
+func (d *Deps) followHub() *follow.Hub {
+	if d.Follow == nil {
+		d.Follow = follow.New(follow.Options{Poll: d.Poll.Next, Log: d.Log})
+	}
+	return d.Follow
 }

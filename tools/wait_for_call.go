@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/safety"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -23,6 +24,7 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			"When the request carries a progress token, sends progress notifications on each status change and at least every 15 s (progress = seconds waited, total = timeoutSec). Waiting never affects the call itself.",
 			min(schema.DefaultWaitSec, maxWait), maxWait),
 		d.Schemas.WaitForCall, readOnly)
+	d.followHub()
 	return tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		in, terr := decodeArgs[schema.WaitForCallInput](req, "callId, timeoutSec")
 		if terr == nil {
@@ -57,7 +59,7 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			defer release()
 			ctx, limit = taskCtx, 0
 		}
-		w := waiter{deps: d, client: c, progress: newProgress(ctx, req, d.ProgressInterval, limit)}
+		w := waiter{deps: d, client: c, keyFP: safety.KeyFingerprint(d.apiKey(ctx)), progress: newProgress(ctx, req, d.ProgressInterval, limit)}
 		defer w.progress.flush(ctx)
 		call, timedOut, err := w.wait(ctx, in.CallID, limit)
 		if err != nil && errors.Is(context.Cause(ctx), ErrServerStopping) {
@@ -101,10 +103,12 @@ func waitResult(call *client.Call, timedOut bool) *mcp.CallToolResult {
 	return structuredResult(rec, text)
 }
 
-// waiter polls one call on the schedule, reporting status changes.
+// waiter follows one call through the process's shared follower
+// (follow.Hub), reporting status changes.
 type waiter struct {
 	deps     *Deps
 	client   *client.Client
+	keyFP    string
 	progress *progress
 	latest   *client.Call
 }
@@ -113,67 +117,84 @@ type waiter struct {
 // request to the API finishes.
 const waitGrace = 3 * time.Second
 
-// wait polls until the call is terminal (timedOut false), until limit
-// passes (timedOut true, latest record), or until ctx ends (error). A limit
-// of 0 (a task) means no limit other than ctx; then errors that may pass
-// (time-outs, 5xx, rate limiting) do not end the wait.
+// wait follows the call until it is terminal (timedOut false), until limit
+// passes (timedOut true, latest record, after one last look), or until ctx
+// ends (error). A limit of 0 (a task) means no limit other than ctx; then
+// errors that may pass (time-outs, 5xx, rate limiting) do not end the wait.
+// The requests are the follower's, shared with every other waiter on the
+// call under the same key; leaving never stops them for the others.
 func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*client.Call, bool, error) {
-	start := time.Now()
-	pollCtx := ctx
+	sub := w.deps.followHub().Follow(w.keyFP, w.client, id)
+	defer sub.Close()
 	var deadline <-chan time.Time
 	if limit > 0 {
-		// Every request, retries included, ends by timeoutSec plus a grace.
-		var cancel context.CancelFunc
-		pollCtx, cancel = context.WithDeadline(ctx, start.Add(limit+waitGrace))
-		defer cancel()
 		t := time.NewTimer(limit)
 		defer t.Stop()
 		deadline = t.C
 	}
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	<-timer.C
-	for {
-		call, err := w.client.GetCall(pollCtx, id)
-		switch {
-		case err == nil:
-			w.latest = call
-			w.progress.status(ctx, call)
-			if call.Terminal() {
-				w.progress.flush(ctx)
-				return call, false, nil
-			}
-		case ctx.Err() != nil:
-			return nil, false, ctx.Err()
-		case limit > 0 && pollCtx.Err() != nil && w.latest != nil:
-			// The API was too slow to answer within timeoutSec.
-			w.progress.flush(ctx)
-			return w.latest, true, nil
-		case limit == 0 && client.Retryable(err):
-			w.deps.Log.WithError(err).Debug("wait_for_call task: transient API error, polling on")
-		default:
-			return nil, false, err
+	var seen uint64
+	// take reads the latest update: done with the terminal record, or with
+	// an error that ends the wait.
+	take := func() (done bool, err error) {
+		u := sub.Latest()
+		if u.Seq == seen && seen != 0 {
+			return false, nil
 		}
-		timer.Reset(w.deps.Poll.Next(time.Since(start)))
+		seen = u.Seq
+		if u.Err == nil {
+			if u.Call != nil {
+				w.latest = u.Call
+				w.progress.status(ctx, u.Call)
+				if u.Call.Terminal() {
+					w.progress.flush(ctx)
+					return true, nil
+				}
+			}
+			return false, nil
+		}
+		if limit == 0 && client.Retryable(u.Err) && !u.Final {
+			w.deps.Log.WithError(u.Err).Debug("wait_for_call task: transient API error, polling on")
+			return false, nil
+		}
+		return true, u.Err
+	}
+	for {
 		select {
 		case <-ctx.Done():
 			return nil, false, ctx.Err()
+		case <-sub.C():
+			if done, err := take(); done {
+				if err != nil {
+					return nil, false, err
+				}
+				return w.latest, false, nil
+			}
 		case <-deadline:
 			// One last look, so the record returned is as fresh as it can be.
-			if call, err := w.client.GetCall(pollCtx, id); err == nil {
-				w.latest = call
-				w.progress.status(ctx, call)
-				if call.Terminal() {
-					w.progress.flush(ctx)
-					return call, false, nil
+			before := seen
+			sub.Refresh()
+			grace := time.NewTimer(waitGrace)
+		look:
+			for seen == before {
+				select {
+				case <-ctx.Done():
+					grace.Stop()
+					return nil, false, ctx.Err()
+				case <-grace.C:
+					break look
+				case <-sub.C():
+					if done, err := take(); done && err == nil {
+						grace.Stop()
+						return w.latest, false, nil
+					}
 				}
 			}
+			grace.Stop()
 			w.progress.flush(ctx)
 			if w.latest == nil {
 				return nil, false, context.DeadlineExceeded
 			}
 			return w.latest, true, nil
-		case <-timer.C:
 		}
 	}
 }

@@ -1,0 +1,379 @@
+package follow_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/follow"
+)
+
+const (
+	keyA = "bys_ak_follow_test_key_a"
+	keyB = "bys_ak_follow_test_key_b"
+)
+
+// fakeAPI serves GET /v1/agent/calls/{id}: each call belongs to one key and
+// turns completed at a set time after the API started; fail makes the next
+// answers an error status instead.
+type fakeAPI struct {
+	mu    sync.Mutex
+	start time.Time
+	owner map[string]string        // call id -> key
+	ends  map[string]time.Duration // call id -> when it completes
+	fail  map[string]int           // call id -> status to answer with
+	gets  map[string]int           // "key call" -> GETs
+}
+
+func newFakeAPI() *fakeAPI {
+	return &fakeAPI{start: time.Now(), owner: map[string]string{}, ends: map[string]time.Duration{}, fail: map[string]int{}, gets: map[string]int{}}
+}
+
+func (f *fakeAPI) add(key, id string, endsAfter time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.owner[id], f.ends[id] = key, endsAfter
+}
+
+func (f *fakeAPI) setFail(id string, status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail[id] = status
+}
+
+func (f *fakeAPI) count(key, id string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gets[key+" "+id]
+}
+
+func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	key := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	id := strings.TrimPrefix(r.URL.Path, "/v1/agent/calls/")
+	f.mu.Lock()
+	f.gets[key+" "+id]++
+	owner, ends, fail := f.owner[id], f.ends[id], f.fail[id]
+	el := time.Since(f.start)
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case fail != 0:
+		w.WriteHeader(fail)
+		fmt.Fprintf(w, `{"error":"store_error"}`)
+		return
+	case owner != key:
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `{"error":"not_found"}`)
+		return
+	}
+	status := "in_progress"
+	if el >= ends {
+		status = "completed"
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "status": status, "to": "+14155550123", "objective": "follow test"})
+}
+
+type handlerTransport struct{ h http.Handler }
+
+func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
+
+func newClient(t *testing.T, api http.Handler, key string) *client.Client {
+	t.Helper()
+	c, err := client.New(client.Options{BaseURL: "http://api.invalid", APIKey: key, MaxRetries: -1,
+		HTTPClient: &http.Client{Transport: handlerTransport{api}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// schedule is a plain poll schedule: a request every second.
+func schedule(time.Duration) time.Duration { return time.Second }
+
+func newHub(t *testing.T, active func(int)) *follow.Hub {
+	h := follow.New(follow.Options{Poll: schedule, Active: active})
+	t.Cleanup(h.Close)
+	return h
+}
+
+// waitFinal reads s until the follower says it stopped, returning the last
+// update and how many updates were seen.
+func waitFinal(t *testing.T, s *follow.Sub) (follow.Update, int) {
+	t.Helper()
+	n := 0
+	for {
+		<-s.C()
+		u := s.Latest()
+		n++
+		if u.Final {
+			return u, n
+		}
+	}
+}
+
+func TestManySubscribersShareOneStreamOfRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", 5500*time.Millisecond)
+		hub := newHub(t, nil)
+		c := newClient(t, api, keyA)
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				s := hub.Follow("fpA", c, "c1")
+				defer s.Close()
+				u, _ := waitFinal(t, s)
+				if u.Err != nil || u.Call.Status != "completed" {
+					t.Errorf("final update %+v, want the completed record", u)
+				}
+			})
+		}
+		wg.Wait()
+		// Requests at 0, 1, ... 6 s: the one at 6 s sees the end.
+		if n := api.count(keyA, "c1"); n != 7 {
+			t.Errorf("20 subscribers cost %d GETs, want 7 (one follower's)", n)
+		}
+		synctest.Wait()
+		if hub.Active() != 0 {
+			t.Errorf("%d followers still running after the call ended", hub.Active())
+		}
+	})
+}
+
+func TestALateJoinerGetsAFreshRecordAtOnceAndAStaleOneRefreshed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", time.Hour)
+		hub := follow.New(follow.Options{Poll: func(time.Duration) time.Duration { return 10 * time.Second }, Fresh: time.Second})
+		defer hub.Close()
+		c := newClient(t, api, keyA)
+		first := hub.Follow("fpA", c, "c1")
+		defer first.Close()
+		<-first.C()
+		if api.count(keyA, "c1") != 1 {
+			t.Fatalf("GETs = %d, want 1", api.count(keyA, "c1"))
+		}
+
+		time.Sleep(500 * time.Millisecond) // the record is 0.5 s old: fresh
+		late := hub.Follow("fpA", c, "c1")
+		select {
+		case <-late.C():
+		default:
+			t.Fatal("a late joiner was not signalled at once")
+		}
+		if u := late.Latest(); u.Call == nil || u.Call.Status != "in_progress" || u.Seq != 1 {
+			t.Fatalf("late joiner got %+v, want the first record", u)
+		}
+		synctest.Wait()
+		if n := api.count(keyA, "c1"); n != 1 {
+			t.Errorf("a joiner on a fresh record cost a GET (GETs = %d)", n)
+		}
+		late.Close()
+
+		time.Sleep(2 * time.Second) // now 2.5 s old: stale
+		stale := hub.Follow("fpA", c, "c1")
+		defer stale.Close()
+		<-stale.C()
+		synctest.Wait()
+		if n := api.count(keyA, "c1"); n != 2 {
+			t.Errorf("a joiner on a stale record: GETs = %d, want 2 (one at once)", n)
+		}
+		if u := stale.Latest(); u.Seq != 2 {
+			t.Errorf("after the refresh Seq = %d, want 2", u.Seq)
+		}
+	})
+}
+
+func TestClosingOneSubscriberLeavesTheOthersFollowing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", 10*time.Second)
+		var mu sync.Mutex
+		var gauge []int
+		hub := newHub(t, func(n int) { mu.Lock(); gauge = append(gauge, n); mu.Unlock() })
+		c := newClient(t, api, keyA)
+		quitter := hub.Follow("fpA", c, "c1")
+		stayer := hub.Follow("fpA", c, "c1")
+		defer stayer.Close()
+		<-quitter.C()
+		quitter.Close()
+		quitter.Close() // twice is harmless
+		u, _ := waitFinal(t, stayer)
+		if u.Call.Status != "completed" {
+			t.Fatalf("the remaining subscriber got %+v", u)
+		}
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		if fmt.Sprint(gauge) != "[1 0]" {
+			t.Errorf("active followers went %v, want [1 0]", gauge)
+		}
+	})
+}
+
+func TestTheFollowerStopsWhenNobodyFollows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", time.Hour)
+		hub := newHub(t, nil)
+		c := newClient(t, api, keyA)
+		s1 := hub.Follow("fpA", c, "c1")
+		s2 := hub.Follow("fpA", c, "c1")
+		time.Sleep(3500 * time.Millisecond)
+		s1.Close()
+		s2.Close()
+		synctest.Wait()
+		n := api.count(keyA, "c1")
+		if n != 4 {
+			t.Errorf("GETs before everyone left = %d, want 4 (0, 1, 2, 3 s)", n)
+		}
+		if hub.Active() != 0 {
+			t.Fatalf("%d followers running with nobody following", hub.Active())
+		}
+		time.Sleep(time.Minute)
+		if m := api.count(keyA, "c1"); m != n {
+			t.Errorf("%d GETs after everyone left", m-n)
+		}
+		// Following again starts a new follower that asks at once.
+		s3 := hub.Follow("fpA", c, "c1")
+		defer s3.Close()
+		<-s3.C()
+		if m := api.count(keyA, "c1"); m != n+1 {
+			t.Errorf("a new subscriber: GETs = %d, want %d", m, n+1)
+		}
+	})
+}
+
+func TestTheSameCallIDUnderTwoKeysIsTwoFollowers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", 2*time.Second)
+		hub := newHub(t, nil)
+		a := hub.Follow("fpA", newClient(t, api, keyA), "c1")
+		defer a.Close()
+		b := hub.Follow("fpB", newClient(t, api, keyB), "c1")
+		defer b.Close()
+		ua, _ := waitFinal(t, a)
+		ub, _ := waitFinal(t, b)
+		if ua.Err != nil || ua.Call.Status != "completed" {
+			t.Errorf("key A got %+v, want its completed record", ua)
+		}
+		if !client.IsNotFound(ub.Err) || ub.Call != nil {
+			t.Errorf("key B got %+v, want not found and no record", ub)
+		}
+		if api.count(keyB, "c1") != 1 {
+			t.Errorf("key B's follower sent %d GETs, want 1 (404 is final)", api.count(keyB, "c1"))
+		}
+	})
+}
+
+func TestAPIErrorsReachTheSubscribers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", 5*time.Second)
+		hub := newHub(t, nil)
+		c := newClient(t, api, keyA)
+		s := hub.Follow("fpA", c, "c1")
+		defer s.Close()
+		<-s.C()
+		if u := s.Latest(); u.Err != nil || u.Call == nil {
+			t.Fatalf("first update %+v", u)
+		}
+		api.setFail("c1", http.StatusServiceUnavailable)
+		<-s.C()
+		u := s.Latest()
+		if !client.Retryable(u.Err) || u.Final || u.Call == nil || u.Call.Status != "in_progress" {
+			t.Fatalf("after a 503: %+v, want a retryable error with the last record kept", u)
+		}
+		// A subscriber joining now does not see the error from before it.
+		late := hub.Follow("fpA", c, "c1")
+		defer late.Close()
+		if lu := late.Latest(); lu.Err != nil || lu.Call == nil {
+			t.Errorf("a late joiner saw %+v, want the record without the earlier error", lu)
+		}
+		api.setFail("c1", 0)
+		fu, _ := waitFinal(t, s)
+		if fu.Err != nil || fu.Call.Status != "completed" {
+			t.Errorf("after recovering: %+v", fu)
+		}
+
+		// A refusal that will not pass (401) stops the follower.
+		api.add(keyA, "c2", time.Hour)
+		api.setFail("c2", http.StatusUnauthorized)
+		s2 := hub.Follow("fpA", c, "c2")
+		defer s2.Close()
+		u2, n := waitFinal(t, s2)
+		if u2.Err == nil || client.Retryable(u2.Err) || n != 1 {
+			t.Errorf("after a 401: %+v after %d updates, want one final error", u2, n)
+		}
+		synctest.Wait()
+		if api.count(keyA, "c2") != 1 || hub.Active() != 0 {
+			t.Errorf("GETs %d, active %d after a 401", api.count(keyA, "c2"), hub.Active())
+		}
+	})
+}
+
+func TestRefreshesCoalesceIntoOneRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", time.Hour)
+		hub := follow.New(follow.Options{Poll: func(time.Duration) time.Duration { return time.Minute }})
+		defer hub.Close()
+		c := newClient(t, api, keyA)
+		subs := make([]*follow.Sub, 20)
+		for i := range subs {
+			subs[i] = hub.Follow("fpA", c, "c1")
+			defer subs[i].Close()
+		}
+		<-subs[0].C()
+		time.Sleep(10 * time.Second)
+		for _, s := range subs {
+			s.Refresh()
+		}
+		synctest.Wait()
+		if n := api.count(keyA, "c1"); n != 2 {
+			t.Errorf("20 refreshes: GETs = %d, want 2 (the first, one refresh)", n)
+		}
+	})
+}
+
+func TestAJoinerAfterTheEndGetsTheFinalRecordWhileFresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", 0)
+		hub := newHub(t, nil)
+		c := newClient(t, api, keyA)
+		s := hub.Follow("fpA", c, "c1")
+		waitFinal(t, s)
+		s.Close()
+		again := hub.Follow("fpA", c, "c1")
+		u, _ := waitFinal(t, again)
+		again.Close()
+		if u.Call.Status != "completed" || api.count(keyA, "c1") != 1 {
+			t.Errorf("joined after the end: %+v with %d GETs, want the record with 1 GET", u, api.count(keyA, "c1"))
+		}
+		time.Sleep(2 * time.Second) // no longer fresh
+		late := hub.Follow("fpA", c, "c1")
+		defer late.Close()
+		waitFinal(t, late)
+		if api.count(keyA, "c1") != 2 {
+			t.Errorf("joined long after the end: %d GETs, want 2", api.count(keyA, "c1"))
+		}
+	})
+}

@@ -1,0 +1,120 @@
+package e2e_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/byourside/bys-mcp/internal/testkit"
+)
+
+// startStandaloneSandbox runs `bys-mcp sandbox` on a free loopback port at
+// the given time scale and returns its base URL; it is killed at cleanup.
+func startStandaloneSandbox(t *testing.T, timeScale string) string {
+	t.Helper()
+	addr := testkit.MustFreeAddr(t)
+	cmd := exec.Command(binPath, "sandbox", "--addr", addr, "--time-scale", timeScale, "--rate-limit-per-minute", "100000")
+	cmd.Env = cleanEnv()
+	stderr := &testkit.SyncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+		if t.Failed() {
+			t.Logf("sandbox stderr:\n%s", stderr.String())
+		}
+	})
+	url := "http://" + addr
+	c := &http.Client{Timeout: time.Second}
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) {
+		if resp, err := c.Get(url + "/v1/agent/calls"); err == nil {
+			_ = resp.Body.Close()
+			return url
+		}
+	}
+	t.Fatalf("the standalone sandbox did not answer; stderr:\n%s", stderr.String())
+	return ""
+}
+
+// apiGETs reads from /metrics how many GET /v1/agent/calls/{id} requests
+// the server has sent to the API.
+func apiGETs(t *testing.T, srv *httpServer) int {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	n := 0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, `bys_mcp_api_requests_total{route="GET /v1/agent/calls/{id}"`) {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		n += int(v)
+	}
+	return n
+}
+
+// Twenty clients, each in its own session, wait on one call at once, over
+// Streamable HTTP and over SSE: the server sends the API at most 1.5 times
+// the GETs of a single client's wait, plus five, as /metrics counts them.
+func TestConcurrentWaitsShareOneFollower(t *testing.T) {
+	t.Parallel()
+	sandboxURL := startStandaloneSandbox(t, "4")
+	for _, transport := range []string{"http", "sse"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			srv := startHTTP(t, transport, []string{"BYS_API_KEY=bys_ak_e2e_follow_" + transport}, "--sandbox=false", "--base-url", sandboxURL)
+			kind := transportKind{Name: transport, Transport: transport}
+			clients := make([]*client, 20)
+			for i := range clients {
+				clients[i] = connect(t, kind, srv, "")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			measure := func(objective string, waiters []*client) int {
+				placed := clients[0].callTool(t, ctx, "place_call", map[string]any{"to": "+14155550123", "objective": objective})
+				mustOK(t, "place_call", placed)
+				id := structured(t, placed)["callId"].(string)
+				before := apiGETs(t, srv)
+				var wg sync.WaitGroup
+				for i, c := range waiters {
+					wg.Go(func() {
+						res := c.callTool(t, ctx, "wait_for_call", map[string]any{"callId": id, "timeoutSec": 60})
+						if sc := structured(t, res); res.IsError || sc["status"] != "completed" {
+							t.Errorf("waiter %d: %s", i, resultText(res))
+						}
+					})
+				}
+				wg.Wait()
+				return apiGETs(t, srv) - before
+			}
+			single := measure("Ask for the opening hours, one waiter", clients[:1])
+			shared := measure("Ask for the opening hours, twenty waiters", clients)
+			t.Logf("%s: GETs for one waiter %d, for twenty %d", transport, single, shared)
+			if limit := 1.5*float64(single) + 5; float64(shared) > limit {
+				t.Errorf("twenty waiters cost %d GETs against %d for one (limit %.1f)", shared, single, limit)
+			}
+			if single < 3 {
+				t.Errorf("one waiter cost %d GETs: too few to tell sharing apart", single)
+			}
+		})
+	}
+}
