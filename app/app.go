@@ -107,7 +107,7 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		}
 		a.Store = rs
 	} else {
-		a.Store = state.NewMemory()
+		a.Store = localStore(cfg.StateDir, log)
 	}
 
 	if a.Audit, err = safety.NewAudit(log, cfg.AuditLog); err != nil {
@@ -167,6 +167,22 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		},
 	})
 	return a, nil
+}
+
+// localStore is the state store without --state-url: the local database
+// under dir (opened on first use), or memory for "" and "memory". Its health
+// changes are logged once each, not once per operation.
+func localStore(dir string, log *logrus.Logger) state.Store {
+	if dir == "" || dir == config.StateDirMemory {
+		return state.NewMemory()
+	}
+	return state.NewFile(dir, state.FileOptions{OnHealth: func(err error) {
+		if err != nil {
+			log.WithField("state_dir", dir).Errorf("the local state database cannot be used, so placing calls is refused until it can (fail closed): %v", err)
+			return
+		}
+		log.WithField("state_dir", dir).Info("the local state database works again")
+	}})
 }
 
 // Close releases the app's resources.

@@ -19,6 +19,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -90,8 +92,14 @@ type Config struct {
 	ConfirmCalls      string        // --confirm-calls / BYS_CONFIRM_CALLS: auto, always or never
 	AuditLog          string        // --audit-log / BYS_AUDIT_LOG: JSON-lines file, one line per placement attempt
 
-	TaskMaxTTL     time.Duration // --task-max-ttl / BYS_TASK_MAX_TTL: longest life of a wait_for_call task
-	StateURL       string        // --state-url / BYS_STATE_URL: redis:// or rediss:// URL of shared state
+	TaskMaxTTL time.Duration // --task-max-ttl / BYS_TASK_MAX_TTL: longest life of a wait_for_call task
+	StateURL   string        // --state-url / BYS_STATE_URL: redis:// or rediss:// URL of shared state
+	// StateDir is --state-dir / BYS_STATE_DIR: the directory of the local
+	// state database, or StateDirMemory to keep state in the process. Load
+	// fills in the user's state directory (DefaultStateDir) when neither is
+	// given; empty (as in Defaults, or when no home directory is known)
+	// means in-process memory. Ignored when StateURL is set.
+	StateDir       string
 	RequestTimeout time.Duration // --request-timeout / BYS_REQUEST_TIMEOUT: per API request
 	MaxBodyBytes   int64         // --max-body-bytes / BYS_MCP_MAX_BODY_BYTES: cap on HTTP request bodies
 	MaxSessions    int           // --max-sessions / BYS_MCP_MAX_SESSIONS: cap on concurrent HTTP sessions
@@ -193,6 +201,10 @@ func mainOptions(c *Config) []option {
 			usage: "redis://[user:pass@]host:port[/db] or rediss://...: share dedupe entries and call budgets between replicas",
 			value: &stringValue{p: &c.StateURL}},
 
+		{group: "Several replicas", name: "state-dir", env: "BYS_STATE_DIR", def: "the user's state directory: $XDG_STATE_HOME/bys-mcp, else ~/.local/state/bys-mcp",
+			usage: "directory of the local state database (dedupe entries, budgets, campaigns), kept across restarts and shared by the processes of this machine; memory keeps state in the process; unused with --state-url",
+			value: &stringValue{p: &c.StateDir}},
+
 		{group: "Logging (always to stderr)", name: "log-level", env: "BYS_LOG_LEVEL", def: DefaultLogLevel,
 			usage: "panic, fatal, error, warn, info, debug or trace",
 			value: &stringValue{p: &c.LogLevel, lower: true}},
@@ -230,7 +242,39 @@ func Load(args []string, getenv func(string) string, usageOut io.Writer) (*Confi
 	if err != nil {
 		return nil, err
 	}
+	if c.StateDir == "" {
+		c.StateDir = DefaultStateDir(getenv, runtime.GOOS)
+	}
 	return c, nil
+}
+
+// StateDirMemory is the --state-dir value that keeps state in the process.
+const StateDirMemory = "memory"
+
+// DefaultStateDir is the user's state directory for bys-mcp on goos, read
+// through getenv: $XDG_STATE_HOME/bys-mcp when that is set (any Unix),
+// ~/Library/Application Support/bys-mcp on macOS, %LocalAppData%\bys-mcp on
+// Windows, else ~/.local/state/bys-mcp. It is "" when no home directory is
+// known (the state then stays in the process).
+func DefaultStateDir(getenv func(string) string, goos string) string {
+	const name = "bys-mcp"
+	if goos == "windows" {
+		if d := getenv("LocalAppData"); d != "" {
+			return filepath.Join(d, name)
+		}
+		return ""
+	}
+	if d := getenv("XDG_STATE_HOME"); d != "" && filepath.IsAbs(d) {
+		return filepath.Join(d, name)
+	}
+	home := getenv("HOME")
+	if home == "" || !filepath.IsAbs(home) {
+		return ""
+	}
+	if goos == "darwin" {
+		return filepath.Join(home, "Library", "Application Support", name)
+	}
+	return filepath.Join(home, ".local", "state", name)
 }
 
 // secrets lists the secret strings that must never appear in a message.

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -73,6 +75,7 @@ func TestLoadPrecedenceFlagThenEnvThenDefault(t *testing.T) {
 		{"audit-log", "/tmp/flag.jsonl", "BYS_AUDIT_LOG", "/tmp/env.jsonl", func(c *Config) any { return c.AuditLog }, "", "/tmp/env.jsonl", "/tmp/flag.jsonl"},
 		{"task-max-ttl", "5m", "BYS_TASK_MAX_TTL", "1h", func(c *Config) any { return c.TaskMaxTTL }, 30 * time.Minute, time.Hour, 5 * time.Minute},
 		{"state-url", "redis://flag:6379", "BYS_STATE_URL", "rediss://env:6380/1", func(c *Config) any { return c.StateURL }, "", "rediss://env:6380/1", "redis://flag:6379"},
+		{"state-dir", "/flag/state", "BYS_STATE_DIR", "memory", func(c *Config) any { return c.StateDir }, "", "memory", "/flag/state"},
 		{"request-timeout", "3s", "BYS_REQUEST_TIMEOUT", "20s", func(c *Config) any { return c.RequestTimeout }, 15 * time.Second, 20 * time.Second, 3 * time.Second},
 		{"max-body-bytes", "2048", "BYS_MCP_MAX_BODY_BYTES", "4096", func(c *Config) any { return c.MaxBodyBytes }, int64(1 << 20), int64(4096), int64(2048)},
 		{"max-sessions", "5", "BYS_MCP_MAX_SESSIONS", "50", func(c *Config) any { return c.MaxSessions }, 1000, 50, 5},
@@ -303,6 +306,7 @@ func TestValidateRefuses(t *testing.T) {
 		mod  func(*Config)
 		want []string // substrings of the message
 	}{
+		{"relative state dir", func(c *Config) { c.StateDir = "state" }, []string{`--state-dir "state" is not valid (BYS_STATE_DIR)`, "absolute", "memory"}},
 		{"unknown transport", func(c *Config) { c.Transport = "ftp" }, []string{`--transport "ftp" is not valid (BYS_MCP_TRANSPORT): use stdio, sse or http`}},
 		{"unknown log level", func(c *Config) { c.LogLevel = "loud" }, []string{"--log-level", "BYS_LOG_LEVEL", "loud"}},
 		{"unknown log format", func(c *Config) { c.LogFormat = "xml" }, []string{"--log-format", "BYS_LOG_FORMAT"}},
@@ -618,5 +622,35 @@ func TestLoadSandboxCommand(t *testing.T) {
 		if err := tt.c.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: Validate() = %v, want a message naming %s", tt.name, err, tt.want)
 		}
+	}
+}
+
+func TestDefaultStateDir(t *testing.T) {
+	tests := []struct {
+		name string
+		goos string
+		env  map[string]string
+		want string
+	}{
+		{"linux home", "linux", map[string]string{"HOME": "/home/ann"}, "/home/ann/.local/state/bys-mcp"},
+		{"XDG_STATE_HOME wins", "linux", map[string]string{"HOME": "/home/ann", "XDG_STATE_HOME": "/xdg/state"}, "/xdg/state/bys-mcp"},
+		{"relative XDG_STATE_HOME is ignored", "linux", map[string]string{"HOME": "/home/ann", "XDG_STATE_HOME": "rel"}, "/home/ann/.local/state/bys-mcp"},
+		{"macOS", "darwin", map[string]string{"HOME": "/Users/ann"}, "/Users/ann/Library/Application Support/bys-mcp"},
+		{"windows", "windows", map[string]string{"LocalAppData": `C:\Users\ann\AppData\Local`}, `C:\Users\ann\AppData\Local` + string(filepath.Separator) + "bys-mcp"},
+		{"no home: memory", "linux", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := DefaultStateDir(env(tt.env), tt.goos); got != tt.want {
+				t.Errorf("DefaultStateDir = %q, want %q", got, tt.want)
+			}
+		})
+	}
+	// Load fills it in when neither the flag nor the variable is given.
+	if got := mustLoad(t, nil, map[string]string{"HOME": "/home/ann", "XDG_STATE_HOME": ""}).StateDir; runtime.GOOS == "linux" && got != "/home/ann/.local/state/bys-mcp" {
+		t.Errorf("Load with HOME set: StateDir = %q", got)
+	}
+	if got := mustLoad(t, []string{"--state-dir", "memory"}, map[string]string{"HOME": "/home/ann"}).StateDir; got != StateDirMemory {
+		t.Errorf("--state-dir memory: StateDir = %q", got)
 	}
 }

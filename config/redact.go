@@ -49,6 +49,7 @@ func (c Config) String() string {
 	add("audit_log", q(c.AuditLog))
 	add("task_max_ttl", c.TaskMaxTTL)
 	add("state_url", q(c.StateURLRedacted()))
+	add("state_dir", q(c.StateDir))
 	add("request_timeout", c.RequestTimeout)
 	add("max_body_bytes", c.MaxBodyBytes)
 	add("max_sessions", c.MaxSessions)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -147,6 +148,9 @@ func (c *Config) validate() error {
 	}
 
 	// Shared state.
+	if c.StateDir != "" && c.StateDir != StateDirMemory && !filepath.IsAbs(c.StateDir) {
+		return fmt.Errorf("--state-dir %q is not valid (BYS_STATE_DIR): use an absolute directory path, or memory to keep state in the process", c.StateDir)
+	}
 	if c.StateURL != "" {
 		if err := validateStateURL(c.StateURL); err != nil {
 			return err

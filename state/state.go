@@ -1,8 +1,9 @@
 // Package state owns the state that must be shared between replicas: dedupe
 // entries with single-flight placement, rolling-hour call budgets, one-time
-// tokens, and a shared signing secret. Two implementations sit behind one small
-// interface: in-memory (the default, nothing shared) and Redis (shared by every
-// replica pointing at the same server).
+// tokens, and a shared signing secret. Three implementations sit behind one
+// small interface: in-memory (nothing shared, nothing kept), a local database
+// file (kept across restarts, shared by the processes of one machine) and
+// Redis (shared by every replica pointing at the same server).
 package state
 
 import (
@@ -109,4 +110,5 @@ func normLease(d time.Duration) time.Duration {
 var (
 	_ Store = (*Memory)(nil)
 	_ Store = (*Redis)(nil)
+	_ Store = (*File)(nil)
 )

@@ -77,6 +77,15 @@ func TestContractMemory(t *testing.T) {
 	runContract(t, memoryFactory)
 }
 
+func fileFactory(t *testing.T) Store {
+	return NewFile(t.TempDir(), FileOptions{PollInterval: 10 * time.Millisecond})
+}
+
+func TestContractFile(t *testing.T) {
+	t.Parallel()
+	runContract(t, fileFactory)
+}
+
 func TestContractRedis(t *testing.T) {
 	t.Parallel()
 	runContract(t, redisFactory(t))

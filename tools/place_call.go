@@ -310,7 +310,7 @@ func (p *placer) refund(ctx context.Context, a *attempt, reservation string) {
 func (p *placer) stateUnavailable(ctx context.Context, a *attempt, err error) *mcp.CallToolResult {
 	p.deps.Log.WithError(err).Warn("safety state unavailable; refusing to place the call")
 	return p.refuse(ctx, a, newToolError("state_unavailable", nil, true,
-		"the shared safety state (dedupe and budgets) cannot be reached, so no call was placed (fail closed): retry in a few seconds, and tell the operator if it persists"))
+		"the safety state store (dedupe and budgets) cannot be reached or written, so no call was placed (fail closed): retry in a few seconds, and tell the operator if it persists"))
 }
 
 // refuse reports a safety refusal: audited, counted, and rendered.

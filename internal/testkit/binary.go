@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 )
 
@@ -76,4 +77,20 @@ func ModuleRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// CleanEnv is the test process's environment without any BYS_ variable (so
+// that the developer's own settings cannot change what a test sees), with
+// BYS_STATE_DIR=memory (so that no test writes to the user's state
+// directory), then extra; a later entry wins, so extra may set its own
+// BYS_STATE_DIR (a t.TempDir()).
+func CleanEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BYS_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "BYS_STATE_DIR=memory")
+	return append(env, extra...)
 }

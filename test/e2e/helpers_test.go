@@ -48,17 +48,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// cleanEnv is the test process's environment without any BYS_ variable, so
-// that the developer's own settings cannot change what a test sees.
-func cleanEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BYS_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
-}
+// cleanEnv is testkit.CleanEnv: no BYS_ variable of the developer's, and
+// state kept in the process unless extra sets BYS_STATE_DIR.
+func cleanEnv(extra ...string) []string { return testkit.CleanEnv(extra...) }
 
 // httpServer is a running bys-mcp in sse or http mode.
 type httpServer struct {

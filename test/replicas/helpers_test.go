@@ -212,15 +212,7 @@ func httpStatus(t *testing.T, url string) int {
 	return status(&http.Client{Timeout: 3 * time.Second}, url)
 }
 
-func cleanEnv(extra ...string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "BYS_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, extra...)
-}
+func cleanEnv(extra ...string) []string { return testkit.CleanEnv(extra...) }
 
 // tenantKey returns a fresh API key (a fresh sandbox tenant) for a test.
 func tenantKey(t *testing.T) string {

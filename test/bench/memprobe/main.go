@@ -82,6 +82,7 @@ func calls(n int) error {
 
 func stdioCalls(n int) error {
 	cmd := exec.Command(bin, "--sandbox")
+	cmd.Env = append(os.Environ(), "BYS_STATE_DIR=memory")
 	cmd.Stderr = io.Discard
 	in, _ := cmd.StdinPipe()
 	outp, _ := cmd.StdoutPipe()
@@ -158,6 +159,7 @@ func server(t string, extra ...string) (*exec.Cmd, string, error) {
 	ln.Close()
 	args := append([]string{"--sandbox", "--transport", t, "--addr", addr, "--log-level", "warn"}, extra...)
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "BYS_STATE_DIR=memory")
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
 		return nil, "", err
