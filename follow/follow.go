@@ -54,9 +54,11 @@ type Hub struct {
 	base context.Context
 	stop context.CancelFunc
 
+	wg        sync.WaitGroup // running followers
 	mu        sync.Mutex
 	followers map[key]*follower
 	active    int
+	closed    bool
 }
 
 type key struct{ keyFP, callID string }
@@ -78,8 +80,15 @@ func New(opts Options) *Hub {
 	return &Hub{opts: opts, base: base, stop: stop, followers: map[key]*follower{}}
 }
 
-// Close stops every follower; their subscribers see no further update.
-func (h *Hub) Close() { h.stop() }
+// Close stops every follower and waits until they have returned; their
+// subscribers see no further update, and a Follow after Close gets none.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	h.stop()
+	h.wg.Wait()
+}
 
 // Active returns the number of running followers.
 func (h *Hub) Active() int {
@@ -113,9 +122,15 @@ func (h *Hub) Follow(keyFP string, c *client.Client, callID string) *Sub {
 	if f == nil {
 		f = &follower{hub: h, key: k, client: c, kick: make(chan struct{}, 1), subs: map[*Sub]struct{}{}}
 		f.ctx, f.cancel = context.WithCancel(h.base)
-		h.followers[k] = f
-		h.setActive(+1)
-		go f.run()
+		if h.closed {
+			f.final = true
+			f.cancel()
+		} else {
+			h.followers[k] = f
+			h.setActive(+1)
+			h.wg.Add(1)
+			go f.run()
+		}
 	}
 	s := &Sub{f: f, c: make(chan struct{}, 1)}
 	f.mu.Lock()
@@ -171,6 +186,7 @@ func (f *follower) kickLocked() {
 }
 
 func (f *follower) run() {
+	defer f.hub.wg.Done()
 	defer f.stopped()
 	start := time.Now()
 	timer := time.NewTimer(0)

@@ -377,3 +377,35 @@ func TestAJoinerAfterTheEndGetsTheFinalRecordWhileFresh(t *testing.T) {
 		}
 	})
 }
+
+func TestCloseStopsEveryFollowerAndWaitsForThem(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", time.Hour)
+		api.add(keyA, "c2", time.Hour)
+		hub := follow.New(follow.Options{Poll: schedule})
+		c := newClient(t, api, keyA)
+		s1 := hub.Follow("fpA", c, "c1")
+		s2 := hub.Follow("fpA", c, "c2")
+		<-s1.C()
+		<-s2.C()
+		hub.Close()
+		if hub.Active() != 0 {
+			t.Fatalf("%d followers running after Close", hub.Active())
+		}
+		n := api.count(keyA, "c1") + api.count(keyA, "c2")
+		s3 := hub.Follow("fpA", c, "c3")
+		time.Sleep(time.Minute)
+		if m := api.count(keyA, "c1") + api.count(keyA, "c2") + api.count(keyA, "c3"); m != n {
+			t.Errorf("%d GETs after Close", m-n)
+		}
+		select {
+		case <-s3.C():
+			t.Error("a subscriber after Close got an update")
+		default:
+		}
+		s1.Close()
+		s2.Close()
+		s3.Close()
+	})
+}
