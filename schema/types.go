@@ -107,3 +107,105 @@ type ErrorOutput struct {
 	Retryable  bool   `json:"retryable" jsonschema_description:"Whether the same request may succeed if retried later."`
 	Hint       string `json:"hint" jsonschema_description:"One sentence on what to do next."`
 }
+
+// Bounds of the campaign tools.
+const (
+	DefaultMaxCampaignCalls   = 50
+	MaxCampaignConcurrency    = 5
+	DefaultCampaignConcurrent = 3
+	MaxCampaignRetries        = 2
+	DefaultRetryAfterMin      = 30
+	MinRetryAfterMin          = 10
+	MaxRetryAfterMin          = 1440
+	MaxLabelLen               = 100
+	MaxCampaignNameLen        = 200
+	CampaignIDPattern         = `^cmp_[a-f0-9]{16,64}$`
+)
+
+// Item states of a campaign.
+const (
+	ItemPending   = "pending"
+	ItemScheduled = "scheduled"
+	ItemDialing   = "dialing"
+	ItemInCall    = "in_call"
+	ItemEnded     = "ended"
+	ItemRefused   = "refused"
+	ItemCancelled = "cancelled"
+	ItemExpired   = "expired"
+)
+
+// ItemStates lists every item state, in the order of an item's life.
+var ItemStates = []string{ItemPending, ItemScheduled, ItemDialing, ItemInCall, ItemEnded, ItemRefused, ItemCancelled, ItemExpired}
+
+// Campaign statuses.
+const (
+	CampaignRunning   = "running"
+	CampaignCompleted = "completed"
+	CampaignCancelled = "cancelled"
+	CampaignExpired   = "expired"
+)
+
+// CampaignCallInput is one item of place_calls.
+type CampaignCallInput struct {
+	To        string      `json:"to" jsonschema:"pattern=^\\+[1-9][0-9]{6\\,14}$" jsonschema_description:"Destination phone number in E.164 format, e.g. +14155550123. Each number appears once per objective."`
+	Objective string      `json:"objective,omitempty" jsonschema:"minLength=1,maxLength=4000" jsonschema_description:"What the AI caller must accomplish on this call; leave it out to use the campaign's objective."`
+	Context   string      `json:"context,omitempty" jsonschema:"maxLength=8000" jsonschema_description:"Background for this call only (never read out); leave it out to use the campaign's context."`
+	Fields    []FieldSpec `json:"fields,omitempty" jsonschema:"maxItems=20" jsonschema_description:"Values to extract from this call; leave it out to use the campaign's fields."`
+	Label     string      `json:"label,omitempty" jsonschema:"maxLength=100" jsonschema_description:"A name for this call in the results table, e.g. the business or person called."`
+	Language  string      `json:"language,omitempty" jsonschema:"minLength=1,maxLength=35" jsonschema_description:"Optional BCP 47 language tag of the AI caller for this call, or auto."`
+	Voice     string      `json:"voice,omitempty" jsonschema:"minLength=1,maxLength=64" jsonschema_description:"Optional voice name of the AI caller for this call."`
+}
+
+// PlaceCallsInput is the input of place_calls.
+type PlaceCallsInput struct {
+	Calls         []CampaignCallInput `json:"calls" jsonschema:"minItems=1,maxItems=50" jsonschema_description:"The calls to place, 1 to 50; each is {to, objective?, context?, fields?, label?, language?, voice?}, and what it leaves out comes from the campaign's objective, context and fields."`
+	Objective     string              `json:"objective,omitempty" jsonschema:"minLength=1,maxLength=4000" jsonschema_description:"Objective of every call that has none of its own; required unless every call has one."`
+	Context       string              `json:"context,omitempty" jsonschema:"maxLength=8000" jsonschema_description:"Background for every call that has none of its own (never read out)."`
+	Fields        []FieldSpec         `json:"fields,omitempty" jsonschema:"maxItems=20" jsonschema_description:"Values to extract from every call that has no fields of its own; they become the columns of the results table."`
+	Concurrency   int                 `json:"concurrency,omitempty" jsonschema:"minimum=1,maximum=5,default=3" jsonschema_description:"At most this many calls of the campaign ring at once, 1 to 5 (default 3)."`
+	Retries       int                 `json:"retries,omitempty" jsonschema:"minimum=0,maximum=2,default=0" jsonschema_description:"How many times to redial a call that ended no_answer or failed, 0 to 2 (default 0); redials stay inside calling hours."`
+	RetryAfterMin int                 `json:"retryAfterMin,omitempty" jsonschema:"minimum=10,maximum=1440,default=30" jsonschema_description:"Minutes between a call's end and its redial, at least 10 (default 30)."`
+	Deadline      string              `json:"deadline,omitempty" jsonschema:"format=date-time" jsonschema_description:"RFC 3339 time after which nothing more is dialled (default 24 hours from now, at most 7 days); calls whose calling hours do not open before it end expired."`
+	Name          string              `json:"name,omitempty" jsonschema:"maxLength=200" jsonschema_description:"A name for the campaign, e.g. 'Water heater quotes'."`
+}
+
+// CampaignIDInput is the input of cancel_campaign.
+type CampaignIDInput struct {
+	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls."`
+}
+
+// WaitForCampaignInput is the input of wait_for_campaign.
+type WaitForCampaignInput struct {
+	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign to wait for, as returned by place_calls."`
+	TimeoutSec *int   `json:"timeoutSec,omitempty" jsonschema:"minimum=0,maximum=300,default=45" jsonschema_description:"Seconds to wait at most (default 45; 0 answers at once) before returning the latest state with timedOut: true. Call again to keep waiting."`
+}
+
+// CampaignItem is one call of a campaign.
+type CampaignItem struct {
+	Index     int            `json:"index" jsonschema_description:"Position of the call in place_calls' calls, from 0."`
+	Label     string         `json:"label,omitempty" jsonschema_description:"The label given to the call."`
+	To        string         `json:"to" jsonschema_description:"Destination number (E.164)."`
+	State     string         `json:"state" jsonschema:"enum=pending,enum=scheduled,enum=dialing,enum=in_call,enum=ended,enum=refused,enum=cancelled,enum=expired" jsonschema_description:"pending (waiting its turn), scheduled (outside its calling hours until notBefore), dialing, in_call, ended (status says how), refused (error and hint say why), cancelled or expired (its window did not open before the deadline)."`
+	CallID    string         `json:"callId,omitempty" jsonschema_description:"Id of the call once placed (get_call, wait_for_call)."`
+	Attempts  int            `json:"attempts" jsonschema_description:"How many times the number was dialled."`
+	NotBefore string         `json:"notBefore,omitempty" jsonschema_description:"RFC 3339 time before which the call will not be dialled (calling hours or retry spacing)."`
+	Status    string         `json:"status,omitempty" jsonschema_description:"The call's status: terminal (completed, no_answer, voicemail, declined, failed) once ended."`
+	Summary   string         `json:"summary,omitempty" jsonschema_description:"Summary of the call once completed."`
+	Extracted map[string]any `json:"extracted,omitempty" jsonschema_description:"Extracted field values of the call, keyed by field name."`
+	Error     string         `json:"error,omitempty" jsonschema_description:"Why the call was refused (or failed): a token such as invalid_number, destination_not_allowed, call_budget_exceeded or an API token."`
+	Hint      string         `json:"hint,omitempty" jsonschema_description:"What the refusal means, in one sentence."`
+}
+
+// CampaignOutput is a campaign, as place_calls, wait_for_campaign and
+// cancel_campaign return it.
+type CampaignOutput struct {
+	CampaignID string         `json:"campaignId" jsonschema_description:"Id of the campaign; pass it to wait_for_campaign or cancel_campaign."`
+	Name       string         `json:"name,omitempty" jsonschema_description:"The campaign's name."`
+	Status     string         `json:"status" jsonschema:"enum=running,enum=completed,enum=cancelled,enum=expired" jsonschema_description:"running, completed (every call ended), cancelled or expired (the deadline passed before every call could be dialled)."`
+	CreatedAt  string         `json:"createdAt" jsonschema_description:"RFC 3339 time the campaign was created."`
+	Deadline   string         `json:"deadline" jsonschema_description:"RFC 3339 time after which nothing more is dialled."`
+	Total      int            `json:"total" jsonschema_description:"Number of calls in the campaign."`
+	Counts     map[string]int `json:"counts" jsonschema_description:"Number of calls in each state."`
+	Items      []CampaignItem `json:"items" jsonschema_description:"The calls, in the order given."`
+	TimedOut   bool           `json:"timedOut,omitempty" jsonschema_description:"True when wait_for_campaign's timeoutSec passed before every call ended; call it again to keep waiting."`
+}

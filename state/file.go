@@ -97,7 +97,7 @@ var (
 	bucketMeta   = []byte("meta")
 	keySecret    = []byte("secret")
 
-	fileBuckets = [][]byte{bucketDedupe, bucketBudget, bucketOnce, bucketMeta}
+	fileBuckets = [][]byte{bucketDedupe, bucketBudget, bucketOnce, bucketMeta, bucketRecords, bucketActive, bucketLeases}
 )
 
 // sweepEvery is how often (per process) a write transaction also drops
@@ -119,6 +119,48 @@ func (f *File) update(ctx context.Context, op string, fn func(tx *bolt.Tx, now t
 	}
 	f.report(nil)
 	return err
+}
+
+// view runs fn in one read transaction (no commit, no fsync).
+func (f *File) view(ctx context.Context, op string, fn func(tx *bolt.Tx, now time.Time) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	err := f.runView(fn)
+	if err != nil {
+		err = fmt.Errorf("state: %s: %s: %w", op, f.describe(err), ErrUnavailable)
+		f.report(err)
+		return err
+	}
+	f.report(nil)
+	return nil
+}
+
+func (f *File) runView(fn func(tx *bolt.Tx, now time.Time) error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the database file is corrupt (%v)", r)
+		}
+	}()
+	db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: f.lockT})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	return db.View(func(tx *bolt.Tx) error {
+		for _, b := range fileBuckets {
+			if tx.Bucket(b) == nil {
+				return nil // a database written before this bucket existed: nothing in it
+			}
+		}
+		return fn(tx, f.now())
+	})
 }
 
 // run opens the database, runs fn in a write transaction, and closes it. A
@@ -237,7 +279,7 @@ func putJSON(tx *bolt.Tx, b, key []byte, v any) error {
 
 // sweep drops expired entries of the expiring buckets.
 func sweep(tx *bolt.Tx, now time.Time) error {
-	for _, name := range [][]byte{bucketDedupe, bucketBudget, bucketOnce} {
+	for _, name := range [][]byte{bucketDedupe, bucketBudget, bucketOnce, bucketRecords, bucketLeases} {
 		b := tx.Bucket(name)
 		var dead [][]byte
 		err := b.ForEach(func(k, v []byte) error {
@@ -254,6 +296,22 @@ func sweep(tx *bolt.Tx, now time.Time) error {
 			if err := b.Delete(k); err != nil {
 				return err
 			}
+		}
+	}
+	// Index entries whose record is gone.
+	var dead [][]byte
+	recs := tx.Bucket(bucketRecords)
+	if err := tx.Bucket(bucketActive).ForEach(func(k, _ []byte) error {
+		if recs.Get(k) == nil {
+			dead = append(dead, append([]byte(nil), k...))
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range dead {
+		if err := tx.Bucket(bucketActive).Delete(k); err != nil {
+			return err
 		}
 	}
 	return nil

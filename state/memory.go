@@ -20,6 +20,9 @@ type Memory struct {
 	dedupe  *bounded[*dedupeEntry]
 	budgets *bounded[*budget]
 	once    *bounded[struct{}]
+	records *bounded[memRecord]
+	leases  *bounded[string]
+	active  map[string]map[string]bool // kind -> ids written active
 	secret  []byte
 	now     func() time.Time
 }
@@ -240,6 +243,11 @@ func (m *Memory) Close() error {
 	m.dedupe.clear()
 	m.budgets.clear()
 	m.once.clear()
+	if m.records != nil {
+		m.records.clear()
+		m.leases.clear()
+		clear(m.active)
+	}
 	return nil
 }
 

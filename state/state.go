@@ -112,3 +112,31 @@ var (
 	_ Store = (*Redis)(nil)
 	_ Store = (*File)(nil)
 )
+
+// Records keeps opaque records (campaigns, say) by kind and id, with an
+// index of the ones still active, and named leases that say which process
+// runs what. Memory, File and Redis implement it next to Store, on the same
+// backend, so that what a restarted or another process sees is the same.
+type Records interface {
+	// PutRecord writes val under (kind, id) for ttl; active says whether id
+	// is listed by ActiveRecords(kind) (a finished campaign is not).
+	PutRecord(ctx context.Context, kind, id string, val []byte, ttl time.Duration, active bool) error
+	// GetRecord reads (kind, id); ok is false when there is none (or it
+	// expired).
+	GetRecord(ctx context.Context, kind, id string) (val []byte, ok bool, err error)
+	// ActiveRecords lists the ids of kind written with active true whose
+	// record still exists, in no particular order.
+	ActiveRecords(ctx context.Context, kind string) ([]string, error)
+	// AcquireLease takes or renews the lease name for owner for ttl: true
+	// when owner holds it afterwards, false when another owner holds it.
+	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	// ReleaseLease drops the lease if owner holds it.
+	ReleaseLease(ctx context.Context, name, owner string) error
+}
+
+// Compile-time checks of Records.
+var (
+	_ Records = (*Memory)(nil)
+	_ Records = (*Redis)(nil)
+	_ Records = (*File)(nil)
+)

@@ -71,7 +71,7 @@ func (p *placer) maxAge() time.Duration {
 func (p *placer) askConfirmation(ctx context.Context, a *attempt) (*mcp.CallToolResult, error) {
 	secret, err := p.confirmSecret(ctx)
 	if err != nil {
-		return p.stateUnavailable(ctx, a, err), nil
+		return fail(ctx, p.stateUnavailable(a, err)), nil
 	}
 	token := safety.SealConfirmState(secret, safety.ConfirmState{IntentFingerprint: a.confirmFP, Nonce: safety.NewNonce(), IssuedAt: time.Now()})
 	return server.NewInputRequestBuilder(token).
@@ -132,10 +132,10 @@ func confirmMessage(a *attempt) string {
 // checkAnswer verifies the echoed state (integrity, binding to this exact
 // call and key, age) and the user's answer. It returns the state's nonce
 // when the call may proceed (useApproval spends it), else the refusal.
-func (p *placer) checkAnswer(ctx context.Context, a *attempt, requestState string, answer *mcp.ElicitationResult) (string, *mcp.CallToolResult) {
+func (p *placer) checkAnswer(ctx context.Context, a *attempt, requestState string, answer *mcp.ElicitationResult) (string, *toolError) {
 	secret, err := p.confirmSecret(ctx)
 	if err != nil {
-		return "", p.stateUnavailable(ctx, a, err)
+		return "", p.stateUnavailable(a, err)
 	}
 	st, err := safety.OpenConfirmState(secret, requestState, a.confirmFP, p.maxAge(), time.Now())
 	if err != nil {
@@ -146,14 +146,14 @@ func (p *placer) checkAnswer(ctx context.Context, a *attempt, requestState strin
 		case errors.Is(err, safety.ErrStateMismatch):
 			reason = "the confirmation was given for a different call"
 		}
-		return "", p.refuse(ctx, a, newToolError("confirmation_invalid", nil, false,
+		return "", p.refused(a, newToolError("confirmation_invalid", nil, false,
 			reason+", so no call was placed: call place_call again without inputResponses to ask the user afresh"))
 	}
 	if !approved(answer) {
 		// A refusal spends the state too, so it cannot be turned into an
 		// approval later.
 		_, _ = p.deps.Store.UseOnce(ctx, "confirm:"+st.Nonce, p.maxAge()+time.Minute)
-		return "", p.refuse(ctx, a, newToolError("declined_by_user", nil, false,
+		return "", p.refused(a, newToolError("declined_by_user", nil, false,
 			"the user did not approve this call, so it was not placed: do not retry unless the user asks again"))
 	}
 	return st.Nonce, nil
@@ -169,13 +169,13 @@ func approved(answer *mcp.ElicitationResult) bool {
 }
 
 // useApproval spends a confirmation state once; a replay is refused.
-func (p *placer) useApproval(ctx context.Context, a *attempt, nonce string) *mcp.CallToolResult {
+func (p *placer) useApproval(ctx context.Context, a *attempt, nonce string) *toolError {
 	first, err := p.deps.Store.UseOnce(ctx, "confirm:"+nonce, p.maxAge()+time.Minute)
 	if err != nil {
-		return p.stateUnavailable(ctx, a, err)
+		return p.stateUnavailable(a, err)
 	}
 	if !first {
-		return p.refuse(ctx, a, newToolError("confirmation_invalid", nil, false,
+		return p.refused(a, newToolError("confirmation_invalid", nil, false,
 			"this confirmation was already used once, so no call was placed: call place_call again without inputResponses to ask the user afresh"))
 	}
 	return nil

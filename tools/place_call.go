@@ -78,16 +78,14 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	a.fp = intentOf(a).Fingerprint()
 	a.confirmFP = confirmationFingerprint(a.fp, in)
 
-	if ok, reason := d.Policy.Check(in.To); !ok {
-		return p.refuse(ctx, a, newToolError("destination_not_allowed", nil, false,
-			reason+"; the operator's policy forbids this destination, so no call was placed: tell the user")), nil
-	}
-
 	dedupe := d.DedupeWindow > 0 && !in.AllowDuplicate
 	answer := server.ElicitationResponse(req.Params.InputResponses, confirmInputID)
+	if terr := p.checkPolicy(a); terr != nil {
+		return fail(ctx, terr), nil
+	}
 	needConfirm, terr := p.needsConfirmation(ctx)
 	if terr != nil {
-		return p.refuse(ctx, a, terr), nil
+		return fail(ctx, p.refused(a, terr)), nil
 	}
 
 	// Before asking the user, make sure the answer would not be wasted: an
@@ -96,30 +94,63 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 		if dedupe {
 			claim, res := p.claim(ctx, a)
 			if res != nil {
-				return res, nil
+				return res.render(ctx), nil
 			}
 			if err := d.Store.AbandonPlacement(ctx, a.fp, claim.LeaseID); err != nil {
-				return p.stateUnavailable(ctx, a, err), nil
+				return fail(ctx, p.stateUnavailable(a, err)), nil
 			}
 		}
-		if res := p.checkBudget(ctx, a); res != nil {
-			return res, nil
+		if terr := p.checkBudget(ctx, a); terr != nil {
+			return fail(ctx, terr), nil
 		}
 		return p.askConfirmation(ctx, a)
 	}
-	var nonce string
+	var beforePost func() *toolError
 	if needConfirm {
-		var res *mcp.CallToolResult
-		if nonce, res = p.checkAnswer(ctx, a, req.Params.RequestState, answer); res != nil {
-			return res, nil
+		nonce, terr := p.checkAnswer(ctx, a, req.Params.RequestState, answer)
+		if terr != nil {
+			return fail(ctx, terr), nil
 		}
+		// The approval is spent only once the call will be dialled, so that
+		// a refusal before leaves it usable for a retry.
+		beforePost = func() *toolError { return p.useApproval(ctx, a, nonce) }
 	}
+	return p.place(ctx, a, dedupe, beforePost).render(ctx), nil
+}
 
+// placement is what placing one call came to: a call placed or joined
+// (deduplicated), or the error that stopped it.
+type placement struct {
+	callID, status string
+	deduplicated   bool
+	err            *toolError
+}
+
+func (pl *placement) render(ctx context.Context) *mcp.CallToolResult {
+	if pl.err != nil {
+		return fail(ctx, pl.err)
+	}
+	noteCallID(ctx, pl.callID)
+	noteStatus(ctx, pl.status)
+	res := placedResult(pl.callID, pl.status, pl.deduplicated)
+	if pl.deduplicated && pl.status == "unknown" {
+		res.Content = []mcp.Content{mcp.NewTextContent(fmt.Sprintf("An identical call was already placed moments ago (callId %s), so it was not dialled again (deduplicated); its status could not be read just now: call get_call or wait_for_call with callId %s.", pl.callID, pl.callID))}
+	}
+	return res
+}
+
+// place takes one call through every check of place_call after the
+// destination policy and the confirmation (dedupe, the budget, then the
+// API) and places it: the one path by which place_call and every item of
+// place_calls dial. beforePost, when set, runs just before the POST; an
+// error from it stops the call.
+func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost func() *toolError) *placement {
+	d := p.deps
 	var claim state.Claim
 	if dedupe {
-		var res *mcp.CallToolResult
+		var res *placement
 		if claim, res = p.claim(ctx, a); res != nil {
-			return res, nil
+			return res
 		}
 	}
 	release := func() {
@@ -127,25 +158,24 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 			_ = d.Store.AbandonPlacement(context.WithoutCancel(ctx), a.fp, claim.LeaseID)
 		}
 	}
-	reservation, res := p.reserveBudget(ctx, a)
-	if res != nil {
+	reservation, terr := p.reserveBudget(ctx, a)
+	if terr != nil {
 		release()
-		return res, nil
+		return &placement{err: terr}
 	}
-	// The approval is spent only now that the call will be dialled, so that
-	// a refusal above leaves it usable for a retry.
-	if nonce != "" {
-		if res := p.useApproval(ctx, a, nonce); res != nil {
+	if beforePost != nil {
+		if terr := beforePost(); terr != nil {
 			p.refund(context.WithoutCancel(ctx), a, reservation)
 			release()
-			return res, nil
+			return &placement{err: terr}
 		}
 	}
 
 	// The POST runs to its end even if the client gives up: its outcome must
 	// be known to keep the dedupe and the budget true.
 	postCtx := context.WithoutCancel(ctx)
-	resp, err := c.PlaceCall(postCtx, &client.PlaceCallRequest{
+	in := a.in
+	resp, err := a.client.PlaceCall(postCtx, &client.PlaceCallRequest{
 		To: in.To, Objective: in.Objective, Context: in.Context, Fields: clientFields(in.Fields),
 		WebhookURL: in.WebhookURL, CallerID: in.CallerID, Language: in.Language, Voice: in.Voice,
 	})
@@ -158,7 +188,7 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 		}
 		release()
 		p.audit(a, "api_error", terr.Token, "", statusOf(terr))
-		return fail(ctx, terr), nil
+		return &placement{err: terr}
 	}
 	if dedupe {
 		if err := d.Store.FinishPlacement(postCtx, a.fp, claim.LeaseID, resp.CallID, d.DedupeWindow); err != nil {
@@ -168,10 +198,17 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	if d.Metrics != nil {
 		d.Metrics.CallPlaced()
 	}
-	noteCallID(ctx, resp.CallID)
-	noteStatus(ctx, resp.Status)
 	p.audit(a, "placed", "", resp.CallID, http.StatusOK)
-	return placedResult(resp.CallID, resp.Status, false), nil
+	return &placement{callID: resp.CallID, status: resp.Status}
+}
+
+// checkPolicy applies the operator's allow and deny lists.
+func (p *placer) checkPolicy(a *attempt) *toolError {
+	if ok, reason := p.deps.Policy.Check(a.in.To); !ok {
+		return p.refused(a, newToolError("destination_not_allowed", nil, false,
+			reason+"; the operator's policy forbids this destination, so no call was placed: tell the user"))
+	}
+	return nil
 }
 
 func intentOf(a *attempt) safety.Intent {
@@ -221,9 +258,9 @@ func placedResult(callID, status string, deduplicated bool) *mcp.CallToolResult 
 }
 
 // claim takes the single-flight dedupe claim for the attempt. It returns a
-// result instead when an identical call exists (deduplicated) or the state
-// store fails (refused).
-func (p *placer) claim(ctx context.Context, a *attempt) (state.Claim, *mcp.CallToolResult) {
+// placement instead when an identical call exists (deduplicated) or the
+// state store fails (refused).
+func (p *placer) claim(ctx context.Context, a *attempt) (state.Claim, *placement) {
 	d := p.deps
 	for range 3 {
 		claimCtx, cancel := context.WithTimeout(ctx, placementLease+10*time.Second)
@@ -231,29 +268,23 @@ func (p *placer) claim(ctx context.Context, a *attempt) (state.Claim, *mcp.CallT
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
-				return claim, fail(ctx, errorFromAPI(ctx.Err(), false))
+				return claim, &placement{err: errorFromAPI(ctx.Err(), false)}
 			}
-			return claim, p.stateUnavailable(ctx, a, err)
+			return claim, &placement{err: p.stateUnavailable(a, err)}
 		}
 		if claim.Claimed {
 			return claim, nil
 		}
 		status, retry := p.earlierOutcome(ctx, a, claim.ExistingCallID)
 		if !retry {
-			noteCallID(ctx, claim.ExistingCallID)
-			noteStatus(ctx, status)
 			p.audit(a, "deduplicated", "", claim.ExistingCallID, 0)
-			res := placedResult(claim.ExistingCallID, status, true)
-			if status == "unknown" {
-				res.Content = []mcp.Content{mcp.NewTextContent(fmt.Sprintf("An identical call was already placed moments ago (callId %s), so it was not dialled again (deduplicated); its status could not be read just now: call get_call or wait_for_call with callId %s.", claim.ExistingCallID, claim.ExistingCallID))}
-			}
-			return claim, res
+			return claim, &placement{callID: claim.ExistingCallID, status: status, deduplicated: true}
 		}
 		if _, err := d.Store.ForgetPlacement(ctx, a.fp, claim.ExistingCallID); err != nil {
-			return claim, p.stateUnavailable(ctx, a, err)
+			return claim, &placement{err: p.stateUnavailable(a, err)}
 		}
 	}
-	return state.Claim{}, fail(ctx, newToolError("state_conflict", nil, true, "identical calls are being placed concurrently; wait a few seconds and retry"))
+	return state.Claim{}, &placement{err: newToolError("state_conflict", nil, true, "identical calls are being placed concurrently; wait a few seconds and retry")}
 }
 
 // earlierOutcome looks at the identical call placed earlier: retry is true
@@ -269,10 +300,10 @@ func (p *placer) earlierOutcome(ctx context.Context, a *attempt, callID string) 
 	return call.Status, retryAfterEndedWith[call.Status]
 }
 
-func (p *placer) checkBudget(ctx context.Context, a *attempt) *mcp.CallToolResult {
-	reservation, res := p.reserveBudget(ctx, a)
-	if res != nil {
-		return res
+func (p *placer) checkBudget(ctx context.Context, a *attempt) *toolError {
+	reservation, terr := p.reserveBudget(ctx, a)
+	if terr != nil {
+		return terr
 	}
 	p.refund(ctx, a, reservation)
 	return nil
@@ -280,18 +311,18 @@ func (p *placer) checkBudget(ctx context.Context, a *attempt) *mcp.CallToolResul
 
 func budgetKey(a *attempt) string { return "budget:" + a.keyFP }
 
-func (p *placer) reserveBudget(ctx context.Context, a *attempt) (string, *mcp.CallToolResult) {
+func (p *placer) reserveBudget(ctx context.Context, a *attempt) (string, *toolError) {
 	d := p.deps
 	if d.MaxCallsPerHour <= 0 {
 		return "", nil
 	}
 	reservation, ok, retryIn, err := d.Store.ReserveBudget(ctx, budgetKey(a), d.MaxCallsPerHour, time.Hour)
 	if err != nil {
-		return "", p.stateUnavailable(ctx, a, err)
+		return "", p.stateUnavailable(a, err)
 	}
 	if !ok {
 		wait := max(retryIn.Round(time.Minute), time.Minute)
-		return "", p.refuse(ctx, a, newToolError("call_budget_exceeded", nil, false,
+		return "", p.refused(a, newToolError("call_budget_exceeded", nil, false,
 			fmt.Sprintf("this API key has used its %d calls for the last hour (the operator's --max-calls-per-hour), so no call was placed: tell the user, and try again in about %s",
 				d.MaxCallsPerHour, strings.TrimSuffix(wait.String(), "0s"))))
 	}
@@ -307,21 +338,21 @@ func (p *placer) refund(ctx context.Context, a *attempt, reservation string) {
 	}
 }
 
-func (p *placer) stateUnavailable(ctx context.Context, a *attempt, err error) *mcp.CallToolResult {
+func (p *placer) stateUnavailable(a *attempt, err error) *toolError {
 	p.deps.Log.WithError(err).Warn("safety state unavailable; refusing to place the call")
-	return p.refuse(ctx, a, newToolError("state_unavailable", nil, true,
+	return p.refused(a, newToolError("state_unavailable", nil, true,
 		"the safety state store (dedupe and budgets) cannot be reached or written, so no call was placed (fail closed): retry in a few seconds, and tell the operator if it persists"))
 }
 
-// refuse reports a safety refusal: audited, counted, and rendered.
-func (p *placer) refuse(ctx context.Context, a *attempt, terr *toolError) *mcp.CallToolResult {
+// refused records a safety refusal (audited, counted) and returns it.
+func (p *placer) refused(a *attempt, terr *toolError) *toolError {
 	outcome := "refused"
 	if terr.Token == "declined_by_user" {
 		outcome = "declined"
 	}
 	p.audit(a, outcome, terr.Token, "", 0)
 	p.deps.refusal(terr.Token)
-	return fail(ctx, terr)
+	return terr
 }
 
 func (p *placer) audit(a *attempt, outcome, reason, callID string, status int) {

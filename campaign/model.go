@@ -1,0 +1,168 @@
+// Package campaign owns campaigns: many calls placed from one place_calls
+// request, at most Concurrency of them ringing at once, each through every
+// check of place_call (the Placer), each held to its destination's calling
+// hours, redialled on no_answer or failed when asked, until every call ended,
+// the deadline passed or the campaign was cancelled. Campaigns, their items
+// and every placed call id live in the state store (state.Records), so that a
+// restarted process, or another replica sharing Redis, continues a campaign
+// whose runner stopped, and nothing is dialled twice.
+package campaign
+
+import (
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/byourside/bys-mcp/schema"
+)
+
+// Campaign is a campaign as it is stored. The Manager's runner is its only
+// writer while it runs.
+type Campaign struct {
+	ID        string    `json:"id"`
+	KeyFP     string    `json:"keyFp"`
+	SealedKey string    `json:"sealedKey"` // the API key, sealed with the store's secret
+	Name      string    `json:"name,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	Deadline  time.Time `json:"deadline"`
+
+	Concurrency int           `json:"concurrency"`
+	Retries     int           `json:"retries"`
+	RetryAfter  time.Duration `json:"retryAfter"`
+	FieldNames  []string      `json:"fieldNames,omitempty"` // columns of the results
+
+	Cancelled bool    `json:"cancelled,omitempty"`
+	Status    string  `json:"status"`
+	Items     []*Item `json:"items"`
+	// Version counts saves, so that readers can tell a newer state.
+	Version int `json:"version"`
+}
+
+// Item is one call of a campaign.
+type Item struct {
+	Index     int                `json:"index"`
+	Label     string             `json:"label,omitempty"`
+	To        string             `json:"to"`
+	Objective string             `json:"objective"`
+	Context   string             `json:"context,omitempty"`
+	Fields    []schema.FieldSpec `json:"fields,omitempty"`
+	Language  string             `json:"language,omitempty"`
+	Voice     string             `json:"voice,omitempty"`
+
+	State     string         `json:"state"`
+	CallID    string         `json:"callId,omitempty"`
+	Attempts  int            `json:"attempts"`
+	NotBefore time.Time      `json:"notBefore,omitzero"`
+	Status    string         `json:"status,omitempty"`
+	Summary   string         `json:"summary,omitempty"`
+	Extracted map[string]any `json:"extracted,omitempty"`
+	Error     string         `json:"error,omitempty"`
+	Hint      string         `json:"hint,omitempty"`
+	// Calls lists every call id placed for the item, oldest first (retries
+	// add one each).
+	Calls []string `json:"calls,omitempty"`
+}
+
+// Ended reports whether the item can change no more.
+func (it *Item) Ended() bool {
+	switch it.State {
+	case schema.ItemEnded, schema.ItemRefused, schema.ItemCancelled, schema.ItemExpired:
+		return true
+	}
+	return false
+}
+
+// waiting reports whether the item is still to be dialled.
+func (it *Item) waiting() bool {
+	return it.State == schema.ItemPending || it.State == schema.ItemScheduled
+}
+
+// active reports whether the item holds one of the campaign's lines.
+func (it *Item) active() bool {
+	return it.State == schema.ItemDialing || it.State == schema.ItemInCall
+}
+
+// AllEnded reports whether every item has ended.
+func (c *Campaign) AllEnded() bool {
+	for _, it := range c.Items {
+		if !it.Ended() {
+			return false
+		}
+	}
+	return true
+}
+
+// EndedCount is the number of items that have ended (wait progress).
+func (c *Campaign) EndedCount() int {
+	n := 0
+	for _, it := range c.Items {
+		if it.Ended() {
+			n++
+		}
+	}
+	return n
+}
+
+// settle sets the campaign's status from its items.
+func (c *Campaign) settle() {
+	switch {
+	case c.Cancelled:
+		c.Status = schema.CampaignCancelled
+	case !c.AllEnded():
+		c.Status = schema.CampaignRunning
+	case slices.ContainsFunc(c.Items, func(it *Item) bool { return it.State == schema.ItemExpired }):
+		c.Status = schema.CampaignExpired
+	default:
+		c.Status = schema.CampaignCompleted
+	}
+}
+
+// Counts maps every item state to its number of items.
+func (c *Campaign) Counts() map[string]int {
+	m := make(map[string]int, len(schema.ItemStates))
+	for _, s := range schema.ItemStates {
+		m[s] = 0
+	}
+	for _, it := range c.Items {
+		m[it.State]++
+	}
+	return m
+}
+
+// View is the campaign as the tools and resources show it.
+func (c *Campaign) View() schema.CampaignOutput {
+	out := schema.CampaignOutput{
+		CampaignID: c.ID,
+		Name:       c.Name,
+		Status:     c.Status,
+		CreatedAt:  c.CreatedAt.UTC().Format(time.RFC3339),
+		Deadline:   c.Deadline.UTC().Format(time.RFC3339),
+		Total:      len(c.Items),
+		Counts:     c.Counts(),
+		Items:      make([]schema.CampaignItem, len(c.Items)),
+	}
+	for i, it := range c.Items {
+		v := schema.CampaignItem{
+			Index: it.Index, Label: it.Label, To: it.To, State: it.State, CallID: it.CallID,
+			Attempts: it.Attempts, Status: it.Status, Summary: it.Summary, Extracted: it.Extracted,
+			Error: it.Error, Hint: it.Hint,
+		}
+		if !it.NotBefore.IsZero() && it.waiting() {
+			v.NotBefore = it.NotBefore.UTC().Format(time.RFC3339)
+		}
+		out.Items[i] = v
+	}
+	return out
+}
+
+func (c *Campaign) clone() *Campaign {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		panic(err)
+	}
+	var out Campaign
+	if err := json.Unmarshal(raw, &out); err != nil {
+		panic(err)
+	}
+	return &out
+}
