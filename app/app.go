@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/byourside/bys-mcp/campaign"
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/config"
 	"github.com/byourside/bys-mcp/follow"
@@ -42,6 +43,8 @@ type App struct {
 	Store   state.Store
 	Audit   *safety.Audit
 	Metrics *metrics.Metrics
+	// Campaigns runs place_calls' campaigns (nil with --read-only).
+	Campaigns *campaign.Manager
 	// Follow is the hub of call followers: one per (key, call) for the
 	// whole process.
 	Follow *follow.Hub
@@ -64,6 +67,8 @@ type Options struct {
 	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// TaskOptions adjusts the task options (tests).
 	TaskOptions func(*mcpserver.TaskOptions)
+	// Campaigns tunes the campaign runners (tests: lease and scan times).
+	Campaigns campaign.Options
 }
 
 // New builds the app from a validated configuration.
@@ -114,7 +119,7 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		return nil, fmt.Errorf("--audit-log: %w", err)
 	}
 
-	limits := schema.Limits{MaxWaitSec: int(cfg.MaxWait / time.Second), MaxListLimit: cfg.MaxListLimit}
+	limits := schema.Limits{MaxWaitSec: int(cfg.MaxWait / time.Second), MaxListLimit: cfg.MaxListLimit, MaxCampaignCalls: cfg.MaxCampaignCalls}
 	schemas, err := schema.Load(limits)
 	if err != nil {
 		return nil, err
@@ -143,6 +148,17 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		Poll:             poll,
 		Follow:           a.Follow,
 		ProgressInterval: opts.ProgressInterval,
+	}
+	if !cfg.ReadOnly {
+		// Campaigns run where calls may be placed; this also continues the
+		// campaigns a stopped process left in the store.
+		records, ok := a.Store.(state.Records)
+		if !ok {
+			return nil, errors.New("the state store keeps no campaign records")
+		}
+		a.Campaigns = tools.NewCampaignManager(a.Deps, records, opts.Campaigns)
+		a.Deps.Campaigns = a.Campaigns
+		a.Campaigns.Start()
 	}
 	var observe tools.ToolObserver
 	if a.Metrics != nil {
@@ -187,6 +203,9 @@ func localStore(dir string, log *logrus.Logger) state.Store {
 
 // Close releases the app's resources.
 func (a *App) Close() {
+	if a.Campaigns != nil {
+		a.Campaigns.Close()
+	}
 	if a.Follow != nil {
 		a.Follow.Close()
 	}

@@ -32,19 +32,20 @@ const (
 
 // Defaults, as listed in the interface contract.
 const (
-	DefaultTransport      = "stdio"
-	DefaultAddr           = "127.0.0.1:8080"
-	DefaultBaseURL        = "https://api.byourside.ai"
-	DefaultLogLevel       = "info"
-	DefaultLogFormat      = "text"
-	DefaultMaxWait        = 5 * time.Minute
-	DefaultMaxListLimit   = 100
-	DefaultDedupeWindow   = 10 * time.Minute
-	DefaultConfirmCalls   = "auto"
-	DefaultTaskMaxTTL     = 30 * time.Minute
-	DefaultRequestTimeout = 15 * time.Second
-	DefaultMaxBodyBytes   = 1 << 20
-	DefaultMaxSessions    = 1000
+	DefaultTransport        = "stdio"
+	DefaultAddr             = "127.0.0.1:8080"
+	DefaultBaseURL          = "https://api.byourside.ai"
+	DefaultLogLevel         = "info"
+	DefaultLogFormat        = "text"
+	DefaultMaxWait          = 5 * time.Minute
+	DefaultMaxListLimit     = 100
+	DefaultMaxCampaignCalls = 50
+	DefaultDedupeWindow     = 10 * time.Minute
+	DefaultConfirmCalls     = "auto"
+	DefaultTaskMaxTTL       = 30 * time.Minute
+	DefaultRequestTimeout   = 15 * time.Second
+	DefaultMaxBodyBytes     = 1 << 20
+	DefaultMaxSessions      = 1000
 	// APIKeyPrefix is how every By Your Side agent key starts.
 	APIKeyPrefix = "bys_ak_"
 )
@@ -83,6 +84,9 @@ type Config struct {
 
 	MaxWait      time.Duration // --max-wait / BYS_MAX_WAIT: largest timeoutSec of wait_for_call
 	MaxListLimit int           // --max-list-limit / BYS_MAX_LIST_LIMIT: largest list_calls limit, 1..100
+	// MaxCampaignCalls is --max-campaign-calls / BYS_MAX_CAMPAIGN_CALLS: the
+	// most calls one place_calls may hold, 1..500.
+	MaxCampaignCalls int
 
 	ReadOnly          bool          // --read-only / BYS_READ_ONLY: place_call is not offered
 	AllowDestinations []string      // --allow-destinations / BYS_ALLOW_DESTINATIONS: E.164 numbers or prefixes
@@ -110,19 +114,20 @@ type Config struct {
 // Defaults returns a Config holding every default value and no API key.
 func Defaults() *Config {
 	return &Config{
-		Transport:      DefaultTransport,
-		Addr:           DefaultAddr,
-		BaseURL:        DefaultBaseURL,
-		LogLevel:       DefaultLogLevel,
-		LogFormat:      DefaultLogFormat,
-		MaxWait:        DefaultMaxWait,
-		MaxListLimit:   DefaultMaxListLimit,
-		DedupeWindow:   DefaultDedupeWindow,
-		ConfirmCalls:   DefaultConfirmCalls,
-		TaskMaxTTL:     DefaultTaskMaxTTL,
-		RequestTimeout: DefaultRequestTimeout,
-		MaxBodyBytes:   DefaultMaxBodyBytes,
-		MaxSessions:    DefaultMaxSessions,
+		Transport:        DefaultTransport,
+		Addr:             DefaultAddr,
+		BaseURL:          DefaultBaseURL,
+		LogLevel:         DefaultLogLevel,
+		LogFormat:        DefaultLogFormat,
+		MaxWait:          DefaultMaxWait,
+		MaxListLimit:     DefaultMaxListLimit,
+		MaxCampaignCalls: DefaultMaxCampaignCalls,
+		DedupeWindow:     DefaultDedupeWindow,
+		ConfirmCalls:     DefaultConfirmCalls,
+		TaskMaxTTL:       DefaultTaskMaxTTL,
+		RequestTimeout:   DefaultRequestTimeout,
+		MaxBodyBytes:     DefaultMaxBodyBytes,
+		MaxSessions:      DefaultMaxSessions,
 	}
 }
 
@@ -193,6 +198,9 @@ func mainOptions(c *Config) []option {
 		{group: "Tools and tasks", name: "max-list-limit", env: "BYS_MAX_LIST_LIMIT", def: "100",
 			usage: "largest limit that list_calls accepts (1 to 100)",
 			value: &intValue{p: &c.MaxListLimit}},
+		{group: "Tools and tasks", name: "max-campaign-calls", env: "BYS_MAX_CAMPAIGN_CALLS", def: "50",
+			usage: "most calls that one place_calls campaign may hold (1 to 500)",
+			value: &intValue{p: &c.MaxCampaignCalls}},
 		{group: "Tools and tasks", name: "task-max-ttl", env: "BYS_TASK_MAX_TTL", def: "30m",
 			usage: "longest time a task-augmented wait_for_call may run (1m or more)",
 			value: &durationValue{p: &c.TaskMaxTTL}},

@@ -66,6 +66,7 @@ func TestLoadPrecedenceFlagThenEnvThenDefault(t *testing.T) {
 		{"allowed-hosts", "a.example", "BYS_MCP_ALLOWED_HOSTS", "b.example,c.example:8080", func(c *Config) any { return c.AllowedHosts }, []string(nil), []string{"b.example", "c.example:8080"}, []string{"a.example"}},
 		{"max-wait", "90s", "BYS_MAX_WAIT", "2m", func(c *Config) any { return c.MaxWait }, 5 * time.Minute, 2 * time.Minute, 90 * time.Second},
 		{"max-list-limit", "10", "BYS_MAX_LIST_LIMIT", "50", func(c *Config) any { return c.MaxListLimit }, 100, 50, 10},
+		{"max-campaign-calls", "10", "BYS_MAX_CAMPAIGN_CALLS", "200", func(c *Config) any { return c.MaxCampaignCalls }, 50, 200, 10},
 		{"read-only", "false", "BYS_READ_ONLY", "1", func(c *Config) any { return c.ReadOnly }, false, true, false},
 		{"allow-destinations", "+1415", "BYS_ALLOW_DESTINATIONS", "+44,+33", func(c *Config) any { return c.AllowDestinations }, []string(nil), []string{"+44", "+33"}, []string{"+1415"}},
 		{"deny-destinations", "+1900", "BYS_DENY_DESTINATIONS", "+1976", func(c *Config) any { return c.DenyDestinations }, []string(nil), []string{"+1976"}, []string{"+1900"}},
@@ -306,6 +307,7 @@ func TestValidateRefuses(t *testing.T) {
 		mod  func(*Config)
 		want []string // substrings of the message
 	}{
+		{"campaign size 0", func(c *Config) { c.MaxCampaignCalls = 0 }, []string{"--max-campaign-calls 0 is out of range (BYS_MAX_CAMPAIGN_CALLS)"}},
 		{"relative state dir", func(c *Config) { c.StateDir = "state" }, []string{`--state-dir "state" is not valid (BYS_STATE_DIR)`, "absolute", "memory"}},
 		{"unknown transport", func(c *Config) { c.Transport = "ftp" }, []string{`--transport "ftp" is not valid (BYS_MCP_TRANSPORT): use stdio, sse or http`}},
 		{"unknown log level", func(c *Config) { c.LogLevel = "loud" }, []string{"--log-level", "BYS_LOG_LEVEL", "loud"}},

@@ -40,6 +40,7 @@ func (c Config) String() string {
 	add("allowed_hosts", list(c.AllowedHosts))
 	add("max_wait", c.MaxWait)
 	add("max_list_limit", c.MaxListLimit)
+	add("max_campaign_calls", c.MaxCampaignCalls)
 	add("read_only", c.ReadOnly)
 	add("allow_destinations", list(c.AllowDestinations))
 	add("deny_destinations", list(c.DenyDestinations))

@@ -114,6 +114,9 @@ func (c *Config) validate() error {
 	if c.MaxWait < MinMaxWait || c.MaxWait > MaxMaxWait {
 		return fmt.Errorf("--max-wait %s is out of range (BYS_MAX_WAIT): use a duration from 1s to 24h, such as 5m", c.MaxWait)
 	}
+	if c.MaxCampaignCalls < 1 || c.MaxCampaignCalls > 500 {
+		return fmt.Errorf("--max-campaign-calls %d is out of range (BYS_MAX_CAMPAIGN_CALLS): use a number from 1 to 500", c.MaxCampaignCalls)
+	}
 	if c.MaxListLimit < 1 || c.MaxListLimit > maxListLimitCap {
 		return fmt.Errorf("--max-list-limit %d is out of range (BYS_MAX_LIST_LIMIT): use a number from 1 to 100", c.MaxListLimit)
 	}

@@ -27,7 +27,8 @@ type Options struct {
 	Log      *logrus.Logger
 	// ToolObserver receives every tool call's outcome (metrics); optional.
 	ToolObserver tools.ToolObserver
-	// Tasks, when set, offers wait_for_call as a task to 2025-11-25 clients.
+	// Tasks, when set, offers wait_for_call and wait_for_campaign as tasks
+	// to 2025-11-25 clients.
 	Tasks *TaskOptions
 	// Resources, when set, serves call records as resources.
 	Resources *resources.Resources
@@ -47,6 +48,7 @@ type Server struct {
 
 const instructions = "bys-mcp places real phone calls through the By Your Side API. " +
 	"Typical flow: place_call (to, objective, context, fields) returns a callId at once; wait_for_call follows it to the end; " +
+	"for many calls at once, place_calls runs a campaign that wait_for_campaign follows to one results table; " +
 	"read summary and extracted from the final record. Calls reach real people and cannot be cancelled once placed: confirm the number and objective with the user first. " +
 	"get_call reads one call, list_calls shows recent calls (check it before retrying a placement whose outcome was unknown)."
 
@@ -98,7 +100,7 @@ func New(o Options) *Server {
 	defs := tools.Definitions(o.Deps, !o.ReadOnly)
 	if o.Tasks != nil {
 		for i := range defs {
-			if defs[i].Tool.Name == "wait_for_call" {
+			if defs[i].Tool.Name == "wait_for_call" || defs[i].Tool.Name == "wait_for_campaign" {
 				defs[i].Tool.Execution = &mcp.ToolExecution{TaskSupport: mcp.TaskSupportOptional}
 			}
 		}

@@ -87,7 +87,7 @@ func (t *taskRunner) serverOptions(hooks *server.Hooks) []server.ServerOption {
 // beforeCall applies the TTL rules to a task-augmented wait_for_call and
 // tags the request so that the handler can find its task.
 func (t *taskRunner) beforeCall(ctx context.Context, _ any, msg *mcp.CallToolRequest) {
-	if msg.Params.Task == nil || msg.Params.Name != "wait_for_call" || server.IsModernRequest(ctx) {
+	if msg.Params.Task == nil || (msg.Params.Name != "wait_for_call" && msg.Params.Name != "wait_for_campaign") || server.IsModernRequest(ctx) {
 		return
 	}
 	maxMs := t.opts.MaxTTL.Milliseconds()

@@ -270,21 +270,23 @@ func TestToolsListShowsTaskSupportToLegacyClients(t *testing.T) {
 	a := newApp(t, nil, nil)
 	s := connect(t, a)
 	res := s.call("tools/list", map[string]any{})
-	found := false
+	found, campaignFound := false, false
 	for _, raw := range res["tools"].([]any) {
 		tool := raw.(map[string]any)
 		exec, _ := tool["execution"].(map[string]any)
 		switch tool["name"] {
 		case "wait_for_call":
 			found = exec["taskSupport"] == "optional"
+		case "wait_for_campaign":
+			campaignFound = exec["taskSupport"] == "optional"
 		default:
 			if exec != nil && exec["taskSupport"] != nil && exec["taskSupport"] != "forbidden" {
 				t.Errorf("%s declares task support %v", tool["name"], exec)
 			}
 		}
 	}
-	if !found {
-		t.Fatal("wait_for_call does not declare execution.taskSupport optional to a 2025-11-25 client")
+	if !found || !campaignFound {
+		t.Fatalf("wait_for_call (%v) and wait_for_campaign (%v) must declare execution.taskSupport optional to a 2025-11-25 client", found, campaignFound)
 	}
 }
 

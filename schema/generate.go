@@ -9,8 +9,9 @@ import (
 
 // Limits are the operator-set bounds that appear in the schemas.
 type Limits struct {
-	MaxWaitSec   int // wait_for_call timeoutSec maximum
-	MaxListLimit int // list_calls limit maximum
+	MaxWaitSec       int // wait_for_call and wait_for_campaign timeoutSec maximum
+	MaxListLimit     int // list_calls limit maximum
+	MaxCampaignCalls int // place_calls calls maximum
 }
 
 // Tool holds one tool's generated input and output schemas as JSON.
@@ -21,15 +22,18 @@ type Tool struct {
 
 // Set is the schemas of every tool, generated once.
 type Set struct {
-	PlaceCall   Tool
-	GetCall     Tool
-	ListCalls   Tool
-	WaitForCall Tool
+	PlaceCall       Tool
+	GetCall         Tool
+	ListCalls       Tool
+	WaitForCall     Tool
+	PlaceCalls      Tool
+	WaitForCampaign Tool
+	CancelCampaign  Tool
 }
 
 // DefaultLimits are the limits of a server started without --max-wait or
 // --max-list-limit.
-var DefaultLimits = Limits{MaxWaitSec: 300, MaxListLimit: MaxListLimit}
+var DefaultLimits = Limits{MaxWaitSec: 300, MaxListLimit: MaxListLimit, MaxCampaignCalls: DefaultMaxCampaignCalls}
 
 func (l Limits) normalized() Limits {
 	if l.MaxWaitSec < 1 {
@@ -37,6 +41,9 @@ func (l Limits) normalized() Limits {
 	}
 	if l.MaxListLimit < 1 || l.MaxListLimit > MaxListLimit {
 		l.MaxListLimit = MaxListLimit
+	}
+	if l.MaxCampaignCalls < 1 {
+		l.MaxCampaignCalls = DefaultMaxCampaignCalls
 	}
 	return l
 }
@@ -67,6 +74,9 @@ func Generate(l Limits) (*Set, error) {
 	set.GetCall = build(GetCallInput{}, CallRecord{}, nil)
 	set.ListCalls = build(ListCallsInput{}, ListCallsOutput{}, func(in map[string]any) { patchListCalls(in, l) })
 	set.WaitForCall = build(WaitForCallInput{}, WaitForCallOutput{}, func(in map[string]any) { patchWaitForCall(in, l) })
+	set.PlaceCalls = build(PlaceCallsInput{}, CampaignOutput{}, func(in map[string]any) { patchPlaceCalls(in, l) })
+	set.WaitForCampaign = build(WaitForCampaignInput{}, CampaignOutput{}, func(in map[string]any) { patchWaitForCampaign(in, l) })
+	set.CancelCampaign = build(CampaignIDInput{}, CampaignOutput{}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("generating tool schemas: %w", err)
 	}
@@ -89,6 +99,24 @@ func patchWaitForCall(in map[string]any, l Limits) {
 	def := min(DefaultWaitSec, l.MaxWaitSec)
 	timeout["default"] = def
 	timeout["description"] = fmt.Sprintf("Seconds to wait at most, 1 to %d (default %d); if the call has not ended by then the latest record comes back with timedOut: true, and you can call again to keep waiting.", l.MaxWaitSec, def)
+}
+
+// patchPlaceCalls writes the operator's campaign size into place_calls'
+// input.
+func patchPlaceCalls(in map[string]any, l Limits) {
+	calls := property(in, "calls")
+	calls["maxItems"] = l.MaxCampaignCalls
+	calls["description"] = fmt.Sprintf("The calls to place, 1 to %d; each is {to, objective?, context?, fields?, label?, language?, voice?}, and what it leaves out comes from the campaign's objective, context and fields.", l.MaxCampaignCalls)
+}
+
+// patchWaitForCampaign writes the operator's maximum wait into
+// wait_for_campaign's input.
+func patchWaitForCampaign(in map[string]any, l Limits) {
+	timeout := property(in, "timeoutSec")
+	timeout["maximum"] = l.MaxWaitSec
+	def := min(DefaultWaitSec, l.MaxWaitSec)
+	timeout["default"] = def
+	timeout["description"] = fmt.Sprintf("Seconds to wait at most, 0 to %d (default %d; 0 answers at once); if calls are still running by then the latest state comes back with timedOut: true, and you can call again to keep waiting.", l.MaxWaitSec, def)
 }
 
 func property(schema map[string]any, name string) map[string]any {

@@ -32,6 +32,12 @@ func Load(l Limits) (*Set, error) {
 	if set.WaitForCall.Input, err = patched(set.WaitForCall.Input, func(in map[string]any) { patchWaitForCall(in, l) }); err != nil {
 		return nil, err
 	}
+	if set.PlaceCalls.Input, err = patched(set.PlaceCalls.Input, func(in map[string]any) { patchPlaceCalls(in, l) }); err != nil {
+		return nil, err
+	}
+	if set.WaitForCampaign.Input, err = patched(set.WaitForCampaign.Input, func(in map[string]any) { patchWaitForCampaign(in, l) }); err != nil {
+		return nil, err
+	}
 	return &set, nil
 }
 

@@ -46,3 +46,18 @@ func IsCallID(v string) bool {
 	}
 	return true
 }
+
+// IsCampaignID matches CampaignIDPattern: "cmp_" then 16 to 64 lower-case
+// hex digits.
+func IsCampaignID(v string) bool {
+	if len(v) < 4+16 || len(v) > 4+64 || v[:4] != "cmp_" {
+		return false
+	}
+	for i := 4; i < len(v); i++ {
+		c := v[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -15,6 +15,7 @@ func TestMatchersAgreeWithSchemaPatterns(t *testing.T) {
 	}{
 		{E164Pattern, IsE164, []string{"+14155550123", "+1415555", "+141555", "+123456789012345", "+1234567890123456", "+0415555012", "14155550123", "+1415 5550123", "+", "", "+1415555012a"}},
 		{CallIDPattern, IsCallID, []string{"f47ac10b-58cc-4372-a567-0e02b2c3d479", "a", "", "a/b", "a b", "_-", strings.Repeat("a", 128), strings.Repeat("a", 129), "é"}},
+		{CampaignIDPattern, IsCampaignID, []string{"cmp_0123456789abcdef", "cmp_0123456789abcde", "cmp_0123456789ABCDEF", "cmp_" + strings.Repeat("a", 64), "cmp_" + strings.Repeat("a", 65), "cmpx0123456789abcdef", "", "cmp_"}},
 		{FieldNamePattern, IsFieldName, []string{"booked", "_x", "x1", "1x", "", "a-b", strings.Repeat("a", 64), strings.Repeat("a", 65), "confirmed_time"}},
 	}
 	for _, c := range cases {

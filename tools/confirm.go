@@ -69,6 +69,13 @@ func (p *placer) maxAge() time.Duration {
 // clients receive it as an input_required result; for older clients mcp-go
 // turns it into elicitation/create and calls the handler again.
 func (p *placer) askConfirmation(ctx context.Context, a *attempt) (*mcp.CallToolResult, error) {
+	return p.askWith(ctx, a, confirmMessage(a), "Place this call",
+		"Yes places a real phone call to the number shown; it cannot be cancelled afterwards.")
+}
+
+// askWith asks the user to confirm what a (its confirmFP) stands for, with
+// message, and a yes/no question titled title.
+func (p *placer) askWith(ctx context.Context, a *attempt, message, title, description string) (*mcp.CallToolResult, error) {
 	secret, err := p.confirmSecret(ctx)
 	if err != nil {
 		return fail(ctx, p.stateUnavailable(a, err)), nil
@@ -77,14 +84,14 @@ func (p *placer) askConfirmation(ctx context.Context, a *attempt) (*mcp.CallTool
 	return server.NewInputRequestBuilder(token).
 		Elicit(confirmInputID, mcp.ElicitationParams{
 			Mode:    mcp.ElicitationModeForm,
-			Message: confirmMessage(a),
+			Message: message,
 			RequestedSchema: map[string]any{
 				"type": "object",
 				"properties": map[string]any{
 					"confirm": map[string]any{
 						"type":        "boolean",
-						"title":       "Place this call",
-						"description": "Yes places a real phone call to the number shown; it cannot be cancelled afterwards.",
+						"title":       title,
+						"description": description,
 					},
 				},
 				"required": []string{"confirm"},

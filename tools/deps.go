@@ -6,8 +6,10 @@ package tools
 
 import (
 	"context"
+	"sync"
 	"time"
 
+	"github.com/byourside/bys-mcp/campaign"
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/follow"
 	"github.com/byourside/bys-mcp/safety"
@@ -55,6 +57,19 @@ type Deps struct {
 	Metrics          Metrics
 	// Tasks runs task-augmented wait_for_call calls; nil disables tasks.
 	Tasks TaskRunner
+
+	// Campaigns runs place_calls' campaigns (NewCampaignManager); made on
+	// first use from Store when nil.
+	Campaigns     *campaign.Manager
+	campaignsOnce sync.Once
+}
+
+// maxCampaignCalls is the largest campaign place_calls accepts.
+func (d *Deps) maxCampaignCalls() int {
+	if d.Limits.MaxCampaignCalls > 0 {
+		return d.Limits.MaxCampaignCalls
+	}
+	return schema.DefaultMaxCampaignCalls
 }
 
 // Metrics receives what the tools count. Nil-safe through the helpers below.

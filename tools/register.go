@@ -49,6 +49,16 @@ func Definitions(d *Deps, includeWrite bool) []server.ServerTool {
 		t, h := ctor(d)
 		out = append(out, mustRead(t, h))
 	}
+	// Campaigns only where calls may be placed: --read-only withdraws all
+	// three tools.
+	if includeWrite {
+		t, h := PlaceCalls(d)
+		out = append(out, mustWrite(t, h))
+		t, h = WaitForCampaign(d)
+		out = append(out, mustRead(t, h))
+		t, h = CancelCampaign(d)
+		out = append(out, mustWrite(t, h))
+	}
 	return out
 }
 

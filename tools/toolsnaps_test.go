@@ -14,8 +14,8 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
-// toolNames are the four tools, in the order the snapshots are checked.
-var toolNames = []string{"place_call", "get_call", "list_calls", "wait_for_call"}
+// toolNames are the seven tools, in the order the snapshots are checked.
+var toolNames = []string{"place_call", "get_call", "list_calls", "wait_for_call", "place_calls", "wait_for_campaign", "cancel_campaign"}
 
 // TestToolSnapshots compares each tool's definition, as tools/list returns
 // it, with testdata/toolsnaps/<tool>.json. UPDATE_TOOLSNAPS=1 rewrites them.
@@ -167,10 +167,13 @@ func TestToolSchemasAreInlineWithoutRefsDefsOrDialect(t *testing.T) {
 func TestInputSchemasAreClosedObjectsWithRequiredListsAndDescribedProperties(t *testing.T) {
 	c := connect(t, newApp(t, nil))
 	wantRequired := map[string][]string{
-		"place_call":    {"objective", "to"},
-		"get_call":      {"callId"},
-		"list_calls":    nil,
-		"wait_for_call": {"callId"},
+		"place_call":        {"objective", "to"},
+		"get_call":          {"callId"},
+		"list_calls":        nil,
+		"wait_for_call":     {"callId"},
+		"place_calls":       {"calls"},
+		"wait_for_campaign": {"campaignId"},
+		"cancel_campaign":   {"campaignId"},
 	}
 	for _, name := range toolNames {
 		t.Run(name, func(t *testing.T) {

@@ -81,7 +81,7 @@ func toolsSection() (string, error) {
 	for name := range tools {
 		names = append(names, name)
 	}
-	order := map[string]int{"place_call": 0, "wait_for_call": 1, "get_call": 2, "list_calls": 3}
+	order := map[string]int{"place_call": 0, "wait_for_call": 1, "get_call": 2, "list_calls": 3, "place_calls": 4, "wait_for_campaign": 5, "cancel_campaign": 6}
 	sort.Slice(names, func(i, j int) bool { return order[names[i]] < order[names[j]] })
 	var b strings.Builder
 	for _, name := range names {
@@ -94,7 +94,10 @@ func toolsSection() (string, error) {
 func writeTool(b *strings.Builder, t mcp.Tool) {
 	hint := "read-only"
 	if t.Annotations.ReadOnlyHint != nil && !*t.Annotations.ReadOnlyHint {
-		hint = "places a call (not read-only, not idempotent, open-world)"
+		hint = "places calls (not read-only, not idempotent, open-world)"
+		if t.Annotations.IdempotentHint != nil && *t.Annotations.IdempotentHint {
+			hint = "changes what will be dialled (not read-only, idempotent)"
+		}
 	}
 	fmt.Fprintf(b, "### `%s` — %s\n\n%s\n\n*%s*\n\n", t.Name, t.Title, t.Description, hint)
 	var schema struct {
