@@ -65,7 +65,7 @@ main() {
   tools=$(printf '%s\n' "$out" | node -e '
     let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
       for (const l of s.split("\n")) { try { const m=JSON.parse(l); if (m.id===2) console.log(m.result.tools.map(t=>t.name).sort().join(",")); } catch {} }})')
-  if [ "$tools" = "get_call,list_calls,place_call,wait_for_call" ]; then ok "bundled server (BYS_SANDBOX=true, empty key) lists $tools"; else bad "bundled server tools: '${tools}' $(printf '%s' "$out" | head -c 300)"; fi
+  if [ "$tools" = "cancel_campaign,get_call,list_calls,place_call,place_calls,wait_for_call,wait_for_campaign" ]; then ok "bundled server (BYS_SANDBOX=true, empty key) lists $tools"; else bad "bundled server tools: '${tools}' $(printf '%s' "$out" | head -c 300)"; fi
   echo "bundle: $PASSED passed, $FAILED failed"
   [ "$FAILED" = 0 ]
 }

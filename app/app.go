@@ -165,7 +165,11 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		a.Deps.Metrics = a.Metrics
 		observe = a.Metrics.ToolCall
 	}
-	res := resources.New(resources.Deps{Client: c, ServerKey: serverKey, Log: log, Poll: poll.Next, Follow: a.Follow})
+	resDeps := resources.Deps{Client: c, ServerKey: serverKey, Log: log, Poll: poll.Next, Follow: a.Follow}
+	if a.Campaigns != nil {
+		resDeps.Campaigns = a.Campaigns
+	}
+	res := resources.New(resDeps)
 	taskOpts := &mcpserver.TaskOptions{MaxTTL: cfg.TaskMaxTTL}
 	if opts.TaskOptions != nil {
 		opts.TaskOptions(taskOpts)

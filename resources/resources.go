@@ -1,8 +1,10 @@
 // Package resources owns the MCP resources of bys-mcp: call records as
 // bys://calls/{callId} (JSON, the record get_call returns) and their
-// transcripts as bys://calls/{callId}/transcript (text), the per-key list of
+// transcripts as bys://calls/{callId}/transcript (text), campaigns as
+// bys://campaigns/{campaignId} (JSON) and .../results.csv, the per-key list of
 // recent calls, completion of call ids, and subscriptions that send
-// notifications/resources/updated when a subscribed call changes status
+// notifications/resources/updated when a subscribed call changes status (or
+// a subscribed campaign changes)
 // (resources/subscribe for 2025-11-25 clients, subscriptions/listen for
 // 2026-07-28 clients).
 package resources
@@ -44,6 +46,9 @@ type Deps struct {
 	// Follow is the process's hub of call followers (shared with the
 	// tools); nil makes one on Poll.
 	Follow *follow.Hub
+	// Campaigns, when set, serves bys://campaigns/{campaignId} and its
+	// results.csv (not with --read-only).
+	Campaigns CampaignSource
 }
 
 // Resources serves the call resources of one server.
@@ -81,6 +86,7 @@ func (r *Resources) Register(s *server.MCPServer, hooks *server.Hooks) {
 		mcp.WithTemplateDescription("The transcript of a call as plain text, after a short header (destination masked, status, duration, summary)."),
 		mcp.WithTemplateMIMEType("text/plain"),
 	), r.readTranscript)
+	r.registerCampaigns(s)
 	hooks.AddAfterListResources(r.listRecent)
 	hooks.AddAfterSubscribe(r.watches.subscribeLegacy)
 	hooks.AddAfterUnsubscribe(r.watches.unsubscribeLegacy)

@@ -57,6 +57,10 @@ func (r *Resources) Count() (watches, subscriptions int) {
 
 func (w *watcher) add(ctx context.Context, session server.ClientSession, uri string) *subscription {
 	callID, _, ok := ParseURI(uri)
+	campaignID, _, isCampaign := ParseCampaignURI(uri)
+	if isCampaign && w.r.deps.Campaigns != nil {
+		callID, ok = "campaign:"+campaignID, true // watched apart from any call
+	}
 	if !ok || session == nil {
 		return nil
 	}
@@ -78,7 +82,11 @@ func (w *watcher) add(ctx context.Context, session server.ClientSession, uri str
 		pctx, cancel := context.WithCancel(context.Background())
 		wt = &watch{key: key, callID: callID, subs: map[*subscription]struct{}{}, cancel: cancel}
 		w.watches[wk] = wt
-		go w.poll(pctx, wk, wt)
+		if isCampaign {
+			go w.pollCampaign(pctx, wk, wt, campaignID)
+		} else {
+			go w.poll(pctx, wk, wt)
+		}
 	}
 	for s := range wt.subs {
 		if s.session.SessionID() == session.SessionID() && s.session == session && s.uri == uri {

@@ -306,3 +306,55 @@ func TestCampaignConfirmationIsAskedOnceForTheBatch(t *testing.T) {
 		}
 	}
 }
+
+func TestCampaignResources(t *testing.T) {
+	t.Parallel()
+	a := newApp(t, nil)
+	c := connect(t, a, mcpclient.WithLegacyProtocolOnly())
+	updates := make(chan string, 100)
+	c.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method == string(mcp.MethodNotificationResourceUpdated) {
+			uri, _ := n.Params.AdditionalFields["uri"].(string)
+			updates <- uri
+		}
+	})
+	ctx := context.Background()
+	id := wantOK(t, c.call("place_calls", threeCalls(nil)))["campaignId"].(string)
+	uri := "bys://campaigns/" + id
+	sub := mcp.SubscribeRequest{}
+	sub.Params.URI = uri
+	if err := c.Subscribe(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	wantOK(t, c.call("wait_for_campaign", map[string]any{"campaignId": id, "timeoutSec": 60}))
+	select {
+	case got := <-updates:
+		if got != uri {
+			t.Errorf("update for %s, want %s", got, uri)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("no notifications/resources/updated for the subscribed campaign")
+	}
+	read := func(ctx context.Context, uri string) (string, string, error) {
+		req := mcp.ReadResourceRequest{}
+		req.Params.URI = uri
+		res, err := c.ReadResource(ctx, req)
+		if err != nil {
+			return "", "", err
+		}
+		tc := res.Contents[0].(mcp.TextResourceContents)
+		return tc.MIMEType, tc.Text, nil
+	}
+	mime, body, err := read(ctx, uri)
+	if err != nil || mime != "application/json" || !strings.Contains(body, `"status": "completed"`) {
+		t.Fatalf("read %s = %s %s %v", uri, mime, body, err)
+	}
+	mime, body, err = read(ctx, uri+"/results.csv")
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if err != nil || mime != "text/csv" || len(lines) != 4 || lines[0] != "index,label,to,state,status,callId,summary,price" || !strings.HasPrefix(lines[1], "0,Ace Plumbing,+14155550123,ended,completed,") {
+		t.Fatalf("read results.csv = %s %q %v", mime, body, err)
+	}
+	if _, _, err := read(tenant.WithKey(ctx, "bys_ak_someone_else"), uri); err == nil {
+		t.Fatal("another key read the campaign")
+	}
+}

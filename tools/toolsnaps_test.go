@@ -265,7 +265,7 @@ func TestPlaceCallDescriptionSaysItCannotBeCancelledAndPointsToWaitForCall(t *te
 
 // TestLegacyClientsSeeTheSameToolsPlusTaskSupport checks that 2025-11-25
 // clients get the snapshotted definitions, with execution.taskSupport on
-// wait_for_call alone.
+// the two waits alone.
 func TestLegacyClientsSeeTheSameToolsPlusTaskSupport(t *testing.T) {
 	a := newApp(t, nil)
 	modern, legacy := connect(t, a), connect(t, a, mcpclient.WithLegacyProtocolOnly())
@@ -281,9 +281,9 @@ func TestLegacyClientsSeeTheSameToolsPlusTaskSupport(t *testing.T) {
 			t.Errorf("%s shows execution to a 2026-07-28 client: %v", name, m["execution"])
 		}
 		exec, hasExec := l["execution"].(map[string]any)
-		if name == "wait_for_call" {
+		if name == "wait_for_call" || name == "wait_for_campaign" {
 			if !hasExec || exec["taskSupport"] != "optional" {
-				t.Errorf("wait_for_call execution for a 2025-11-25 client = %v, want taskSupport optional", l["execution"])
+				t.Errorf("%s execution for a 2025-11-25 client = %v, want taskSupport optional", name, l["execution"])
 			}
 		} else if hasExec && exec["taskSupport"] != nil && exec["taskSupport"] != "forbidden" {
 			t.Errorf("%s offers tasks: %v", name, exec)

@@ -111,7 +111,7 @@ var (
 	envName      = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 )
 
-var wantTools = []string{"get_call", "list_calls", "place_call", "wait_for_call"}
+var wantTools = []string{"cancel_campaign", "get_call", "list_calls", "place_call", "place_calls", "wait_for_call", "wait_for_campaign"}
 
 func TestServerJSON(t *testing.T) {
 	var s serverJSON

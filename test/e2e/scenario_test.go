@@ -48,7 +48,7 @@ func runScenario(t *testing.T, c *client) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 
-	// tools/list: exactly the four tools, annotated as the contract says,
+	// tools/list: exactly the seven tools, annotated as the contract says,
 	// each with an output schema.
 	lt, err := c.Session.ListTools(ctx, nil)
 	if err != nil {
@@ -66,6 +66,10 @@ func runScenario(t *testing.T, c *client) {
 		}
 		a := tool.Annotations
 		switch tool.Name {
+		case "place_calls", "cancel_campaign":
+			if a.ReadOnlyHint {
+				t.Errorf("%s: readOnlyHint true, want false", tool.Name)
+			}
 		case "place_call":
 			if a.ReadOnlyHint {
 				t.Errorf("place_call: readOnlyHint true, want false")
@@ -83,7 +87,7 @@ func runScenario(t *testing.T, c *client) {
 		}
 	}
 	sort.Strings(names)
-	if got, want := strings.Join(names, ","), "get_call,list_calls,place_call,wait_for_call"; got != want {
+	if got, want := strings.Join(names, ","), "cancel_campaign,get_call,list_calls,place_call,place_calls,wait_for_call,wait_for_campaign"; got != want {
 		t.Errorf("tools = %s, want %s", got, want)
 	}
 

@@ -55,7 +55,7 @@ func TestToolsListIsTheSameInBothErasExceptExecution(t *testing.T) {
 				sort.Strings(n)
 				return n
 			}
-			want := []string{"get_call", "list_calls", "place_call", "wait_for_call"}
+			want := []string{"cancel_campaign", "get_call", "list_calls", "place_call", "place_calls", "wait_for_call", "wait_for_campaign"}
 			if !slices.Equal(names(mod), want) || !slices.Equal(names(leg), want) {
 				t.Fatalf("tools: modern %v, legacy %v, want %v", names(mod), names(leg), want)
 			}
@@ -64,9 +64,9 @@ func TestToolsListIsTheSameInBothErasExceptExecution(t *testing.T) {
 					t.Errorf("2026-07-28 client sees execution on %s: %v", name, mod[name]["execution"])
 				}
 				exec, hasExec := leg[name]["execution"]
-				if name == "wait_for_call" {
+				if name == "wait_for_call" || name == "wait_for_campaign" {
 					if m, _ := exec.(map[string]any); m["taskSupport"] != "optional" {
-						t.Errorf("2025-11-25 wait_for_call execution = %v, want taskSupport optional", exec)
+						t.Errorf("2025-11-25 %s execution = %v, want taskSupport optional", name, exec)
 					}
 				} else if hasExec {
 					t.Errorf("2025-11-25 %s declares execution %v", name, exec)
