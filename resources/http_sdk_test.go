@@ -35,7 +35,8 @@ func TestResourcesOverStreamableHTTPWithTheOfficialSDK(t *testing.T) {
 	for _, tpl := range tpls.ResourceTemplates {
 		got[tpl.URITemplate] = tpl.MIMEType
 	}
-	if got[resources.RecordTemplate] != "application/json" || got[resources.TranscriptTemplate] != "text/plain" || len(got) != 2 {
+	if got[resources.RecordTemplate] != "application/json" || got[resources.TranscriptTemplate] != "text/plain" ||
+		got[resources.CampaignTemplate] != "application/json" || got[resources.CampaignResultsTemplate] != "text/csv" || len(got) != 4 {
 		t.Errorf("templates = %v", got)
 	}
 
