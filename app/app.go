@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/byourside/bys-mcp/callhours"
 	"github.com/byourside/bys-mcp/campaign"
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/config"
@@ -69,6 +70,9 @@ type Options struct {
 	TaskOptions func(*mcpserver.TaskOptions)
 	// Campaigns tunes the campaign runners (tests: lease and scan times).
 	Campaigns campaign.Options
+	// Now overrides the clock of calling hours and destination local times
+	// (tests).
+	Now func() time.Time
 }
 
 // New builds the app from a validated configuration.
@@ -124,6 +128,10 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	hours, err := callhours.Parse(cfg.CallingHours, cfg.CallingDays)
+	if err != nil {
+		return nil, err
+	}
 	poll := tools.DefaultPollSchedule
 	if opts.Poll != nil {
 		poll = *opts.Poll
@@ -145,6 +153,9 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		DedupeWindow:     cfg.DedupeWindow,
 		MaxCallsPerHour:  cfg.MaxCallsPerHour,
 		ConfirmCalls:     cfg.ConfirmCalls,
+		CallingHours:     hours,
+		DefaultRegion:    cfg.DefaultRegion,
+		Now:              opts.Now,
 		Poll:             poll,
 		Follow:           a.Follow,
 		ProgressInterval: opts.ProgressInterval,

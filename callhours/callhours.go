@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // zones on machines without a zone database (Windows, scratch images)
 )
 
 // Defaults of --calling-hours and --calling-days.
@@ -43,15 +44,18 @@ func Parse(hours, days string) (Window, error) {
 	if hours == "" {
 		hours = DefaultHours
 	}
+	days7, err := parseDays(days)
+	if err != nil {
+		return Window{}, err
+	}
 	if hours == "off" {
 		return Off, nil
 	}
-	w := Window{on: true}
+	w := Window{on: true, days: days7}
 	from, to, ok := strings.Cut(hours, "-")
 	if !ok {
 		return Window{}, fmt.Errorf("--calling-hours %q must be HH:MM-HH:MM in the destination's local time (e.g. 08:00-21:00; 22:00-06:00 crosses midnight) or off", hours)
 	}
-	var err error
 	if w.start, err = clock(from); err != nil {
 		return Window{}, fmt.Errorf("--calling-hours %q: start %v; use HH:MM-HH:MM, e.g. 08:00-21:00, or off", hours, err)
 	}
@@ -60,9 +64,6 @@ func Parse(hours, days string) (Window, error) {
 	}
 	if w.start == w.end {
 		return Window{}, fmt.Errorf("--calling-hours %q opens and closes at the same time; give a window such as 08:00-21:00, or off to allow any hour", hours)
-	}
-	if w.days, err = parseDays(days); err != nil {
-		return Window{}, err
 	}
 	return w, nil
 }

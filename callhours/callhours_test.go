@@ -39,7 +39,6 @@ func TestParse(t *testing.T) {
 		{"22:00-06:00", "fri-mon", "22:00-06:00 mon,fri,sat,sun"},
 		{"00:00-24:00", "sat,sun", "00:00-24:00 sat,sun"},
 		{" OFF ", "", "off"},
-		{"off", "nonsense", "off"},
 		{"08:00-21:00", "MON-FRI, sat", "08:00-21:00 mon,tue,wed,thu,fri,sat"},
 	}
 	for _, g := range good {
@@ -59,6 +58,7 @@ func TestParse(t *testing.T) {
 		{"08:00-21:00", "monday", "--calling-days"},
 		{"08:00-21:00", "mon-", "--calling-days"},
 		{"08:00-21:00", "mon,,fri", "--calling-days"},
+		{"off", "nonsense", "--calling-days"},
 	}
 	for _, b := range bad {
 		_, err := callhours.Parse(b.hours, b.days)

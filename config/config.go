@@ -23,6 +23,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/byourside/bys-mcp/callhours"
 )
 
 // Environment variable names. Each flag's variable is listed in Usage.
@@ -41,6 +43,7 @@ const (
 	DefaultMaxListLimit     = 100
 	DefaultMaxCampaignCalls = 50
 	DefaultDedupeWindow     = 10 * time.Minute
+	DefaultRegion           = "US"
 	DefaultConfirmCalls     = "auto"
 	DefaultTaskMaxTTL       = 30 * time.Minute
 	DefaultRequestTimeout   = 15 * time.Second
@@ -96,6 +99,10 @@ type Config struct {
 	ConfirmCalls      string        // --confirm-calls / BYS_CONFIRM_CALLS: auto, always or never
 	AuditLog          string        // --audit-log / BYS_AUDIT_LOG: JSON-lines file, one line per placement attempt
 
+	CallingHours  string // --calling-hours / BYS_CALLING_HOURS: HH:MM-HH:MM at the destination, or off
+	CallingDays   string // --calling-days / BYS_CALLING_DAYS: days and ranges, e.g. mon-fri,sat
+	DefaultRegion string // --default-region / BYS_DEFAULT_REGION: ISO 3166 region national numbers are read in
+
 	TaskMaxTTL time.Duration // --task-max-ttl / BYS_TASK_MAX_TTL: longest life of a wait_for_call task
 	StateURL   string        // --state-url / BYS_STATE_URL: redis:// or rediss:// URL of shared state
 	// StateDir is --state-dir / BYS_STATE_DIR: the directory of the local
@@ -123,6 +130,9 @@ func Defaults() *Config {
 		MaxListLimit:     DefaultMaxListLimit,
 		MaxCampaignCalls: DefaultMaxCampaignCalls,
 		DedupeWindow:     DefaultDedupeWindow,
+		CallingHours:     callhours.DefaultHours,
+		CallingDays:      callhours.DefaultDays,
+		DefaultRegion:    DefaultRegion,
 		ConfirmCalls:     DefaultConfirmCalls,
 		TaskMaxTTL:       DefaultTaskMaxTTL,
 		RequestTimeout:   DefaultRequestTimeout,
@@ -191,6 +201,15 @@ func mainOptions(c *Config) []option {
 		{group: "Safety", name: "audit-log", env: "BYS_AUDIT_LOG", def: "none",
 			usage: "append one JSON line per placement attempt to this file (created with mode 0600)",
 			value: &stringValue{p: &c.AuditLog}},
+		{group: "Safety", name: "calling-hours", env: "BYS_CALLING_HOURS", def: callhours.DefaultHours,
+			usage: "HH:MM-HH:MM in the destination's local time when calls may ring (a start after the end crosses midnight), or off",
+			value: &stringValue{p: &c.CallingHours, lower: true}},
+		{group: "Safety", name: "calling-days", env: "BYS_CALLING_DAYS", def: callhours.DefaultDays,
+			usage: "days of the week calls may ring, at the destination: days and ranges such as mon-fri,sat",
+			value: &stringValue{p: &c.CallingDays, lower: true}},
+		{group: "Safety", name: "default-region", env: "BYS_DEFAULT_REGION", def: DefaultRegion,
+			usage: "ISO 3166 region whose national numbers, such as (415) 555-0123, get an E.164 suggestion",
+			value: &stringValue{p: &c.DefaultRegion}},
 
 		{group: "Tools and tasks", name: "max-wait", env: "BYS_MAX_WAIT", def: "5m",
 			usage: "largest timeoutSec that wait_for_call accepts (1s to 24h)",

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/byourside/bys-mcp/callhours"
+	"github.com/byourside/bys-mcp/numbering"
 )
 
 // Bounds checked by Validate.
@@ -143,6 +146,17 @@ func (c *Config) validate() error {
 	}
 	if c.DedupeWindow < 0 {
 		return fmt.Errorf("--dedupe-window %s is not valid (BYS_DEDUPE_WINDOW): use 0 to disable deduplication or a positive duration such as 10m", c.DedupeWindow)
+	}
+	if _, err := callhours.Parse(c.CallingHours, c.CallingDays); err != nil {
+		env := "BYS_CALLING_HOURS"
+		if strings.HasPrefix(err.Error(), "--calling-days") {
+			env = "BYS_CALLING_DAYS"
+		}
+		return fmt.Errorf("%v (%s)", err, env)
+	}
+	c.DefaultRegion = strings.ToUpper(strings.TrimSpace(c.DefaultRegion))
+	if !numbering.KnownRegion(c.DefaultRegion) {
+		return fmt.Errorf("--default-region %q is not valid (BYS_DEFAULT_REGION): use an ISO 3166 region code with a numbering plan, such as US, GB or AU", c.DefaultRegion)
 	}
 	switch c.ConfirmCalls {
 	case ConfirmAuto, ConfirmAlways, ConfirmNever:

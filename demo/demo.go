@@ -45,6 +45,10 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 
 	cfg := config.Defaults()
 	cfg.Sandbox = true
+	// Calling hours are on, with a window chosen for the demo so that it
+	// works at any hour: open now in Los Angeles (where the demo's calls
+	// ring), so closed in Sydney, 17 to 19 hours ahead.
+	cfg.CallingHours = demoWindow(time.Now())
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	// Poll often enough to see every status of the sped-up call.
@@ -98,6 +102,7 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 		n.say("   • %-14s %s (%s)", t.Name, t.Title, kind)
 	}
 
+	var te *toolErr
 	n.step("2. place_call: book a table, asking for three fields back")
 	args := map[string]any{
 		"to":        "+14155550123",
@@ -120,6 +125,9 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 		return errors.New("place_call returned no callId")
 	}
 	n.say("   → callId %s, status %v", callID, placed["status"])
+	if dest, ok := placed["destination"].(map[string]any); ok {
+		n.say("   → rings in %v (%v), local time there %v", dest["region"], dest["timeZone"], dest["localTime"])
+	}
 
 	n.step("3. wait_for_call: follow the call, with a progress notification on each status change")
 	record, err := callTool(ctx, c, "wait_for_call", map[string]any{"callId": callID, "timeoutSec": 45}, mcp.ProgressToken("demo"))
@@ -155,9 +163,22 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 		}
 	}
 
-	n.step("5. An error an agent can act on: a destination the API does not allow")
-	_, err = callTool(ctx, c, "place_call", map[string]any{"to": "+33142685300", "objective": "Reserve a table in Paris"}, nil)
-	var te *toolErr
+	n.step("5. A number in national form is not dialled: the server suggests its E.164 form")
+	_, err = callTool(ctx, c, "place_call", map[string]any{"to": "(415) 555-0123", "objective": "Ask for the opening hours"}, nil)
+	if !errors.As(err, &te) || te.token != "invalid_number" {
+		return fmt.Errorf("expected an invalid_number tool error, got %v", err)
+	}
+	n.say("   → isError result, token %s, nothing sent to the API:\n     %s", te.token, te.text)
+
+	n.step(fmt.Sprintf("6. Calling hours (%s at the destination, a window chosen for the demo): a call to Sydney now is outside it", cfg.CallingHours))
+	sc, err := callTool(ctx, c, "place_call", map[string]any{"to": "+61291234567", "objective": "Ask for the opening hours"}, nil)
+	if !errors.As(err, &te) || te.token != "outside_calling_hours" {
+		return fmt.Errorf("expected an outside_calling_hours tool error, got %v", err)
+	}
+	n.say("   → isError result, token %s (timeZone %v, opensAt %v):\n     %s", te.token, sc["timeZone"], sc["opensAt"], te.text)
+
+	n.step("7. An error from the API an agent can act on: a premium-rate destination it does not allow")
+	_, err = callTool(ctx, c, "place_call", map[string]any{"to": "+19005550123", "objective": "Enter the prize draw"}, nil)
 	if !errors.As(err, &te) || te.token != "destination_blocked" {
 		return fmt.Errorf("expected a destination_blocked tool error, got %v", err)
 	}
@@ -165,6 +186,18 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 
 	n.title("Done. Add bys-mcp to your host (see README.md), with --sandbox to try it safely, or BYS_API_KEY for real calls.")
 	return nil
+}
+
+// demoWindow is a three-hour calling window around now in Los Angeles,
+// starting an hour ago (it may cross midnight).
+func demoWindow(now time.Time) string {
+	la, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		return "off"
+	}
+	start := now.In(la).Add(-time.Hour)
+	end := start.Add(3 * time.Hour)
+	return fmt.Sprintf("%02d:%02d-%02d:%02d", start.Hour(), start.Minute(), end.Hour(), end.Minute())
 }
 
 type toolErr struct{ token, text string }

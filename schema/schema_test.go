@@ -167,7 +167,10 @@ func TestInputSchemasAcceptGoodArgumentsAndRefuseBadOnes(t *testing.T) {
 		{set.PlaceCall.Input, `{"to":"+14155550123","objective":"Book"}`, true},
 		{set.PlaceCall.Input, `{"to":"+14155550123","objective":"Book","context":"c","fields":[{"name":"booked","type":"boolean","description":"d"}],"webhookUrl":"https://x.example/h","callerId":"+12135550100","allowDuplicate":true}`, true},
 		{set.PlaceCall.Input, `{"objective":"Book"}`, false},
-		{set.PlaceCall.Input, `{"to":"4155550123","objective":"Book"}`, false},
+		// A national number passes the schema, so that the server can
+		// answer it with its E.164 form (invalid_number with a suggestion).
+		{set.PlaceCall.Input, `{"to":"(415) 555-0123","objective":"Book"}`, true},
+		{set.PlaceCall.Input, `{"to":"","objective":"Book"}`, false},
 		{set.PlaceCall.Input, `{"to":"+14155550123","objective":""}`, false},
 		{set.PlaceCall.Input, `{"to":"+14155550123","objective":"Book","priority":1}`, false},
 		{set.PlaceCall.Input, `{"to":"+14155550123","objective":"Book","fields":[` + strings.Join(twentyOne, ",") + `]}`, false},

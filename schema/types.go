@@ -36,7 +36,7 @@ type FieldSpec struct {
 
 // PlaceCallInput is the input of place_call.
 type PlaceCallInput struct {
-	To             string      `json:"to" jsonschema:"pattern=^\\+[1-9][0-9]{6\\,14}$" jsonschema_description:"Destination phone number in E.164 format: a plus sign, the country code and the number, no spaces, e.g. +14155550123."`
+	To             string      `json:"to" jsonschema:"minLength=1,maxLength=64" jsonschema_description:"Destination phone number in E.164 format: a plus sign, the country code and the number, no spaces, e.g. +14155550123. A number in another form is not dialled: the refusal (invalid_number) suggests its E.164 form."`
 	Objective      string      `json:"objective" jsonschema:"minLength=1,maxLength=4000" jsonschema_description:"What the AI caller must accomplish, as one clear goal in plain text, e.g. 'Book a table for 4 at 7 PM Friday and ask for the name on the booking.'"`
 	Context        string      `json:"context,omitempty" jsonschema:"maxLength=8000" jsonschema_description:"Background the AI caller should know (preferences, names, constraints). Never read out to the person called."`
 	Fields         []FieldSpec `json:"fields,omitempty" jsonschema:"maxItems=20" jsonschema_description:"Up to 20 values to extract from the conversation once the call ends; they appear in the call record's extracted object."`
@@ -52,6 +52,22 @@ type PlaceCallOutput struct {
 	CallID       string `json:"callId" jsonschema_description:"Id of the call; pass it to wait_for_call or get_call."`
 	Status       string `json:"status" jsonschema_description:"Status right after placing, normally queued."`
 	Deduplicated bool   `json:"deduplicated" jsonschema_description:"True when an identical call placed moments ago was returned instead of dialing again."`
+	// Destination is where and when the call rings.
+	Destination *Destination `json:"destination,omitempty" jsonschema_description:"Where the call rings and what time it is there."`
+	Warnings    []string     `json:"warnings,omitempty" jsonschema_description:"Things to tell the user, e.g. that the number lies in no range the numbering plan lists as in use (the call was still placed)."`
+	// The refusal fields: present on isError results of place_call only.
+	Suggestion string `json:"suggestion,omitempty" jsonschema_description:"On an invalid_number refusal: the E.164 form the input most likely means (never dialled on its own; confirm it with the user and call again with it)."`
+	TimeZone   string `json:"timeZone,omitempty" jsonschema_description:"On an outside_calling_hours refusal: the destination's IANA time zone that is outside calling hours."`
+	LocalTime  string `json:"localTime,omitempty" jsonschema:"format=date-time" jsonschema_description:"On an outside_calling_hours refusal: the time now at the destination (RFC 3339, in timeZone)."`
+	OpensAt    string `json:"opensAt,omitempty" jsonschema:"format=date-time" jsonschema_description:"On an outside_calling_hours refusal: when calling hours next open at the destination (RFC 3339, in timeZone)."`
+}
+
+// Destination is what the numbering plan says about a call's destination.
+type Destination struct {
+	Region     string `json:"region,omitempty" jsonschema_description:"ISO 3166 region of the number (001 for non-geographic codes such as +800)."`
+	TimeZone   string `json:"timeZone,omitempty" jsonschema_description:"IANA time zone where the number rings (the first one when its area spans several)."`
+	LocalTime  string `json:"localTime,omitempty" jsonschema:"format=date-time" jsonschema_description:"The time now at the destination, RFC 3339 in timeZone."`
+	NumberType string `json:"numberType,omitempty" jsonschema_description:"The number's type when known: fixed_line, mobile, fixed_line_or_mobile, toll_free, premium_rate, shared_cost, voip, personal_number, pager, uan or voicemail."`
 }
 
 // GetCallInput is the input of get_call.

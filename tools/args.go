@@ -116,9 +116,6 @@ func validatePlaceCall(in *schema.PlaceCallInput) *toolError {
 	if in.To == "" {
 		return invalidArgument("argument \"to\" is required: the destination in E.164 format, e.g. +14155550123")
 	}
-	if err := validateE164("to", in.To); err != nil {
-		return err
-	}
 	if err := validateText("objective", in.Objective, true, schema.MaxObjectiveLen); err != nil {
 		return err
 	}

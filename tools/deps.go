@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/byourside/bys-mcp/callhours"
 	"github.com/byourside/bys-mcp/campaign"
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/follow"
@@ -46,6 +47,14 @@ type Deps struct {
 	ConfirmCalls    string
 	// ConfirmStateMaxAge bounds how long a confirmation may take.
 	ConfirmStateMaxAge time.Duration
+
+	// CallingHours is the window a call may ring in at its destination
+	// (callhours.Off disables); DefaultRegion (ISO 3166) is where national
+	// numbers are read for a suggestion.
+	CallingHours  callhours.Window
+	DefaultRegion string
+	// Now is the clock of calling hours and local times; nil is time.Now.
+	Now func() time.Time
 
 	Poll PollSchedule
 	// Follow is the process's hub of call followers, shared by every wait,
@@ -133,4 +142,12 @@ func (d *Deps) followHub() *follow.Hub {
 		d.Follow = follow.New(follow.Options{Poll: d.Poll.Next, Log: d.Log})
 	}
 	return d.Follow
+}
+
+// now is the deps' clock.
+func (d *Deps) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
 }

@@ -18,6 +18,9 @@ type toolError struct {
 	HTTPStatus *int
 	Retryable  bool
 	Hint       string
+	// Extra adds fields to structuredContent (e.g. suggestion, opensAt),
+	// each declared in the tool's output schema.
+	Extra map[string]any
 }
 
 func newToolError(token string, status *int, retryable bool, hint string) *toolError {
@@ -34,9 +37,17 @@ func (e *toolError) result() *mcp.CallToolResult {
 		text += fmt.Sprintf(" (HTTP %d)", *e.HTTPStatus)
 	}
 	text += ": " + e.Hint
+	var structured any = schema.ErrorOutput{Error: e.Token, HTTPStatus: e.HTTPStatus, Retryable: e.Retryable, Hint: e.Hint}
+	if len(e.Extra) > 0 {
+		m := map[string]any{"error": e.Token, "httpStatus": e.HTTPStatus, "retryable": e.Retryable, "hint": e.Hint}
+		for k, v := range e.Extra {
+			m[k] = v
+		}
+		structured = m
+	}
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.NewTextContent(text)},
-		StructuredContent: schema.ErrorOutput{Error: e.Token, HTTPStatus: e.HTTPStatus, Retryable: e.Retryable, Hint: e.Hint},
+		StructuredContent: structured,
 		IsError:           true,
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/numbering"
 	"github.com/byourside/bys-mcp/safety"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/byourside/bys-mcp/state"
@@ -59,6 +60,8 @@ type attempt struct {
 	// confirmFP is what a confirmation approves: the identity plus
 	// everything else that changes what the call does (webhookUrl).
 	confirmFP string
+	// num is what the numbering plan says about the destination.
+	num numbering.Number
 }
 
 func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -77,6 +80,9 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	a := &attempt{in: in, client: c, keyFP: safety.KeyFingerprint(d.apiKey(ctx))}
 	a.fp = intentOf(a).Fingerprint()
 	a.confirmFP = confirmationFingerprint(a.fp, in)
+	if a.num, terr = d.checkNumber(in.To); terr != nil {
+		return fail(ctx, p.refused(a, terr)), nil
+	}
 
 	dedupe := d.DedupeWindow > 0 && !in.AllowDuplicate
 	answer := server.ElicitationResponse(req.Params.InputResponses, confirmInputID)
@@ -99,6 +105,9 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 			if err := d.Store.AbandonPlacement(ctx, a.fp, claim.LeaseID); err != nil {
 				return fail(ctx, p.stateUnavailable(a, err)), nil
 			}
+		}
+		if terr := p.checkHours(a); terr != nil {
+			return fail(ctx, terr), nil
 		}
 		if terr := p.checkBudget(ctx, a); terr != nil {
 			return fail(ctx, terr), nil
@@ -124,6 +133,9 @@ type placement struct {
 	callID, status string
 	deduplicated   bool
 	err            *toolError
+	// destination and warnings describe the number called.
+	destination *schema.Destination
+	warnings    []string
 }
 
 func (pl *placement) render(ctx context.Context) *mcp.CallToolResult {
@@ -132,7 +144,7 @@ func (pl *placement) render(ctx context.Context) *mcp.CallToolResult {
 	}
 	noteCallID(ctx, pl.callID)
 	noteStatus(ctx, pl.status)
-	res := placedResult(pl.callID, pl.status, pl.deduplicated)
+	res := placedResult(pl)
 	if pl.deduplicated && pl.status == "unknown" {
 		res.Content = []mcp.Content{mcp.NewTextContent(fmt.Sprintf("An identical call was already placed moments ago (callId %s), so it was not dialled again (deduplicated); its status could not be read just now: call get_call or wait_for_call with callId %s.", pl.callID, pl.callID))}
 	}
@@ -140,12 +152,19 @@ func (pl *placement) render(ctx context.Context) *mcp.CallToolResult {
 }
 
 // place takes one call through every check of place_call after the
-// destination policy and the confirmation (dedupe, the budget, then the
-// API) and places it: the one path by which place_call and every item of
+// number check, the destination policy and the confirmation (dedupe,
+// calling hours, the budget, then the API) and places it: the one path by which place_call and every item of
 // place_calls dial. beforePost, when set, runs just before the POST; an
 // error from it stops the call.
 func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost func() *toolError) *placement {
 	d := p.deps
+	if a.num.E164 == "" { // a caller that has not run the number check
+		num, terr := d.checkNumber(a.in.To)
+		if terr != nil {
+			return &placement{err: p.refused(a, terr)}
+		}
+		a.num = num
+	}
 	var claim state.Claim
 	if dedupe {
 		var res *placement
@@ -157,6 +176,12 @@ func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost 
 		if dedupe {
 			_ = d.Store.AbandonPlacement(context.WithoutCancel(ctx), a.fp, claim.LeaseID)
 		}
+	}
+	// Calling hours come after dedupe: an identical call placed inside the
+	// window is still found after it closes.
+	if terr := p.checkHours(a); terr != nil {
+		release()
+		return &placement{err: terr}
 	}
 	reservation, terr := p.reserveBudget(ctx, a)
 	if terr != nil {
@@ -199,7 +224,22 @@ func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost 
 		d.Metrics.CallPlaced()
 	}
 	p.audit(a, "placed", "", resp.CallID, http.StatusOK)
-	return &placement{callID: resp.CallID, status: resp.Status}
+	return p.placed(a, &placement{callID: resp.CallID, status: resp.Status})
+}
+
+// placed adds the destination facts to a placed or joined call.
+func (p *placer) placed(a *attempt, pl *placement) *placement {
+	pl.destination = p.deps.destinationOf(a.num)
+	pl.warnings = numberWarnings(a.num)
+	return pl
+}
+
+// checkHours applies calling hours at the destination.
+func (p *placer) checkHours(a *attempt) *toolError {
+	if terr := p.deps.checkHours(a.num); terr != nil {
+		return p.refused(a, terr)
+	}
+	return nil
 }
 
 // checkPolicy applies the operator's allow and deny lists.
@@ -244,15 +284,21 @@ func clientFields(in []schema.FieldSpec) []client.Field {
 	return out
 }
 
-func placedResult(callID, status string, deduplicated bool) *mcp.CallToolResult {
-	out := schema.PlaceCallOutput{CallID: callID, Status: status, Deduplicated: deduplicated}
+func placedResult(pl *placement) *mcp.CallToolResult {
+	callID, status := pl.callID, pl.status
+	out := schema.PlaceCallOutput{CallID: callID, Status: status, Deduplicated: pl.deduplicated,
+		Destination: pl.destination, Warnings: pl.warnings}
 	var text string
-	if deduplicated {
+	if pl.deduplicated {
 		text = fmt.Sprintf("An identical call was already placed moments ago (callId %s, status %s), so it was not dialled again (deduplicated). "+
 			"Call wait_for_call with callId %s to follow it; pass allowDuplicate: true only if the user really wants a second call.", callID, status, callID)
 	} else {
 		text = fmt.Sprintf("Call placed: callId %s, status %s. Next, call wait_for_call with callId %s to follow it to its end and read the summary and extracted fields. "+
 			"It cannot be cancelled through this server.", callID, status, callID)
+	}
+	text += destinationText(out.Destination)
+	for _, w := range out.Warnings {
+		text += " Warning: " + w
 	}
 	return structuredResult(out, text)
 }
@@ -278,7 +324,7 @@ func (p *placer) claim(ctx context.Context, a *attempt) (state.Claim, *placement
 		status, retry := p.earlierOutcome(ctx, a, claim.ExistingCallID)
 		if !retry {
 			p.audit(a, "deduplicated", "", claim.ExistingCallID, 0)
-			return claim, &placement{callID: claim.ExistingCallID, status: status, deduplicated: true}
+			return claim, p.placed(a, &placement{callID: claim.ExistingCallID, status: status, deduplicated: true})
 		}
 		if _, err := d.Store.ForgetPlacement(ctx, a.fp, claim.ExistingCallID); err != nil {
 			return claim, &placement{err: p.stateUnavailable(a, err)}

@@ -39,6 +39,10 @@ func SandboxApp(tb testing.TB, adjust func(*config.Config), log *logrus.Logger, 
 	tb.Helper()
 	cfg := config.Defaults()
 	cfg.Sandbox = true
+	// Calling hours are on by default; a test that is not about them must
+	// not depend on the hour it runs at (tests of hours set them, with a
+	// fake clock through app.Options.Now).
+	cfg.CallingHours = "off"
 	if adjust != nil {
 		adjust(cfg)
 	}

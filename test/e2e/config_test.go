@@ -24,6 +24,10 @@ func TestBadConfig(t *testing.T) {
 		{"malformed base URL", []string{"--base-url", "not a url"}, []string{"BYS_API_KEY=bys_ak_e2e"}, []string{"base-url"}},
 		{"plain http to a remote API", []string{"--base-url", "http://api.example.com"}, []string{"BYS_API_KEY=bys_ak_e2e"}, []string{"base-url"}},
 		{"auth token and client keys together", []string{"--sandbox", "--transport", "http", "--addr", "127.0.0.1:" + testkit.FreePort(t), "--auth-token", "e2e-shared-secret-0123456789", "--require-client-keys"}, nil, []string{"--auth-token", "--require-client-keys"}},
+		{"calling hours not HH:MM", []string{"--sandbox", "--calling-hours", "8am-9pm"}, nil, []string{"--calling-hours", "BYS_CALLING_HOURS"}},
+		{"calling hours from env", []string{"--sandbox"}, []string{"BYS_CALLING_HOURS=25:00-26:00"}, []string{"--calling-hours"}},
+		{"calling days", []string{"--sandbox", "--calling-days", "weekdays"}, nil, []string{"--calling-days", "BYS_CALLING_DAYS"}},
+		{"default region", []string{"--sandbox", "--default-region", "XX"}, nil, []string{"--default-region", "BYS_DEFAULT_REGION"}},
 		{"short auth token", []string{"--sandbox", "--transport", "http", "--addr", "127.0.0.1:" + testkit.FreePort(t), "--auth-token", "short"}, nil, []string{"--auth-token"}},
 	}
 	for _, c := range cases {

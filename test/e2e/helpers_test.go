@@ -189,14 +189,21 @@ type transportKind struct {
 // connects a go-sdk client to it with the given bearer token ("" = none).
 func connect(t *testing.T, k transportKind, srv *httpServer, token string) *client {
 	t.Helper()
+	return connectWith(t, k, srv, token, nil, "--sandbox")
+}
+
+// connectWith is connect with the stdio server's environment and
+// arguments (the HTTP servers get theirs from startHTTP).
+func connectWith(t *testing.T, k transportKind, srv *httpServer, token string, env []string, args ...string) *client {
+	t.Helper()
 	pl := &progressLog{}
 	c := mcp.NewClient(&mcp.Implementation{Name: "bys-mcp-e2e", Version: "1.0.0"},
 		&mcp.ClientOptions{ProgressNotificationHandler: pl.handler})
 	var tr mcp.Transport
 	switch k.Transport {
 	case "stdio":
-		cmd := exec.Command(binPath, "--sandbox")
-		cmd.Env = cleanEnv()
+		cmd := exec.Command(binPath, args...)
+		cmd.Env = cleanEnv(env...)
 		stderr := &testkit.SyncBuffer{}
 		cmd.Stderr = stderr
 		tr = &mcp.CommandTransport{Command: cmd, TerminateDuration: 2 * time.Second}

@@ -1,0 +1,105 @@
+package tools
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/byourside/bys-mcp/callhours"
+	"github.com/byourside/bys-mcp/numbering"
+	"github.com/byourside/bys-mcp/schema"
+)
+
+// checkNumber is the number check: to must be an E.164 number of a
+// possible length for its country code. A refusal is invalid_number, with
+// the E.164 form of a national number as structuredContent.suggestion.
+func (d *Deps) checkNumber(to string) (numbering.Number, *toolError) {
+	num, problem := numbering.Check(to, d.DefaultRegion)
+	if problem == nil {
+		return num, nil
+	}
+	terr := newToolError("invalid_number", nil, false, "argument \"to\": "+problem.Reason)
+	if problem.Suggestion != "" {
+		terr.Extra = map[string]any{"suggestion": problem.Suggestion}
+	}
+	return num, terr
+}
+
+// numberWarnings are what the result tells the user about a number that
+// was still placed.
+func numberWarnings(num numbering.Number) []string {
+	if num.Valid {
+		return nil
+	}
+	return []string{fmt.Sprintf("%s has a possible length but lies in no range the numbering plan lists as in use; it was placed anyway (numbering data goes stale), but if the call fails, check the number with the user.", num.E164)}
+}
+
+// checkHours is the calling-hours check at the destination. Numbers not
+// tied to a place are exempt; a number held to hours whose zone is unknown
+// is refused (fail closed).
+func (d *Deps) checkHours(num numbering.Number) *toolError {
+	if !d.CallingHours.On() || !num.TiedToPlace() {
+		return nil
+	}
+	now := d.now()
+	v, err := d.CallingHours.Check(num.TimeZones, now)
+	if err != nil {
+		if !errors.Is(err, callhours.ErrUnknownZone) {
+			err = callhours.ErrUnknownZone
+		}
+		return newToolError("outside_calling_hours", nil, false, fmt.Sprintf(
+			"the local time at %s cannot be known (no time zone for the number), so it cannot be checked against calling hours (%s) and no call was placed: check the number with the user", num.E164, d.CallingHours))
+	}
+	if v.Open {
+		return nil
+	}
+	place := callhours.Place(v.Zone)
+	hint := fmt.Sprintf("It is %s in %s (%s), outside calling hours (%s at the destination), so no call was placed", callhours.Clock(v.Local), place, v.Zone, d.CallingHours)
+	extra := map[string]any{"timeZone": v.Zone.String(), "localTime": v.Local.Format(time.RFC3339)}
+	if !v.OpensAt.IsZero() {
+		when := callhours.Clock(v.OpensAt)
+		if v.OpensAt.Sub(now) >= 24*time.Hour {
+			when = v.OpensAt.Format("Monday") + " " + when
+		}
+		hint = fmt.Sprintf("It is %s in %s; calls open at %s, in %s (%s at the destination). No call was placed: tell the user, or call back then", callhours.Clock(v.Local), place, when, callhours.Until(v.OpensAt.Sub(now)), d.CallingHours)
+		extra["opensAt"] = v.OpensAt.Format(time.RFC3339)
+	} else {
+		hint += ", and the window never opens in every time zone of this number: tell the user"
+	}
+	terr := newToolError("outside_calling_hours", nil, true, hint)
+	terr.Extra = extra
+	return terr
+}
+
+// destinationOf is the destination facts of a placed call.
+func (d *Deps) destinationOf(num numbering.Number) *schema.Destination {
+	dest := &schema.Destination{Region: num.Region, NumberType: string(num.Type)}
+	if len(num.TimeZones) > 0 && (num.TiedToPlace() || len(num.TimeZones) == 1) {
+		if loc, err := callhours.LoadZone(num.TimeZones[0]); err == nil {
+			dest.TimeZone = loc.String()
+			dest.LocalTime = d.now().In(loc).Format(time.RFC3339)
+		}
+	}
+	if dest.Region == "" && dest.TimeZone == "" && dest.NumberType == "" {
+		return nil
+	}
+	return dest
+}
+
+// destinationText is the sentence of a result about where the call rings.
+func destinationText(dest *schema.Destination) string {
+	if dest == nil || dest.TimeZone == "" {
+		return ""
+	}
+	t, err := time.Parse(time.RFC3339, dest.LocalTime)
+	loc, lerr := callhours.LoadZone(dest.TimeZone)
+	if err != nil || lerr != nil {
+		return ""
+	}
+	where := callhours.Place(loc)
+	if dest.Region != "" && dest.Region != numbering.NonGeographicRegion {
+		where += ", " + numbering.RegionName(dest.Region)
+	}
+	return fmt.Sprintf(" It is %s there (%s).", callhours.Clock(t.In(loc)), strings.TrimSpace(where))
+}

@@ -1,0 +1,227 @@
+package tools_test
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/byourside/bys-mcp/app"
+	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
+	"github.com/byourside/bys-mcp/sandbox"
+)
+
+// fakeClock is a settable clock for calling hours.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (f *fakeClock) Now() time.Time  { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
+func (f *fakeClock) Set(t time.Time) { f.mu.Lock(); f.now = t; f.mu.Unlock() }
+
+// postCounter counts the POSTs that reach the API.
+type postCounter struct {
+	base  http.RoundTripper
+	posts atomic.Int64
+}
+
+func (p *postCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost {
+		p.posts.Add(1)
+	}
+	return p.base.RoundTrip(r)
+}
+
+// hoursApp is an app with calling hours on (adjust may change them), a
+// fake clock, and a count of the POSTs sent to the API.
+func hoursApp(t *testing.T, clock *fakeClock, adjust func(*config.Config)) (*testApp, *postCounter) {
+	t.Helper()
+	counter := &postCounter{}
+	logs := &testkit.SyncBuffer{}
+	a := testkit.SandboxApp(t, func(cfg *config.Config) {
+		cfg.CallingHours, cfg.CallingDays = "08:00-21:00", "mon-sun"
+		if adjust != nil {
+			adjust(cfg)
+		}
+	}, testkit.QuietLogger(), app.Options{
+		SandboxOptions: sandbox.Options{TimeScale: 50}, Poll: testkit.FastPoll(), Now: clock.Now,
+		WrapTransport: func(base http.RoundTripper) http.RoundTripper { counter.base = base; return counter },
+	})
+	return &testApp{App: a, logs: logs}, counter
+}
+
+func pacific(t *testing.T, s string) time.Time {
+	t.Helper()
+	loc, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestNumberCheckRefusesLocallyWithAHint(t *testing.T) {
+	clock := &fakeClock{now: pacific(t, "2026-12-02 12:00")}
+	tests := []struct {
+		name, to, region string
+		hint             []string
+		suggestion       string
+	}{
+		{"US number missing digits", "+1415555", "", []string{`"to"`, "US and Canadian numbers have 10 digits after +1", "has 6"}, ""},
+		{"too long", "+4420718387501234", "", []string{`"to"`, "16 digits"}, ""},
+		{"unknown calling code", "+99912345678", "", []string{`"to"`, "country calling code"}, ""},
+		{"national US format", "(415) 555-0123", "", []string{`"to"`, "+14155550123"}, "+14155550123"},
+		{"E.164 with spaces", "+1 415 555 0123", "", []string{"+14155550123"}, "+14155550123"},
+		{"national GB format with --default-region GB", "020 7183 8750", "GB", []string{"+442071838750"}, "+442071838750"},
+		{"national GB format read as US", "020 7183 8750", "", []string{"E.164"}, ""},
+		{"words", "call my mum", "", []string{`"to"`, "E.164"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, counter := hoursApp(t, clock, func(c *config.Config) {
+				if tt.region != "" {
+					c.DefaultRegion = tt.region
+				}
+			})
+			c := connect(t, a)
+			res := c.call("place_call", placeArgs(map[string]any{"to": tt.to}))
+			m := wantToolError(t, res, "invalid_number")
+			for _, h := range tt.hint {
+				if !strings.Contains(textOf(res), h) {
+					t.Errorf("text does not say %q: %s", h, textOf(res))
+				}
+			}
+			if got, _ := m["suggestion"].(string); got != tt.suggestion {
+				t.Errorf("suggestion = %q, want %q", got, tt.suggestion)
+			}
+			if m["httpStatus"] != nil || counter.posts.Load() != 0 {
+				t.Errorf("the API was asked (%d POSTs, httpStatus %v)", counter.posts.Load(), m["httpStatus"])
+			}
+		})
+	}
+}
+
+func TestPlacedCallShowsItsDestinationAndWarnings(t *testing.T) {
+	clock := &fakeClock{now: pacific(t, "2026-12-02 19:42")}
+	a, counter := hoursApp(t, clock, nil)
+	c := connect(t, a)
+	m := wantOK(t, c.call("place_call", placeArgs(nil)))
+	dest, _ := m["destination"].(map[string]any)
+	if dest["region"] != "US" || dest["timeZone"] != "America/Los_Angeles" || dest["localTime"] != "2026-12-02T19:42:00-08:00" || dest["numberType"] != "fixed_line_or_mobile" {
+		t.Errorf("destination = %v", dest)
+	}
+	res := c.call("place_call", placeArgs(nil))
+	if !strings.Contains(textOf(res), "7:42 PM") || !strings.Contains(textOf(res), "Los Angeles") {
+		t.Errorf("text does not say the local time: %s", textOf(res))
+	}
+	if _, ok := m["warnings"]; ok {
+		t.Errorf("a valid number got warnings: %v", m["warnings"])
+	}
+	// Possible but in no range in use (the library's data may be stale):
+	// placed, with a warning. Israel's +972 50 and New Zealand's +64 9 1...
+	for _, to := range []string{"+972501234567", "+6491234567"} {
+		clock.Set(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)) // noon in Israel, 11 PM in Auckland
+		if strings.HasPrefix(to, "+64") {
+			clock.Set(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) // 1 PM in Auckland
+		}
+		before := counter.posts.Load()
+		res := c.call("place_call", placeArgs(map[string]any{"to": to, "objective": "Ask about " + to}))
+		m := wantOK(t, res)
+		w, _ := m["warnings"].([]any)
+		if len(w) != 1 || !strings.Contains(w[0].(string), "no range") || !strings.Contains(textOf(res), "Warning") {
+			t.Errorf("%s: warnings %v, text %s", to, m["warnings"], textOf(res))
+		}
+		if counter.posts.Load() != before+1 {
+			t.Errorf("%s was not placed", to)
+		}
+	}
+}
+
+func TestCallingHoursRefuseOutsideTheWindow(t *testing.T) {
+	clock := &fakeClock{now: pacific(t, "2026-12-02 22:14")}
+	a, counter := hoursApp(t, clock, nil)
+	c := connect(t, a)
+	res := c.call("place_call", placeArgs(nil))
+	m := wantToolError(t, res, "outside_calling_hours")
+	if m["timeZone"] != "America/Los_Angeles" || m["localTime"] != "2026-12-02T22:14:00-08:00" || m["opensAt"] != "2026-12-03T08:00:00-08:00" {
+		t.Errorf("structuredContent = %v", m)
+	}
+	for _, want := range []string{"It is 10:14 PM in Los Angeles", "calls open at 8:00 AM, in 9 h 46 min", "tell the user"} {
+		if !strings.Contains(textOf(res), want) {
+			t.Errorf("text lacks %q: %s", want, textOf(res))
+		}
+	}
+	if counter.posts.Load() != 0 {
+		t.Errorf("%d POSTs sent outside calling hours", counter.posts.Load())
+	}
+
+	// Numbers not tied to a place are exempt: toll-free rings at 3 AM too
+	// (the sandbox then answers; a premium-rate number would be blocked by
+	// the API, not by calling hours).
+	clock.Set(pacific(t, "2026-12-02 03:00"))
+	res = c.call("place_call", placeArgs(map[string]any{"to": "+18002752273"}))
+	if res.IsError {
+		t.Errorf("toll-free refused at night: %s", textOf(res))
+	}
+	res = c.call("place_call", placeArgs(map[string]any{"to": "+19005550123"}))
+	if m := wantToolError(t, res, "destination_blocked"); m["httpStatus"] == nil {
+		t.Errorf("premium rate was refused before the API: %v", m)
+	}
+}
+
+func TestCallingHoursHoldInEveryZoneOfTheNumber(t *testing.T) {
+	// +1 999... is in no area code: its zones are every zone of the North
+	// American plan, so the window must hold from Hawaii to Newfoundland.
+	clock := &fakeClock{now: time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)} // 10 AM New York, 7 AM Los Angeles
+	a, counter := hoursApp(t, clock, nil)
+	c := connect(t, a)
+	res := c.call("place_call", placeArgs(map[string]any{"to": "+19995550123", "objective": "Unknown area"}))
+	m := wantToolError(t, res, "outside_calling_hours")
+	if m["timeZone"] == "America/New_York" || m["opensAt"] == nil {
+		t.Errorf("refusal names %v, opens %v: want a western zone that is not yet open", m["timeZone"], m["opensAt"])
+	}
+	if counter.posts.Load() != 0 {
+		t.Errorf("placed outside hours in some zone")
+	}
+	// A New York number at the same moment is inside.
+	wantOK(t, c.call("place_call", placeArgs(map[string]any{"to": "+12125550123"})))
+}
+
+func TestDedupeComesBeforeCallingHours(t *testing.T) {
+	clock := &fakeClock{now: pacific(t, "2026-12-02 20:55")}
+	a, counter := hoursApp(t, clock, nil)
+	c := connect(t, a)
+	first := wantOK(t, c.call("place_call", placeArgs(nil)))
+	clock.Set(pacific(t, "2026-12-02 21:01")) // the window has closed
+	again := wantOK(t, c.call("place_call", placeArgs(nil)))
+	if again["deduplicated"] != true || again["callId"] != first["callId"] {
+		t.Errorf("identical call after the window closed: %v, want the first one deduplicated", again)
+	}
+	wantToolError(t, c.call("place_call", placeArgs(map[string]any{"objective": "A different call"})), "outside_calling_hours")
+	if counter.posts.Load() != 1 {
+		t.Errorf("%d POSTs, want 1", counter.posts.Load())
+	}
+}
+
+func TestCallingDaysAndWindowsAcrossMidnight(t *testing.T) {
+	// Saturday 2026-12-05, 11 PM in Los Angeles.
+	clock := &fakeClock{now: pacific(t, "2026-12-05 23:00")}
+	weekdays, counter := hoursApp(t, clock, func(c *config.Config) { c.CallingHours, c.CallingDays = "09:00-17:00", "mon-fri" })
+	res := connect(t, weekdays).call("place_call", placeArgs(nil))
+	m := wantToolError(t, res, "outside_calling_hours")
+	if m["opensAt"] != "2026-12-07T09:00:00-08:00" || !strings.Contains(textOf(res), "Monday 9:00 AM") {
+		t.Errorf("opensAt %v, text %s: want Monday 9 AM", m["opensAt"], textOf(res))
+	}
+	night, _ := hoursApp(t, clock, func(c *config.Config) { c.CallingHours = "22:00-06:00" })
+	wantOK(t, connect(t, night).call("place_call", placeArgs(nil)))
+	if counter.posts.Load() != 0 {
+		t.Errorf("weekday window placed a call on Saturday")
+	}
+}
