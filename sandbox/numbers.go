@@ -36,7 +36,7 @@ func Numbers() []NumberBehavior {
 		{"+19005550123", "destination_blocked", "Premium rate (+1 900, +1 976, +44 9, +61 19) is always blocked."},
 		{"+881612345678", "destination_blocked", "Satellite (+881, +882, +870) is always blocked."},
 		{"+447012345678", "destination_blocked", "The sandbox's IRSF-listed test range: UK personal numbers +44 70."},
-		{"4155550123", "invalid_number", "Not E.164 (no leading + and country code): rejected with 400 invalid_number."},
+		{"4155550123", "invalid_number", "Not E.164 (no leading + and country code): the API answers 400 invalid_number; through bys-mcp the number check refuses it first, suggesting +14155550123."},
 	}
 }
 

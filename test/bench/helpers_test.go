@@ -113,6 +113,7 @@ func newAppAt(tb testing.TB, baseURL, transport string) *app.App {
 	cfg.Sandbox = false
 	cfg.APIKey = benchKey
 	cfg.BaseURL = baseURL
+	cfg.CallingHours = "off" // not under test
 	cfg.Transport = transport
 	cfg.Addr = "127.0.0.1:0"
 	cfg.MaxSessions = 10000

@@ -164,10 +164,11 @@ func TestEveryToolInBothEras(t *testing.T) {
 		// A call that does not exist.
 		wantToolError(t, c.call("get_call", map[string]any{"callId": "call_doesnotexist0000"}), "not_found")
 		// Invalid arguments: isError naming the argument, not JSON-RPC errors.
+		// A national number is refused by the number check, naming the
+		// argument and suggesting its E.164 form.
 		bad := c.call("place_call", placeArgs("4155550123", "No plus sign."))
-		wantToolError(t, bad, "invalid_argument")
-		if !strings.Contains(textOf(bad), `"to"`) && !strings.Contains(textOf(bad), "to") {
-			t.Errorf("invalid argument message does not name to: %s", textOf(bad))
+		if m := wantToolError(t, bad, "invalid_number"); m["suggestion"] != "+14155550123" || !strings.Contains(textOf(bad), `"to"`) {
+			t.Errorf("national number: %v %s", m, textOf(bad))
 		}
 		wantToolError(t, c.call("list_calls", map[string]any{"limit": "ten"}), "invalid_argument")
 		wantToolError(t, c.call("wait_for_call", map[string]any{"callId": id, "timeoutSec": 0}), "invalid_argument")

@@ -3,6 +3,7 @@ package reliability_test
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -534,23 +535,25 @@ func TestBoundsBeforeTheAPI(t *testing.T) {
 		name string
 		tool string
 		args map[string]any
+		want string // token; "" is invalid_argument
 	}{
-		{"objective 4001", "place_call", placeArgs(strings.Repeat("x", 4001))},
-		{"objective blank", "place_call", placeArgs("   ")},
-		{"context 8001", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "context": strings.Repeat("x", 8001)}},
-		{"21 fields", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "fields": fields(21)}},
-		{"field description 501", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "fields": []map[string]any{{"name": "a", "description": strings.Repeat("d", 501)}}}},
-		{"field name 65", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "fields": []map[string]any{{"name": strings.Repeat("a", 65)}}}},
-		{"webhook http", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "webhookUrl": "http://example.com/h"}},
-		{"webhook 3000", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "webhookUrl": "https://example.com/" + strings.Repeat("a", 3000)}},
-		{"to not E.164", "place_call", map[string]any{"to": "4155550123", "objective": "x"}},
-		{"callerId not E.164", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "callerId": "+1 415"}},
-		{"callId 129", "get_call", map[string]any{"callId": strings.Repeat("a", 129)}},
-		{"callId slash", "get_call", map[string]any{"callId": "a/b"}},
-		{"limit 0", "list_calls", map[string]any{"limit": 0}},
-		{"limit -1", "list_calls", map[string]any{"limit": -1}},
-		{"timeoutSec 0", "wait_for_call", map[string]any{"callId": "abc", "timeoutSec": 0}},
-		{"timeoutSec 301", "wait_for_call", map[string]any{"callId": "abc", "timeoutSec": 301}},
+		{"objective 4001", "place_call", placeArgs(strings.Repeat("x", 4001)), ""},
+		{"objective blank", "place_call", placeArgs("   "), ""},
+		{"context 8001", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "context": strings.Repeat("x", 8001)}, ""},
+		{"21 fields", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "fields": fields(21)}, ""},
+		{"field description 501", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "fields": []map[string]any{{"name": "a", "description": strings.Repeat("d", 501)}}}, ""},
+		{"field name 65", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "fields": []map[string]any{{"name": strings.Repeat("a", 65)}}}, ""},
+		{"webhook http", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "webhookUrl": "http://example.com/h"}, ""},
+		{"webhook 3000", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "webhookUrl": "https://example.com/" + strings.Repeat("a", 3000)}, ""},
+		{"to not E.164", "place_call", map[string]any{"to": "4155550123", "objective": "x"}, "invalid_number"},
+		{"to too short", "place_call", map[string]any{"to": "+1415555", "objective": "x"}, "invalid_number"},
+		{"callerId not E.164", "place_call", map[string]any{"to": "+14155550123", "objective": "x", "callerId": "+1 415"}, ""},
+		{"callId 129", "get_call", map[string]any{"callId": strings.Repeat("a", 129)}, ""},
+		{"callId slash", "get_call", map[string]any{"callId": "a/b"}, ""},
+		{"limit 0", "list_calls", map[string]any{"limit": 0}, ""},
+		{"limit -1", "list_calls", map[string]any{"limit": -1}, ""},
+		{"timeoutSec 0", "wait_for_call", map[string]any{"callId": "abc", "timeoutSec": 0}, ""},
+		{"timeoutSec 301", "wait_for_call", map[string]any{"callId": "abc", "timeoutSec": 301}, ""},
 	}
 	for _, tc := range cases {
 		before := len(rec.all())
@@ -561,8 +564,8 @@ func TestBoundsBeforeTheAPI(t *testing.T) {
 		}
 		if msg := clearError(res); msg != "" {
 			t.Errorf("%s: %s", tc.name, msg)
-		} else if tok := structured(res)["error"]; tok != "invalid_argument" {
-			t.Errorf("%s: token %v, want invalid_argument", tc.name, tok)
+		} else if want := cmp.Or(tc.want, "invalid_argument"); structured(res)["error"] != want {
+			t.Errorf("%s: token %v, want %s", tc.name, structured(res)["error"], want)
 		}
 		if n := len(rec.all()) - before; n != 0 {
 			t.Errorf("%s: %d API requests sent for refused arguments", tc.name, n)
