@@ -74,12 +74,25 @@ func (cp campaignPlacer) Place(ctx context.Context, apiKey string, r campaign.Re
 		client: d.Client.WithAPIKey(apiKey), keyFP: safety.KeyFingerprint(apiKey),
 	}
 	a.fp = intentOf(a).Fingerprint()
-	pl := &placement{err: cp.p.checkPolicy(a)}
+	// The contract's order: the number check, the lists, then dedupe,
+	// calling hours, the budget and the API (place).
+	var terr *toolError
+	if a.num, terr = d.checkNumber(r.To); terr != nil {
+		terr = cp.p.refused(a, terr)
+	} else {
+		terr = cp.p.checkPolicy(a)
+	}
+	pl := &placement{err: terr}
 	if pl.err == nil {
 		pl = cp.p.place(ctx, a, d.DedupeWindow > 0, nil)
 	}
 	if pl.err != nil {
-		return campaign.Outcome{Token: pl.err.Token, Hint: pl.err.Hint, Retryable: retryItemOn[pl.err.Token]}
+		out := campaign.Outcome{Token: pl.err.Token, Hint: pl.err.Hint, Retryable: retryItemOn[pl.err.Token]}
+		if opens, ok := pl.err.Extra["opensAt"].(string); ok && pl.err.Token == "outside_calling_hours" {
+			// Outside its calling hours: the item waits until they open.
+			out.OpensAt, _ = time.Parse(time.RFC3339, opens)
+		}
+		return out
 	}
 	return campaign.Outcome{CallID: pl.callID, Status: pl.status, Deduplicated: pl.deduplicated}
 }

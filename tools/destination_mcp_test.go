@@ -225,3 +225,37 @@ func TestCallingDaysAndWindowsAcrossMidnight(t *testing.T) {
 		t.Errorf("weekday window placed a call on Saturday")
 	}
 }
+
+// A campaign holds each item to its own destination's calling hours: at
+// 10:14 PM in Los Angeles (5:14 PM in Sydney) the Sydney call is dialled
+// and the Los Angeles one waits, scheduled for 8 AM there; an invalid
+// number is refused by the number check before the lists.
+func TestCampaignItemsKeepTheirOwnCallingHours(t *testing.T) {
+	clock := &fakeClock{now: pacific(t, "2026-12-02 22:14")}
+	a, counter := hoursApp(t, clock, func(c *config.Config) { c.DenyDestinations = []string{"+1415555"} })
+	c := connect(t, a)
+	started := wantOK(t, c.call("place_calls", map[string]any{
+		"objective": "Ask about opening hours.",
+		"calls":     []any{map[string]any{"to": "+12135550123"}, map[string]any{"to": "+61291234567"}, map[string]any{"to": "+1415555"}},
+	}))
+	var items []map[string]any
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		items = itemsOf(t, wantOK(t, c.call("wait_for_campaign", map[string]any{"campaignId": started["campaignId"], "timeoutSec": 1})))
+		if items[0]["state"] == "scheduled" && items[1]["callId"] != nil && items[2]["state"] == "refused" {
+			break
+		}
+	}
+	if items[0]["state"] != "scheduled" || items[0]["notBefore"] != "2026-12-03T16:00:00Z" {
+		t.Errorf("Los Angeles item = %v, want scheduled for 8 AM there", items[0])
+	}
+	if items[1]["callId"] == nil {
+		t.Errorf("Sydney item = %v, want dialled", items[1])
+	}
+	if items[2]["state"] != "refused" || items[2]["error"] != "invalid_number" {
+		t.Errorf("invalid item = %v, want refused with invalid_number (the number check before the deny list)", items[2])
+	}
+	if n := counter.posts.Load(); n != 1 {
+		t.Errorf("%d POSTs, want 1 (Sydney)", n)
+	}
+}
