@@ -98,7 +98,9 @@ func TestPlaceCallsRefusesBadInputAndDialsNothing(t *testing.T) {
 		{"more calls than --max-campaign-calls", map[string]any{"objective": "x", "calls": six}, "at most 5"},
 		{"an item without objective and no default", map[string]any{"calls": []any{map[string]any{"to": "+14155550123", "objective": "a"}, item("+14155550124")}}, "calls[1]"},
 		{"duplicate items", map[string]any{"objective": "x", "calls": []any{item("+14155550123"), item("+14155550124"), item("+14155550123")}}, "calls[2] repeats calls[0]"},
-		{"a malformed number", map[string]any{"objective": "x", "calls": []any{item("415-555-0123")}}, "calls[0]"},
+		// A malformed number is not bad input of the whole campaign: the
+		// number check refuses that item (invalid_number), as the contract
+		// says (TestCampaignItemsKeepTheirOwnCallingHours).
 		{"a deadline in the past", map[string]any{"objective": "x", "calls": []any{item("+14155550123")}, "deadline": now.Add(-time.Hour).Format(time.RFC3339)}, `"deadline"`},
 		{"a deadline beyond 7 days", map[string]any{"objective": "x", "calls": []any{item("+14155550123")}, "deadline": now.Add(8 * 24 * time.Hour).Format(time.RFC3339)}, "7 days"},
 		{"a deadline that is no time", map[string]any{"objective": "x", "calls": []any{item("+14155550123")}, "deadline": "tomorrow"}, "RFC 3339"},
