@@ -134,6 +134,11 @@ func TestResourceUpdatesInBothEras(t *testing.T) {
 		}
 		// The watch ends with the call; only the subscribed URI was notified.
 		wantOK(t, c.call("wait_for_call", map[string]any{"callId": id, "timeoutSec": 15}))
+		// The update for the terminal status may reach the client just
+		// after wait_for_call's answer (both come from one follower): let
+		// it arrive, so that it is not left queued in mcp-go's stdio
+		// session, which the next stdio server of this process inherits.
+		eventually(5*time.Second, func() bool { return updated() >= 3 })
 		for _, note := range c.notifications(string(mcp.MethodNotificationResourceUpdated)) {
 			if note.Params.AdditionalFields["uri"] != uri {
 				t.Errorf("notification for a URI not subscribed to: %v", note.Params.AdditionalFields)
