@@ -27,6 +27,7 @@ import (
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/byourside/bys-mcp/state"
 	"github.com/byourside/bys-mcp/tools"
+	"github.com/byourside/bys-mcp/webhook"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/sirupsen/logrus"
 )
@@ -49,6 +50,8 @@ type App struct {
 	// Follow is the hub of call followers: one per (key, call) for the
 	// whole process.
 	Follow *follow.Hub
+	// Webhooks receives the API's events (--public-url on sse and http).
+	Webhooks *webhook.Service
 	// Sandbox is the embedded simulator when --sandbox is set.
 	Sandbox *sandbox.Sandbox
 }
@@ -66,6 +69,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// WrapTransport wraps the API client's transport (tests count requests).
 	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// FollowOptions adjusts the followers' options (tests).
+	FollowOptions func(*follow.Options)
 	// TaskOptions adjusts the task options (tests).
 	TaskOptions func(*mcpserver.TaskOptions)
 	// Campaigns tunes the campaign runners (tests: lease and scan times).
@@ -140,7 +145,19 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 	if a.Metrics != nil {
 		hubOpts.Active = a.Metrics.FollowersActive
 	}
+	if opts.FollowOptions != nil {
+		opts.FollowOptions(&hubOpts)
+	}
 	a.Follow = follow.New(hubOpts)
+	if cfg.PublicURL != "" && httpMode {
+		whOpts := webhook.Options{PublicURL: cfg.PublicURL, Hub: a.Follow, Log: log}
+		if a.Metrics != nil {
+			whOpts.Observe = a.Metrics.WebhookEvent
+		}
+		if a.Webhooks, err = webhook.New(whOpts); err != nil {
+			return nil, fmt.Errorf("--public-url: %w", err)
+		}
+	}
 	a.Deps = &tools.Deps{
 		Client:           c,
 		ServerKey:        serverKey,
@@ -159,6 +176,9 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		Poll:             poll,
 		Follow:           a.Follow,
 		ProgressInterval: opts.ProgressInterval,
+	}
+	if a.Webhooks != nil {
+		a.Deps.Webhooks = a.Webhooks
 	}
 	if !cfg.ReadOnly {
 		// Campaigns run where calls may be placed; this also continues the
@@ -221,6 +241,9 @@ func (a *App) Close() {
 	if a.Campaigns != nil {
 		a.Campaigns.Close()
 	}
+	if a.Sandbox != nil {
+		a.Sandbox.Close()
+	}
 	if a.Follow != nil {
 		a.Follow.Close()
 	}
@@ -263,6 +286,9 @@ func (a *App) HTTPHandler() *mcpserver.HTTPHandler {
 	}
 	if a.Metrics != nil {
 		o.Metrics = a.Metrics.Handler()
+	}
+	if a.Webhooks != nil {
+		o.Webhooks, o.PublicHost = a.Webhooks, a.Webhooks.Host()
 	}
 	if cfg.StateURL != "" {
 		o.Ready = a.Store.Ping

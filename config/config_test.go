@@ -63,6 +63,7 @@ func TestLoadPrecedenceFlagThenEnvThenDefault(t *testing.T) {
 		{"auth-token", "flagtoken-0123456789", "BYS_MCP_AUTH_TOKEN", "envtoken-0123456789", func(c *Config) any { return c.AuthToken }, "", "envtoken-0123456789", "flagtoken-0123456789"},
 		{"require-client-keys", "true", "BYS_MCP_REQUIRE_CLIENT_KEYS", "1", func(c *Config) any { return c.RequireClientKeys }, false, true, true},
 		{"allowed-origins", "https://a.example", "BYS_MCP_ALLOWED_ORIGINS", "https://b.example, https://c.example", func(c *Config) any { return c.AllowedOrigins }, []string(nil), []string{"https://b.example", "https://c.example"}, []string{"https://a.example"}},
+		{"public-url", "https://a.example", "BYS_MCP_PUBLIC_URL", "https://b.example", func(c *Config) any { return c.PublicURL }, "", "https://b.example", "https://a.example"},
 		{"allowed-hosts", "a.example", "BYS_MCP_ALLOWED_HOSTS", "b.example,c.example:8080", func(c *Config) any { return c.AllowedHosts }, []string(nil), []string{"b.example", "c.example:8080"}, []string{"a.example"}},
 		{"max-wait", "90s", "BYS_MAX_WAIT", "2m", func(c *Config) any { return c.MaxWait }, 5 * time.Minute, 2 * time.Minute, 90 * time.Second},
 		{"max-list-limit", "10", "BYS_MAX_LIST_LIMIT", "50", func(c *Config) any { return c.MaxListLimit }, 100, 50, 10},
@@ -289,6 +290,10 @@ func TestValidateAccepts(t *testing.T) {
 		{"task TTL 1m", func(c *Config) { c.TaskMaxTTL = time.Minute }},
 		{"confirm always", func(c *Config) { c.ConfirmCalls = "always" }},
 		{"stdio ignores a bad addr", func(c *Config) { c.Addr = "nonsense" }},
+		{"https public URL", func(c *Config) { c.Transport, c.PublicURL = "http", "https://mcp.example.com" }},
+		{"public URL with a port and a slash", func(c *Config) { c.Transport, c.PublicURL = "sse", "https://mcp.example.com:8443/" }},
+		{"http public URL on loopback", func(c *Config) { c.Transport, c.PublicURL = "http", "http://127.0.0.1:8080" }},
+		{"http public URL on localhost", func(c *Config) { c.Transport, c.PublicURL = "http", "http://localhost:8080" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -360,6 +365,13 @@ func TestValidateRefuses(t *testing.T) {
 		{"state URL with a bad db", func(c *Config) { c.StateURL = "redis://redis:6379/zero" }, []string{"--state-url", "database"}},
 		{"wildcard origin", func(c *Config) { c.AllowedOrigins = []string{"*"} }, []string{"--allowed-origins", "BYS_MCP_ALLOWED_ORIGINS"}},
 		{"origin with a path", func(c *Config) { c.AllowedOrigins = []string{"https://app.example.com/x"} }, []string{"--allowed-origins"}},
+		{"public URL on stdio", func(c *Config) { c.PublicURL = "https://mcp.example.com" }, []string{"--public-url", "BYS_MCP_PUBLIC_URL", "sse or http"}},
+		{"http public URL off loopback", func(c *Config) { c.Transport, c.PublicURL = "http", "http://mcp.example.com" }, []string{"--public-url", "BYS_MCP_PUBLIC_URL", "https", "loopback"}},
+		{"relative public URL", func(c *Config) { c.Transport, c.PublicURL = "http", "mcp.example.com" }, []string{"--public-url", "BYS_MCP_PUBLIC_URL", "absolute"}},
+		{"public URL with a path", func(c *Config) { c.Transport, c.PublicURL = "http", "https://mcp.example.com/hooks" }, []string{"--public-url", "origin", "/webhooks/bys/"}},
+		{"public URL with a query", func(c *Config) { c.Transport, c.PublicURL = "http", "https://mcp.example.com?x=1" }, []string{"--public-url", "origin"}},
+		{"public URL with credentials", func(c *Config) { c.Transport, c.PublicURL = "http", "https://u:p@mcp.example.com" }, []string{"--public-url", "origin"}},
+		{"ftp public URL", func(c *Config) { c.Transport, c.PublicURL = "http", "ftp://mcp.example.com" }, []string{"--public-url", "https"}},
 		{"host with a scheme", func(c *Config) { c.AllowedHosts = []string{"https://mcp.example.com"} }, []string{"--allowed-hosts", "BYS_MCP_ALLOWED_HOSTS"}},
 	}
 	for _, tt := range tests {

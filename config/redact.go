@@ -38,6 +38,7 @@ func (c Config) String() string {
 	add("require_client_keys", c.RequireClientKeys)
 	add("allowed_origins", list(c.AllowedOrigins))
 	add("allowed_hosts", list(c.AllowedHosts))
+	add("public_url", q(c.PublicURL))
 	add("max_wait", c.MaxWait)
 	add("max_list_limit", c.MaxListLimit)
 	add("max_campaign_calls", c.MaxCampaignCalls)

@@ -106,6 +106,14 @@ func (c *Config) validate() error {
 			return err
 		}
 	}
+	if c.PublicURL != "" {
+		if !httpTransport {
+			return errors.New("--public-url (BYS_MCP_PUBLIC_URL) needs --transport sse or http, whose listener receives the webhook events: drop it for stdio")
+		}
+		if err := validatePublicURL(c.PublicURL); err != nil {
+			return err
+		}
+	}
 	if c.MaxBodyBytes < MinMaxBodyBytes {
 		return fmt.Errorf("--max-body-bytes %d is too small (BYS_MCP_MAX_BODY_BYTES): use at least %d bytes; the default is %d (1 MiB)", c.MaxBodyBytes, MinMaxBodyBytes, DefaultMaxBodyBytes)
 	}
@@ -344,4 +352,26 @@ func (c *Config) IsLoopbackAddr() bool {
 		return false
 	}
 	return IsLoopbackHost(host)
+}
+
+// validatePublicURL checks --public-url: an https origin, or http on a
+// loopback host, with no path, query, fragment or credentials.
+func validatePublicURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err == nil {
+		raw = u.Redacted() // never echo a password
+	}
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return fmt.Errorf("--public-url %q is not an absolute URL (BYS_MCP_PUBLIC_URL): use this server's public origin, such as https://mcp.example.com", raw)
+	}
+	switch {
+	case u.Scheme == "https":
+	case u.Scheme == "http" && IsLoopbackHost(u.Hostname()):
+	default:
+		return fmt.Errorf("--public-url %q must use https (BYS_MCP_PUBLIC_URL): plain http:// is accepted only on a loopback host such as 127.0.0.1, for tests", raw)
+	}
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--public-url %q must be an origin alone (BYS_MCP_PUBLIC_URL), such as https://mcp.example.com: no path, query or credentials; the receiver listens at /webhooks/bys/", raw)
+	}
+	return nil
 }

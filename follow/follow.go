@@ -45,7 +45,27 @@ type Options struct {
 	// it changes (the bys_followers_active gauge).
 	Active func(n int)
 	Log    logrus.FieldLogger
+
+	// Webhook-backed calls (see Expect and Wake): SafetyNet is the
+	// shortest delay between the polls of a call whose events arrive
+	// (default 15 s: at most 4 GETs a minute); a wake-up costs a GET, at
+	// most WakeBurst at once and one per WakeEvery after that per call
+	// (defaults 3 and 1 s); a call is taken as webhook-backed for
+	// ExpectFor after Expect (default 24 h).
+	SafetyNet time.Duration
+	WakeBurst int
+	WakeEvery time.Duration
+	ExpectFor time.Duration
 }
+
+// Defaults of the webhook-backed schedule.
+const (
+	DefaultSafetyNet = 15 * time.Second
+	DefaultWakeBurst = 3
+	DefaultWakeEvery = time.Second
+	DefaultExpectFor = 24 * time.Hour
+	maxExpected      = 100000
+)
 
 // Hub is the registry of followers of one process. It is safe for
 // concurrent use; the zero value is not usable, use New.
@@ -59,6 +79,8 @@ type Hub struct {
 	followers map[key]*follower
 	active    int
 	closed    bool
+	expected  map[key]time.Time // webhook-backed calls, by when they were placed
+	expectQ   []key             // expected, oldest first
 }
 
 type key struct{ keyFP, callID string }
@@ -71,13 +93,25 @@ func New(opts Options) *Hub {
 	if opts.Fresh <= 0 {
 		opts.Fresh = opts.Poll(0)
 	}
+	if opts.SafetyNet <= 0 {
+		opts.SafetyNet = DefaultSafetyNet
+	}
+	if opts.WakeBurst <= 0 {
+		opts.WakeBurst = DefaultWakeBurst
+	}
+	if opts.WakeEvery <= 0 {
+		opts.WakeEvery = DefaultWakeEvery
+	}
+	if opts.ExpectFor <= 0 {
+		opts.ExpectFor = DefaultExpectFor
+	}
 	if opts.Log == nil {
 		l := logrus.New()
 		l.SetLevel(logrus.PanicLevel)
 		opts.Log = l
 	}
 	base, stop := context.WithCancel(context.Background())
-	return &Hub{opts: opts, base: base, stop: stop, followers: map[key]*follower{}}
+	return &Hub{opts: opts, base: base, stop: stop, followers: map[key]*follower{}, expected: map[key]time.Time{}}
 }
 
 // Close stops every follower and waits until they have returned; their
@@ -120,7 +154,8 @@ func (h *Hub) Follow(keyFP string, c *client.Client, callID string) *Sub {
 		}
 	}
 	if f == nil {
-		f = &follower{hub: h, key: k, client: c, kick: make(chan struct{}, 1), subs: map[*Sub]struct{}{}}
+		f = &follower{hub: h, key: k, client: c, kick: make(chan struct{}, 1), subs: map[*Sub]struct{}{},
+			backed: h.expectedLocked(k), tokens: float64(h.opts.WakeBurst), tokensAt: time.Now()}
 		f.ctx, f.cancel = context.WithCancel(h.base)
 		if h.closed {
 			f.final = true
@@ -140,13 +175,71 @@ func (h *Hub) Follow(keyFP string, c *client.Client, callID string) *Sub {
 	}
 	if f.latest.Seq > 0 {
 		s.c <- struct{}{}
-		if !f.final && time.Since(f.latest.At) > h.opts.Fresh {
+		if !f.final && !f.quietLocked() && time.Since(f.latest.At) > h.opts.Fresh {
 			f.kickLocked()
 		}
 	}
 	f.mu.Unlock()
 	h.mu.Unlock()
 	return s
+}
+
+// Expect marks a call as webhook-backed: its events will wake its
+// follower (Wake), so polling it drops to the safety net. The server calls
+// it for every call it places with its own webhook URL.
+func (h *Hub) Expect(keyFP, callID string) {
+	k := key{keyFP, callID}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := time.Now()
+	for len(h.expectQ) > 0 {
+		old := h.expectQ[0]
+		at, ok := h.expected[old]
+		if ok && now.Sub(at) <= h.opts.ExpectFor && len(h.expectQ) < maxExpected {
+			break
+		}
+		if ok {
+			delete(h.expected, old)
+		}
+		h.expectQ = h.expectQ[1:]
+	}
+	if _, ok := h.expected[k]; !ok {
+		h.expectQ = append(h.expectQ, k)
+	}
+	h.expected[k] = now
+	if f := h.followers[k]; f != nil {
+		f.mu.Lock()
+		f.backed = true
+		f.mu.Unlock()
+	}
+}
+
+// expectedLocked reports whether k is webhook-backed; h.mu is held.
+func (h *Hub) expectedLocked(k key) bool {
+	at, ok := h.expected[k]
+	return ok && time.Since(at) <= h.opts.ExpectFor
+}
+
+// Wake tells the follower of a call that an event about it arrived: it
+// asks the API again at once (the event itself is never taken as the
+// record), within the per-call rate limit; a wake-up over the limit is
+// served by one request as soon as the limit allows. It reports whether
+// anyone follows the call; nobody following costs nothing.
+func (h *Hub) Wake(keyFP, callID string) bool {
+	h.mu.Lock()
+	f := h.followers[key{keyFP, callID}]
+	h.mu.Unlock()
+	if f == nil {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.final {
+		return false
+	}
+	f.events++
+	f.wakeLocked()
+	return true
 }
 
 // setActive changes the count of running followers; h.mu is held.
@@ -171,6 +264,54 @@ type follower struct {
 	latest   Update
 	inFlight bool
 	final    bool // stopped: terminal, refused, or nobody follows
+
+	// Webhook-backed: events wake the follower; missed is set once a poll
+	// finds a change that no event announced (events stopped coming), and
+	// the normal schedule is back.
+	backed, missed bool
+	events         int // wake-ups since the latest request started
+	tokens         float64
+	tokensAt       time.Time
+	wakeTimer      *time.Timer
+}
+
+// quietLocked reports whether the follower relies on events (webhook
+// mode), so that its record stays current without polling; f.mu is held.
+func (f *follower) quietLocked() bool { return f.backed && !f.missed }
+
+// wakeLocked asks for a request after the request in flight, if any,
+// within the rate limit; f.mu is held.
+func (f *follower) wakeLocked() {
+	opts := f.hub.opts
+	now := time.Now()
+	f.tokens = min(float64(opts.WakeBurst), f.tokens+now.Sub(f.tokensAt).Seconds()/opts.WakeEvery.Seconds())
+	f.tokensAt = now
+	if f.tokens >= 1 {
+		f.tokens--
+		select {
+		case f.kick <- struct{}{}:
+		default:
+		}
+		return
+	}
+	if f.wakeTimer != nil {
+		return // one request is already planned for when the limit allows
+	}
+	wait := max(time.Duration((1-f.tokens)*float64(opts.WakeEvery)), time.Millisecond)
+	f.wakeTimer = time.AfterFunc(wait, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.wakeTimer = nil
+		if f.final {
+			return
+		}
+		// The token this timer waited for is there now.
+		f.tokens, f.tokensAt = 0, time.Now()
+		select {
+		case f.kick <- struct{}{}:
+		default:
+		}
+	})
 }
 
 // kickLocked asks for a request now unless one is already on its way;
@@ -204,12 +345,15 @@ func (f *follower) run() {
 		case <-f.kick:
 		default:
 		}
+		announced := f.events
+		f.events = 0
 		f.mu.Unlock()
 
 		call, err := f.client.GetCall(f.ctx, f.key.callID)
 		if f.ctx.Err() != nil {
 			return // nobody follows any more, or the hub closed
 		}
+		f.checkEvents(call, err, announced)
 		final := (err == nil && call.Terminal()) || (err != nil && !client.Retryable(err))
 		if err != nil && final {
 			f.hub.opts.Log.WithError(err).WithField("callId", f.key.callID).Debug("follower stopped: the API refused")
@@ -218,7 +362,39 @@ func (f *follower) run() {
 		if final {
 			return
 		}
-		timer.Reset(f.hub.opts.Poll(time.Since(start)))
+		timer.Reset(f.next(time.Since(start)))
+	}
+}
+
+// next is the delay before the next poll: the schedule, or the safety net
+// while events arrive.
+func (f *follower) next(elapsed time.Duration) time.Duration {
+	d := f.hub.opts.Poll(elapsed)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.quietLocked() {
+		d = max(d, f.hub.opts.SafetyNet)
+	}
+	return d
+}
+
+// checkEvents notices that events stopped coming: a poll of a
+// webhook-backed call found it answered or ended (the changes that send
+// events) with no event since the previous request.
+func (f *follower) checkEvents(call *client.Call, err error, announced int) {
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	prev := f.latest.Call
+	if !f.quietLocked() || prev == nil || prev.Status == call.Status || announced > 0 {
+		return
+	}
+	if call.Status == client.StatusInProgress || call.Terminal() {
+		f.missed = true
+		f.hub.opts.Log.WithField("callId", f.key.callID).WithField("status", call.Status).
+			Info("a webhook-backed call changed with no event: back to the normal poll schedule for it")
 	}
 }
 
@@ -257,6 +433,10 @@ func (f *follower) stopped() {
 	h.setActive(-1)
 	f.mu.Lock()
 	f.final = true
+	if f.wakeTimer != nil {
+		f.wakeTimer.Stop()
+		f.wakeTimer = nil
+	}
 	keep := f.latest.Call.Terminal() && f.latest.Err == nil
 	f.mu.Unlock()
 	if h.followers[f.key] != f {
@@ -314,12 +494,25 @@ func (s *Sub) Latest() Update {
 }
 
 // Refresh asks the follower for a new record now, unless a request is
-// already on its way (its answer is the next update). Several Refresh
-// calls before the next request cost one request.
-func (s *Sub) Refresh() {
-	s.f.mu.Lock()
-	defer s.f.mu.Unlock()
-	s.f.kickLocked()
+// already on its way (its answer is the next update), and reports whether
+// an update is coming. Several Refresh calls before the next request cost
+// one request. A webhook-backed call whose events arrive is not asked
+// again (its record is as current as its events say): Refresh reports
+// false then, as it does for a follower that stopped.
+func (s *Sub) Refresh() bool {
+	f := s.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.final:
+		return false
+	case f.inFlight:
+		return true
+	case f.quietLocked():
+		return false
+	}
+	f.kickLocked()
+	return true
 }
 
 // Close leaves the follower; it stops when its last subscriber leaves.

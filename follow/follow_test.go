@@ -28,18 +28,28 @@ type fakeAPI struct {
 	start time.Time
 	owner map[string]string        // call id -> key
 	ends  map[string]time.Duration // call id -> when it completes
+	ans   map[string]time.Duration // call id -> when it is answered (dialing before)
 	fail  map[string]int           // call id -> status to answer with
 	gets  map[string]int           // "key call" -> GETs
 }
 
 func newFakeAPI() *fakeAPI {
-	return &fakeAPI{start: time.Now(), owner: map[string]string{}, ends: map[string]time.Duration{}, fail: map[string]int{}, gets: map[string]int{}}
+	return &fakeAPI{start: time.Now(), owner: map[string]string{}, ends: map[string]time.Duration{}, ans: map[string]time.Duration{}, fail: map[string]int{}, gets: map[string]int{}}
 }
 
 func (f *fakeAPI) add(key, id string, endsAfter time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.owner[id], f.ends[id] = key, endsAfter
+}
+
+// addAnswered adds a call that dials until answers, then is in progress
+// until ends.
+func (f *fakeAPI) addAnswered(key, id string, answers, ends time.Duration) {
+	f.add(key, id, ends)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ans[id] = answers
 }
 
 func (f *fakeAPI) setFail(id string, status int) {
@@ -59,7 +69,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(r.URL.Path, "/v1/agent/calls/")
 	f.mu.Lock()
 	f.gets[key+" "+id]++
-	owner, ends, fail := f.owner[id], f.ends[id], f.fail[id]
+	owner, ends, answers, fail := f.owner[id], f.ends[id], f.ans[id], f.fail[id]
 	el := time.Since(f.start)
 	f.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
@@ -74,8 +84,11 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status := "in_progress"
-	if el >= ends {
+	switch {
+	case el >= ends:
 		status = "completed"
+	case el < answers:
+		status = "dialing"
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "status": status, "to": "+14155550123", "objective": "follow test"})
 }
@@ -407,5 +420,137 @@ func TestCloseStopsEveryFollowerAndWaitsForThem(t *testing.T) {
 		s1.Close()
 		s2.Close()
 		s3.Close()
+	})
+}
+
+func TestAWebhookBackedCallIsPolledOnTheSafetyNetAndWokenByEvents(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.addAnswered(keyA, "c1", 5*time.Second, 40*time.Second)
+		hub := newHub(t, nil)
+		hub.Expect("fpA", "c1")
+		s := hub.Follow("fpA", newClient(t, api, keyA), "c1")
+		defer s.Close()
+		<-s.C()
+		time.Sleep(5 * time.Second) // answered: the event arrives
+		if !hub.Wake("fpA", "c1") {
+			t.Fatal("Wake found no follower")
+		}
+		<-s.C()
+		if u := s.Latest(); u.Call.Status != "in_progress" || u.Seq != 2 {
+			t.Fatalf("after the wake-up: %+v, want the in_progress record at once", u)
+		}
+		if s.Refresh() {
+			t.Error("Refresh of a webhook-backed call whose events arrive promised a request")
+		}
+		time.Sleep(30 * time.Second) // 35 s: safety-net polls at 20 and 35 s
+		synctest.Wait()
+		if n := api.count(keyA, "c1"); n != 4 {
+			t.Errorf("GETs in 35 s = %d, want 4 (0 s, the wake-up at 5 s, 20 s, 35 s)", n)
+		}
+		time.Sleep(5 * time.Second) // ended at 40 s: the terminal event
+		hub.Wake("fpA", "c1")
+		u, _ := waitFinal(t, s)
+		if u.Call.Status != "completed" || api.count(keyA, "c1") != 5 {
+			t.Errorf("after the terminal event: %+v with %d GETs", u, api.count(keyA, "c1"))
+		}
+	})
+}
+
+func TestAChangeNoEventAnnouncedBringsTheNormalScheduleBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.addAnswered(keyA, "c1", 5*time.Second, time.Hour)
+		hub := newHub(t, nil)
+		hub.Expect("fpA", "c1")
+		s := hub.Follow("fpA", newClient(t, api, keyA), "c1")
+		defer s.Close()
+		// No event: the safety-net poll at 15 s finds the call answered.
+		time.Sleep(20500 * time.Millisecond)
+		synctest.Wait()
+		if n := api.count(keyA, "c1"); n != 7 {
+			t.Errorf("GETs in 20.5 s = %d, want 7 (0 s, 15 s, then every second: 16 to 20 s)", n)
+		}
+		if !s.Refresh() {
+			t.Error("Refresh after events stopped promised no request")
+		}
+	})
+}
+
+func TestAFloodOfWakeUpsIsRateLimitedPerCall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", time.Hour)
+		api.add(keyA, "c2", time.Hour)
+		hub := newHub(t, nil)
+		c := newClient(t, api, keyA)
+		hub.Expect("fpA", "c1")
+		hub.Expect("fpA", "c2")
+		s1 := hub.Follow("fpA", c, "c1")
+		defer s1.Close()
+		s2 := hub.Follow("fpA", c, "c2")
+		defer s2.Close()
+		synctest.Wait()
+		for range 100 { // 10 s of 10 wake-ups every 100 ms on c1
+			for range 10 {
+				hub.Wake("fpA", "c1")
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		synctest.Wait()
+		n := api.count(keyA, "c1")
+		// The first request, at most 3 at once, one a second for 10 s.
+		if n > 1+3+10 {
+			t.Errorf("1000 wake-ups in 10 s cost %d GETs, over the limit of 14", n)
+		}
+		if n < 5 {
+			t.Errorf("1000 wake-ups in 10 s cost %d GETs: the limit starves wake-ups", n)
+		}
+		if m := api.count(keyA, "c2"); m != 1 {
+			t.Errorf("a flood on c1 cost c2 %d GETs, want 1", m)
+		}
+	})
+}
+
+func TestAWakeUpForACallNobodyFollowsCostsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", time.Hour)
+		hub := newHub(t, nil)
+		hub.Expect("fpA", "c1")
+		if hub.Wake("fpA", "c1") || hub.Wake("fpB", "c1") {
+			t.Error("Wake reported a follower where none runs")
+		}
+		s := hub.Follow("fpA", newClient(t, api, keyA), "c1")
+		defer s.Close()
+		<-s.C()
+		if hub.Wake("fpB", "c1") {
+			t.Error("a wake-up under another key reached key A's follower")
+		}
+		synctest.Wait()
+		if api.count(keyA, "c1") != 1 || api.count(keyB, "c1") != 0 {
+			t.Errorf("GETs A %d, B %d; want 1, 0", api.count(keyA, "c1"), api.count(keyB, "c1"))
+		}
+	})
+}
+
+func TestALateJoinerOfAWebhookBackedCallCostsNoRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", time.Hour)
+		hub := newHub(t, nil)
+		hub.Expect("fpA", "c1")
+		c := newClient(t, api, keyA)
+		first := hub.Follow("fpA", c, "c1")
+		defer first.Close()
+		<-first.C()
+		time.Sleep(10 * time.Second)
+		late := hub.Follow("fpA", c, "c1")
+		defer late.Close()
+		<-late.C()
+		synctest.Wait()
+		if n := api.count(keyA, "c1"); n != 1 {
+			t.Errorf("GETs = %d, want 1", n)
+		}
 	})
 }

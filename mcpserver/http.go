@@ -48,6 +48,12 @@ type HTTPOptions struct {
 	Ready func(context.Context) error
 	// Metrics serves /metrics (nil: not served).
 	Metrics http.Handler
+	// Webhooks receives POST /webhooks/bys/{token} (nil: not served). The
+	// path needs no Authorization (the token is the credential) and is
+	// exempt from the Origin check; PublicHost (the --public-url host) is
+	// accepted as its Host besides the usual names.
+	Webhooks   http.Handler
+	PublicHost string
 }
 
 // HTTPHandler is the HTTP side of the server: the MCP endpoints behind the
@@ -116,6 +122,9 @@ func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
 	})
 	if o.Metrics != nil {
 		mux.Handle("GET /metrics", g.authenticate(o.Metrics))
+	}
+	if o.Webhooks != nil {
+		mux.Handle("/webhooks/bys/", g.checkWebhookHost(o.Webhooks))
 	}
 
 	switch o.Transport {
@@ -342,6 +351,27 @@ func (g *guard) checkHostOrigin(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// checkWebhookHost admits a webhook delivery whose Host is one the MCP
+// endpoints accept or the public URL's; Origin and authentication do not
+// apply (the API is no browser, and the token is the credential).
+func (g *guard) checkWebhookHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		public := g.opts.PublicHost
+		if !g.hostAllowed(r.Host) && !strings.EqualFold(r.Host, public) && !strings.EqualFold(hostOnly(r.Host), hostOnly(public)) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_host", "message": "this Host is not allowed; webhook events must be sent to the --public-url host"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
 }
 
 func (g *guard) hostAllowed(hostport string) bool {

@@ -24,6 +24,7 @@ type Metrics struct {
 	placed      prometheus.Counter
 	refusals    *prometheus.CounterVec
 	followers   prometheus.Gauge
+	webhooks    *prometheus.CounterVec
 }
 
 // New registers every collector on a fresh registry.
@@ -52,7 +53,10 @@ func New() *Metrics {
 			Name: "bys_followers_active", Help: "Calls followed right now: one follower per (key, call), shared by every wait, task and subscription on it.",
 		}),
 	}
-	m.registry.MustRegister(m.toolCalls, m.toolSeconds, m.apiRequests, m.apiSeconds, m.placed, m.refusals, m.followers,
+	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bys_webhook_events_total", Help: "Webhook events received on /webhooks/bys/ by outcome (accepted, duplicate, unknown_token, unknown_call, invalid, too_large).",
+	}, []string{"outcome"})
+	m.registry.MustRegister(m.toolCalls, m.toolSeconds, m.apiRequests, m.apiSeconds, m.placed, m.refusals, m.followers, m.webhooks,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -82,3 +86,6 @@ func (m *Metrics) Refusal(token string) { m.refusals.WithLabelValues(token).Inc(
 
 // FollowersActive sets the number of running call followers.
 func (m *Metrics) FollowersActive(n int) { m.followers.Set(float64(n)) }
+
+// WebhookEvent counts one webhook event by outcome.
+func (m *Metrics) WebhookEvent(outcome string) { m.webhooks.WithLabelValues(outcome).Inc() }

@@ -15,6 +15,7 @@ func TestMetricsAreServedInPrometheusText(t *testing.T) {
 	m.CallPlaced()
 	m.Refusal("destination_not_allowed")
 	m.FollowersActive(3)
+	m.WebhookEvent("duplicate")
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body, _ := io.ReadAll(rec.Body)
@@ -25,6 +26,7 @@ func TestMetricsAreServedInPrometheusText(t *testing.T) {
 		`bys_mcp_refusals_total{token="destination_not_allowed"} 1`,
 		`bys_mcp_tool_call_duration_seconds_bucket`,
 		`bys_followers_active 3`,
+		`bys_webhook_events_total{outcome="duplicate"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -52,6 +52,17 @@ type Options struct {
 	MaxCallsPerKey     int     // calls kept per key, oldest evicted; default 1000
 	MaxTenants         int     // keys kept, least recently used evicted; default 10000
 	RecordingBaseURL   string  // default "https://sandbox.byourside.ai"
+
+	// Webhook deliveries (see webhooks.go): the client that sends them
+	// (default: a plain client that follows no redirect), whether hosts
+	// other than loopback ones are delivered to (default no), how many
+	// attempts an event gets (default 6) and the first retry delay
+	// (default 500 ms, doubling), and faults for tests.
+	WebhookClient    *http.Client
+	WebhookAnyHost   bool
+	WebhookAttempts  int
+	WebhookRetryBase time.Duration
+	WebhookFaults    WebhookFaults
 }
 
 // Defaults applied by New.
@@ -83,6 +94,8 @@ type Sandbox struct {
 	lru     *list.List
 	seq     uint64
 	total   int
+
+	hooks *webhooks
 }
 
 type tenant struct {
@@ -118,7 +131,19 @@ func New(opts Options) *Sandbox {
 	if opts.RecordingBaseURL == "" {
 		opts.RecordingBaseURL = DefaultRecordingBaseURL
 	}
-	return &Sandbox{opts: opts, tenants: make(map[string]*list.Element), lru: list.New()}
+	if opts.WebhookClient == nil {
+		opts.WebhookClient = &http.Client{
+			Timeout:       webhookTimeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	if opts.WebhookAttempts <= 0 {
+		opts.WebhookAttempts = DefaultWebhookAttempts
+	}
+	if opts.WebhookRetryBase <= 0 {
+		opts.WebhookRetryBase = DefaultWebhookRetryBase
+	}
+	return &Sandbox{opts: opts, tenants: make(map[string]*list.Element), lru: list.New(), hooks: newWebhooks()}
 }
 
 // PlacedCount returns how many calls key has placed (POSTs that created a
@@ -262,6 +287,7 @@ func (s *Sandbox) placeCall(w http.ResponseWriter, r *http.Request, key string) 
 	t.placed++
 	s.total++
 	s.mu.Unlock()
+	s.scheduleWebhooks(c, now, req.webhookURL)
 
 	var voice *string
 	if c.voice != "" {

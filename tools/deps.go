@@ -60,6 +60,9 @@ type Deps struct {
 	// Follow is the process's hub of call followers, shared by every wait,
 	// task, subscription and campaign; nil makes one on Poll.
 	Follow *follow.Hub
+	// Webhooks gives calls placed without a webhookUrl the server's own
+	// (--public-url); nil: no webhooks, calls are polled.
+	Webhooks Webhooks
 	// ProgressInterval is the longest a wait goes without a progress
 	// notification; 0 selects DefaultProgressInterval (15 s).
 	ProgressInterval time.Duration

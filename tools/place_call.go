@@ -200,10 +200,12 @@ func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost 
 	// be known to keep the dedupe and the budget true.
 	postCtx := context.WithoutCancel(ctx)
 	in := a.in
+	hook := d.webhookFor(in.WebhookURL, a.keyFP)
 	resp, err := a.client.PlaceCall(postCtx, &client.PlaceCallRequest{
 		To: in.To, Objective: in.Objective, Context: in.Context, Fields: clientFields(in.Fields),
-		WebhookURL: in.WebhookURL, CallerID: in.CallerID, Language: in.Language, Voice: in.Voice,
+		WebhookURL: hook.url, CallerID: in.CallerID, Language: in.Language, Voice: in.Voice,
 	})
+	hook.done(resp, err)
 	if err != nil {
 		terr := errorFromAPI(err, true)
 		var apiErr *client.APIError

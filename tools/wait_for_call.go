@@ -172,10 +172,10 @@ func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*cli
 		case <-deadline:
 			// One last look, so the record returned is as fresh as it can be.
 			before := seen
-			sub.Refresh()
+			coming := sub.Refresh()
 			grace := time.NewTimer(waitGrace)
 		look:
-			for seen == before {
+			for coming && seen == before {
 				select {
 				case <-ctx.Done():
 					grace.Stop()
@@ -190,6 +190,9 @@ func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*cli
 				}
 			}
 			grace.Stop()
+			if done, err := take(); done && err == nil {
+				return w.latest, false, nil
+			}
 			w.progress.flush(ctx)
 			if w.latest == nil {
 				return nil, false, context.DeadlineExceeded

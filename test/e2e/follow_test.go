@@ -118,3 +118,82 @@ func TestConcurrentWaitsShareOneFollower(t *testing.T) {
 		})
 	}
 }
+
+// With --public-url on loopback, the embedded sandbox delivers its webhooks
+// to the server itself: concurrent waiters over Streamable HTTP and SSE see
+// the end of the call moments after it, and the call costs a few GETs.
+func TestWebhooksFromTheSandboxWakeTheWaiters(t *testing.T) {
+	t.Parallel()
+	for _, transport := range []string{"http", "sse"} {
+		t.Run(transport, func(t *testing.T) {
+			t.Parallel()
+			srv := startHTTP(t, transport, nil, "--sandbox", "--public-url", "http://{addr}")
+			kind := transportKind{Name: transport, Transport: transport}
+			clients := make([]*client, 5)
+			for i := range clients {
+				clients[i] = connect(t, kind, srv, "")
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			// Declined after ringing 4 s: one terminal event.
+			placed := clients[0].callTool(t, ctx, "place_call", map[string]any{"to": "+14155550003", "objective": "Ask for the opening hours"})
+			mustOK(t, "place_call", placed)
+			id := structured(t, placed)["callId"].(string)
+			before := apiGETs(t, srv)
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			var worst time.Duration
+			for i, c := range clients {
+				wg.Go(func() {
+					res := c.callTool(t, ctx, "wait_for_call", map[string]any{"callId": id, "timeoutSec": 60})
+					answered := time.Now()
+					sc := structured(t, res)
+					if res.IsError || sc["status"] != "declined" {
+						t.Errorf("waiter %d: %s", i, resultText(res))
+						return
+					}
+					ended, err := time.Parse(time.RFC3339Nano, sc["endedAt"].(string))
+					if err != nil {
+						t.Errorf("endedAt %v: %v", sc["endedAt"], err)
+						return
+					}
+					mu.Lock()
+					worst = max(worst, answered.Sub(ended))
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			gets := apiGETs(t, srv) - before
+			t.Logf("%s: %d GETs for the call, the last waiter answered %s after the call ended", transport, gets, worst)
+			// Polling would cost about 7 (0.8 s apart for 5 s); with the
+			// event: the follower's first GET and the one it wakes.
+			if gets > 3 {
+				t.Errorf("%d GETs for a webhook-backed call, want at most 3", gets)
+			}
+			if worst > 3*time.Second { // the goal is 300 ms; headroom for a loaded machine
+				t.Errorf("a waiter answered %s after the call ended", worst)
+			}
+			if m := scrape(t, srv, "bys_webhook_events_total"); !strings.Contains(m, `outcome="accepted"} 1`) {
+				t.Errorf("webhook metrics: %s", m)
+			}
+		})
+	}
+}
+
+// scrape returns the /metrics lines that start with name.
+func scrape(t *testing.T, srv *httpServer, name string) string {
+	t.Helper()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out []string
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), name) {
+			out = append(out, sc.Text())
+		}
+	}
+	return strings.Join(out, "\n")
+}

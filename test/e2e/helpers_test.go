@@ -72,14 +72,17 @@ func (s *httpServer) Exited(d time.Duration) (code int, ok bool) {
 }
 
 // startHTTP starts the binary with --transport transport on a free loopback
-// port, plus args, and waits until GET /healthz answers 200. The process is
+// port, plus args (where "{addr}" stands for that host:port), and waits until GET /healthz answers 200. The process is
 // killed at cleanup.
 func startHTTP(t *testing.T, transport string, env []string, args ...string) *httpServer {
 	t.Helper()
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
 		addr := testkit.MustFreeAddr(t)
-		all := append([]string{"--transport", transport, "--addr", addr}, args...)
+		all := []string{"--transport", transport, "--addr", addr}
+		for _, a := range args { // "{addr}" stands for the address chosen here
+			all = append(all, strings.ReplaceAll(a, "{addr}", addr))
+		}
 		cmd := exec.Command(binPath, all...)
 		cmd.Env = cleanEnv(env...)
 		s := &httpServer{URL: "http://" + addr, Cmd: cmd, Stderr: &testkit.SyncBuffer{}, done: make(chan struct{})}

@@ -1,0 +1,278 @@
+// Package webhook owns the server's side of the API's webhook events
+// (--public-url): the receiver URLs it gives the calls it places, each with
+// an unguessable token bound to the call's key, and the receiver of
+// POST /webhooks/bys/{token}. An event is a wake-up only: it tells the
+// call's follower (follow.Hub) to fetch the record from the API with the
+// bound key, so a forged event costs at most one rate-limited GET and is
+// never shown to anyone as the record.
+//
+// The bindings and the eventIds seen are kept in the process's memory: a
+// restarted server, or another replica, answers 404 to the events of the
+// calls it did not place, and those calls are followed by polling.
+package webhook
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// Receiver limits and defaults.
+const (
+	// PathPrefix is where the receiver listens; the token follows it.
+	PathPrefix = "/webhooks/bys/"
+	// MaxBodyBytes caps an event body; a larger one is 413.
+	MaxBodyBytes = 64 << 10
+	// DefaultTokenTTL is how long a token stays bound to its call.
+	DefaultTokenTTL = 24 * time.Hour
+	// DefaultDedupeFor is how long an eventId is remembered.
+	DefaultDedupeFor = 6 * time.Hour
+
+	tokenBytes = 32
+	maxTokens  = 200000
+	maxEvents  = 200000
+)
+
+// Outcomes of an event, as counted by Options.Observe.
+const (
+	OutcomeAccepted     = "accepted"
+	OutcomeDuplicate    = "duplicate"
+	OutcomeUnknownToken = "unknown_token"
+	OutcomeUnknownCall  = "unknown_call"
+	OutcomeInvalid      = "invalid"
+	OutcomeTooLarge     = "too_large"
+)
+
+// Waker is what the receiver needs of the followers (follow.Hub).
+type Waker interface {
+	// Expect marks a call as webhook-backed.
+	Expect(keyFP, callID string)
+	// Wake tells the call's follower that an event arrived.
+	Wake(keyFP, callID string) bool
+}
+
+// Options configure a Service.
+type Options struct {
+	// PublicURL is where the API reaches this server: https://host[:port],
+	// or http:// on a loopback host (config validates it).
+	PublicURL string
+	Hub       Waker
+	// Observe, when set, counts each event by outcome.
+	Observe func(outcome string)
+	Log     logrus.FieldLogger
+	// TokenTTL and DedupeFor: zero selects the defaults.
+	TokenTTL  time.Duration
+	DedupeFor time.Duration
+}
+
+// Service hands out receiver URLs and receives the events sent to them.
+// It is an http.Handler for POST /webhooks/bys/{token}.
+type Service struct {
+	opts Options
+	base string // PublicURL + PathPrefix
+	host string
+
+	mu     sync.Mutex
+	tokens map[string]*binding
+	tokenQ []string
+	seen   map[string]time.Time // token + "\x00" + eventId
+	seenQ  []string
+}
+
+type binding struct {
+	keyFP  string
+	callID string // "" until the placement answered
+	at     time.Time
+}
+
+// New returns the service for opts.PublicURL.
+func New(opts Options) (*Service, error) {
+	u, err := url.Parse(opts.PublicURL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("public URL %q is not an absolute http(s) URL", opts.PublicURL)
+	}
+	if opts.Hub == nil {
+		return nil, errors.New("webhook: Options.Hub is required")
+	}
+	if opts.TokenTTL <= 0 {
+		opts.TokenTTL = DefaultTokenTTL
+	}
+	if opts.DedupeFor <= 0 {
+		opts.DedupeFor = DefaultDedupeFor
+	}
+	if opts.Log == nil {
+		l := logrus.New()
+		l.SetOutput(io.Discard)
+		opts.Log = l
+	}
+	return &Service{
+		opts: opts, base: strings.TrimRight(opts.PublicURL, "/") + PathPrefix, host: u.Host,
+		tokens: map[string]*binding{}, seen: map[string]time.Time{},
+	}, nil
+}
+
+// Host is the public URL's host[:port], accepted as a Host by the receiver.
+func (s *Service) Host() string { return s.host }
+
+// NewURL returns a fresh receiver URL for a call about to be placed with
+// the key whose fingerprint is keyFP, and its token (for Placed or Forget).
+// The URL holds no key and no fingerprint.
+func (s *Service) NewURL(keyFP string) (string, string) {
+	var b [tokenBytes]byte
+	_, _ = rand.Read(b[:])
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokenQ = prune(s.tokenQ, maxTokens, func(t string) bool {
+		b, ok := s.tokens[t]
+		if ok && (now.Sub(b.at) > s.opts.TokenTTL || len(s.tokens) >= maxTokens) {
+			delete(s.tokens, t)
+			return true
+		}
+		return !ok
+	})
+	s.tokens[token] = &binding{keyFP: keyFP, at: now}
+	s.tokenQ = append(s.tokenQ, token)
+	return s.base + token, token
+}
+
+// Placed binds token to the call placed with its URL and marks the call as
+// webhook-backed.
+func (s *Service) Placed(token, callID string) {
+	s.mu.Lock()
+	b, ok := s.tokens[token]
+	if ok {
+		b.callID = callID
+	}
+	s.mu.Unlock()
+	if ok {
+		s.opts.Hub.Expect(b.keyFP, callID)
+	}
+}
+
+// Forget drops the token of a placement that failed.
+func (s *Service) Forget(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tokens, token)
+}
+
+// prune drops entries from the front of q while drop says so (drop also
+// forgets them); it keeps q within limit.
+func prune(q []string, limit int, drop func(string) bool) []string {
+	for len(q) > 0 && (drop(q[0]) || len(q) >= limit) {
+		q = q[1:]
+	}
+	return q
+}
+
+// event is the part of an event body the receiver reads.
+type event struct {
+	Event   string `json:"event"`
+	EventID string `json:"eventId"`
+	CallID  string `json:"callId"`
+}
+
+// ServeHTTP receives one event: 200 once it is taken (the follower is woken
+// after the answer is on its way), 404 for an unknown token or a call the
+// token was not given to, 400 for a body that is not a JSON event, 413 over
+// 64 KiB, 415 for a Content-Type that is not JSON. No Authorization is
+// needed: the token is the credential.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		s.answer(w, http.StatusMethodNotAllowed, OutcomeInvalid, "method_not_allowed", "send events with POST")
+		return
+	}
+	token := strings.TrimPrefix(r.URL.Path, PathPrefix)
+	s.mu.Lock()
+	b, ok := s.tokens[token]
+	var keyFP, callID string
+	if ok {
+		keyFP, callID = b.keyFP, b.callID
+	}
+	s.mu.Unlock()
+	if !ok || strings.Contains(token, "/") {
+		s.answer(w, http.StatusNotFound, OutcomeUnknownToken, "unknown_token", "no call of this server has this webhook URL")
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			s.answer(w, http.StatusUnsupportedMediaType, OutcomeInvalid, "unsupported_media_type", "send the event as Content-Type: application/json")
+			return
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		s.answer(w, http.StatusBadRequest, OutcomeInvalid, "bad_request", "the body could not be read")
+		return
+	}
+	if len(body) > MaxBodyBytes {
+		s.answer(w, http.StatusRequestEntityTooLarge, OutcomeTooLarge, "request_too_large", fmt.Sprintf("an event body is at most %d bytes", MaxBodyBytes))
+		return
+	}
+	var ev event
+	if err := json.Unmarshal(body, &ev); err != nil || ev.EventID == "" || ev.CallID == "" {
+		s.answer(w, http.StatusBadRequest, OutcomeInvalid, "invalid_event", "the body must be a JSON event with eventId and callId")
+		return
+	}
+	if callID != "" && ev.CallID != callID {
+		s.answer(w, http.StatusNotFound, OutcomeUnknownCall, "unknown_call", "this webhook URL was given to another call")
+		return
+	}
+	if !s.firstSight(token + "\x00" + ev.EventID) {
+		s.answer(w, http.StatusOK, OutcomeDuplicate, "", "")
+		return
+	}
+	s.answer(w, http.StatusOK, OutcomeAccepted, "", "")
+	woke := s.opts.Hub.Wake(keyFP, ev.CallID)
+	s.opts.Log.WithFields(logrus.Fields{"callId": ev.CallID, "event": ev.Event, "followed": woke}).Debug("webhook event")
+}
+
+// firstSight records id and reports whether it is new.
+func (s *Service) firstSight(id string) bool {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if at, ok := s.seen[id]; ok && now.Sub(at) <= s.opts.DedupeFor {
+		return false
+	}
+	s.seenQ = prune(s.seenQ, maxEvents, func(k string) bool {
+		at, ok := s.seen[k]
+		if ok && (now.Sub(at) > s.opts.DedupeFor || len(s.seen) >= maxEvents) {
+			delete(s.seen, k)
+			return true
+		}
+		return !ok
+	})
+	s.seen[id] = now
+	s.seenQ = append(s.seenQ, id)
+	return true
+}
+
+func (s *Service) answer(w http.ResponseWriter, status int, outcome, token, message string) {
+	if s.opts.Observe != nil {
+		s.opts.Observe(outcome)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	body := map[string]string{"status": outcome}
+	if token != "" {
+		body = map[string]string{"error": token, "message": message}
+	}
+	_ = json.NewEncoder(w).Encode(body)
+}
