@@ -73,6 +73,7 @@ type Deps struct {
 	// Campaigns runs place_calls' campaigns (NewCampaignManager); made on
 	// first use from Store when nil.
 	Campaigns     *campaign.Manager
+	followOnce    sync.Once
 	campaignsOnce sync.Once
 }
 
@@ -139,11 +140,13 @@ func (d *Deps) refusal(token string) {
 
 // followHub returns the hub of shared call followers, making one on the
 // poll schedule when main gave none (tests that build Deps themselves).
-// Tool constructors call it at registration, before any request runs.
+// Safe for concurrent use.
 func (d *Deps) followHub() *follow.Hub {
-	if d.Follow == nil {
-		d.Follow = follow.New(follow.Options{Poll: d.Poll.Next, Log: d.Log})
-	}
+	d.followOnce.Do(func() {
+		if d.Follow == nil {
+			d.Follow = follow.New(follow.Options{Poll: d.Poll.Next, Log: d.Log})
+		}
+	})
 	return d.Follow
 }
 

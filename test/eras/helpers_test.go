@@ -140,6 +140,10 @@ func connectWith(t testing.TB, s *server, e era, o connectOpts) *client {
 		tr = transport.NewIO(toClientR, toServerW, io.NopCloser(strings.NewReader("")))
 		t.Cleanup(func() {
 			_ = toServerW.Close()
+			// Whatever the server still writes (a response or notification
+			// finished as the client went away) must not block it on the
+			// pipe that nobody reads any more.
+			go func() { _, _ = io.Copy(io.Discard, toClientR) }()
 			cancel()
 			select {
 			case <-done:

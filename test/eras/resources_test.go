@@ -140,7 +140,11 @@ func TestResourceUpdatesInBothEras(t *testing.T) {
 		// session, which the next stdio server of this process inherits.
 		eventually(5*time.Second, func() bool { return updated() >= 3 })
 		for _, note := range c.notifications(string(mcp.MethodNotificationResourceUpdated)) {
-			if note.Params.AdditionalFields["uri"] != uri {
+			got, _ := note.Params.AdditionalFields["uri"].(string)
+			// Another call's URI can only be a previous in-process stdio
+			// server's last update (mcp-go's stdio session is one
+			// package-level value): this server knows no other call.
+			if got != uri && (strings.HasPrefix(got, uri) || !strings.HasPrefix(got, "bys://calls/")) {
 				t.Errorf("notification for a URI not subscribed to: %v", note.Params.AdditionalFields)
 			}
 		}
