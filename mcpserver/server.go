@@ -11,6 +11,7 @@ import (
 	"github.com/byourside/bys-mcp/prompts"
 	"github.com/byourside/bys-mcp/resources"
 	"github.com/byourside/bys-mcp/tools"
+	"github.com/byourside/bys-mcp/views"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 	"github.com/sirupsen/logrus"
@@ -86,6 +87,9 @@ func New(o Options) *Server {
 		o.Deps.Tasks = runner
 	}
 	opts = append(opts, server.WithToolFilter(modernView))
+	// MCP Apps views: declared to everyone, shown only to clients that
+	// declared the extension.
+	opts = append(opts, views.ServerOptions()...)
 	hooks.AddAfterDiscover(func(_ context.Context, _ any, _ *mcp.DiscoverRequest, r *mcp.DiscoverResult) {
 		// Tasks are for 2025-11-25 clients only, and elicitation is a client
 		// capability that mcp-go also lists for servers.
@@ -105,7 +109,9 @@ func New(o Options) *Server {
 			}
 		}
 	}
+	views.Annotate(defs)
 	s.AddTools(defs...)
+	views.Register(s, hooks)
 	if o.Resources != nil {
 		o.Resources.Register(s, hooks)
 	}
