@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interoperability and distribution checks, run at the end of .ci/run:
 # cross-compiles (in the background), then real hosts and their self-test,
-# the MCP conformance suite, the MCP Inspector CLI, then the MCP Bundle.
+# the MCP conformance suite, the MCP Inspector CLI, the MCP Apps views in
+# chromium (.ci/views.sh), then the MCP Bundle.
 # Every part runs even when an earlier one failed; the exit status and the
 # final line sum them up.
 set -euo pipefail
@@ -50,6 +51,7 @@ main() {
   run_part hosts-self-test bash .ci/hosts.sh --self-test
   run_part conformance bash .ci/conformance.sh
   run_part inspector bash .ci/inspector.sh
+  run_part views bash .ci/views.sh
   ts=$SECONDS
   wait "$cc_pid" && rc=0 || rc=$?
   CI_BG_PIDS=()

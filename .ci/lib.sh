@@ -11,6 +11,7 @@ CI_NPM_TOOLS=(
   "@modelcontextprotocol/conformance@0.1.16"
   "@modelcontextprotocol/inspector@2.12.0"
   "@anthropic-ai/mcpb@2.1.2"
+  "playwright-core@1.65.1"
 )
 
 CI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

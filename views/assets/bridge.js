@@ -80,6 +80,12 @@ var bridge = (function () {
 
 // Shared helpers of the two views.
 var TERMINAL = { completed: 1, no_answer: 1, voicemail: 1, declined: 1, failed: 1 };
+// HINTS say in one sentence what an error token of a call means.
+var HINTS = {
+  carrier_error: "The carrier could not connect the call. It may work if placed again later.",
+  not_found: "No such call exists for this API key; list_calls shows recent calls."
+};
+function hintFor(token) { return HINTS[token] || "The call failed (" + token + "). It may work if placed again later."; }
 var STATUS_LABEL = { queued: "Queued", dialing: "Dialing", in_progress: "In progress", completed: "Completed", no_answer: "No answer", voicemail: "Voicemail", declined: "Declined", failed: "Failed" };
 function el(tag, attrs, kids) {
   var e = document.createElement(tag);

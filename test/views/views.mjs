@@ -1,0 +1,296 @@
+// Browser test of the MCP Apps views: a real bys-mcp (--sandbox, Streamable
+// HTTP, 2026-07-28 requests from a client that declares the ui extension),
+// Debian's chromium driven headless by playwright-core, and a small host page
+// (host.html) that speaks the host side of the protocol. It places real
+// sandbox calls, loads each view exactly as resources/read returns it into a
+// sandboxed iframe, proxies the view's tools/call to the server, and checks
+// the rendered DOM: status and its live move to completed, summary, every
+// extracted value, the transcript toggle, both themes, no console errors and
+// no network request beyond the host page. Screenshots go to $VIEWS_OUT.
+//
+// Env: BYS_BIN (the binary, required), CHROMIUM (default /usr/bin/chromium),
+// VIEWS_OUT (screenshots; default ./out), PLAYWRIGHT_CORE (module path, default
+// "playwright-core" from NODE_PATH or node_modules).
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import net from "node:net";
+import assert from "node:assert/strict";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(join(process.cwd(), "noop.js"));
+const { chromium } = require(process.env.PLAYWRIGHT_CORE || "playwright-core");
+const BIN = process.env.BYS_BIN;
+if (!BIN) throw new Error("set BYS_BIN to the bys-mcp binary (go build -o /tmp/bys-mcp .)");
+const OUT = resolve(process.env.VIEWS_OUT || join(here, "out"));
+mkdirSync(OUT, { recursive: true });
+const UI = "io.modelcontextprotocol/ui";
+const MIME = "text/html;profile=mcp-app";
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = net.createServer();
+    s.on("error", fail);
+    s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => ok(p)); });
+  });
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function step(msg) { console.log("views: " + msg); }
+
+// --- the server ---------------------------------------------------------
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const server = spawn(BIN, ["--sandbox", "--transport", "http", "--addr", `127.0.0.1:${port}`, "--calling-hours", "off", "--log-level", "warn"], {
+  env: { ...process.env, BYS_STATE_DIR: "memory", BYS_API_KEY: "" }, stdio: ["ignore", "ignore", "inherit"],
+});
+let hostServer, browser;
+async function cleanup() {
+  if (browser) await browser.close().catch(() => {});
+  if (hostServer) hostServer.close();
+  server.kill();
+}
+process.on("uncaughtException", async (e) => { console.error(e); await cleanup(); process.exit(1); });
+for (let i = 0; ; i++) {
+  try { if ((await fetch(base + "/healthz")).ok) break; } catch {}
+  if (i > 200) throw new Error("bys-mcp did not answer /healthz within 20 s");
+  await sleep(100);
+}
+
+let rpcId = 0;
+// rpc sends one 2026-07-28 request; withUI declares the MCP Apps extension.
+async function rpc(method, params = {}, withUI = true) {
+  const caps = withUI ? { extensions: { [UI]: { mimeTypes: [MIME] } } } : {};
+  const body = { jsonrpc: "2.0", id: ++rpcId, method, params: { ...params, _meta: {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": caps,
+    "io.modelcontextprotocol/clientInfo": { name: "views-test", version: "1" },
+  } } };
+  const headers = { "Content-Type": "application/json", Accept: "application/json, text/event-stream", "Mcp-Protocol-Version": "2026-07-28", "Mcp-Method": method };
+  if (params.name) headers["Mcp-Name"] = params.name;
+  if (params.uri) headers["Mcp-Name"] = params.uri;
+  const res = await fetch(base + "/mcp", { method: "POST", headers, body: JSON.stringify(body) });
+  let text = await res.text();
+  if ((res.headers.get("content-type") || "").includes("text/event-stream")) {
+    const data = text.split("\n").filter((l) => l.startsWith("data:")).map((l) => JSON.parse(l.slice(5)));
+    const answer = data.find((m) => m.id === body.id);
+    if (!answer) throw new Error(`${method}: no answer in the event stream`);
+    text = JSON.stringify(answer);
+  }
+  const msg = JSON.parse(text);
+  if (msg.error) throw new Error(`${method}: ${msg.error.message}`);
+  const { resultType, _meta, ...result } = msg.result;
+  return result;
+}
+
+// --- metadata as the test's host sees it -------------------------------
+const tools = (await rpc("tools/list")).tools;
+const metaOf = (name) => tools.find((t) => t.name === name)?._meta?.ui?.resourceUri;
+assert.equal(metaOf("place_call"), "ui://bys/call.html");
+assert.equal(metaOf("place_calls"), "ui://bys/campaign.html");
+const plain = (await rpc("tools/list", {}, false)).tools;
+assert.ok(plain.every((t) => !t._meta || !t._meta.ui), "a client without the extension sees _meta.ui");
+async function view(uri) {
+  const r = await rpc("resources/read", { uri });
+  assert.equal(r.contents.length, 1);
+  assert.equal(r.contents[0].mimeType, MIME);
+  return r.contents[0].text;
+}
+const callHTML = await view("ui://bys/call.html");
+const campaignHTML = await view("ui://bys/campaign.html");
+step(`views read: call ${callHTML.length} B, campaign ${campaignHTML.length} B`);
+
+// --- the host page and the browser -------------------------------------
+// The host page is served with the restrictive policy the MCP Apps
+// specification asks hosts to apply when a view declares no domains; the
+// srcdoc iframe inherits it.
+const CSP = "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' data:; connect-src 'none'; frame-src 'self'";
+const hostPage = readFileSync(join(here, "host.html"));
+const hostPort = await freePort();
+hostServer = createServer((req, res) => {
+  if (req.url !== "/host.html") { res.writeHead(404).end(); return; }
+  res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": CSP }).end(hostPage);
+});
+await new Promise((ok) => hostServer.listen(hostPort, "127.0.0.1", ok));
+const hostURL = `http://127.0.0.1:${hostPort}/host.html`;
+
+browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+const problems = [];
+const statusesSeen = [];
+async function openHost(theme, name) {
+  const ctx = await browser.newContext({ viewport: { width: 780, height: 900 }, deviceScaleFactor: 1, colorScheme: theme });
+  const page = await ctx.newPage();
+  page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(`${name}: console ${m.type()}: ${m.text()}`); });
+  page.on("pageerror", (e) => problems.push(`${name}: page error: ${e.message}`));
+  page.on("request", (r) => { const u = r.url(); if (u !== hostURL && !u.startsWith("about:") && !u.startsWith("data:")) problems.push(`${name}: network request to ${u}`); });
+  await page.exposeFunction("mcpToolsCall", async (params) => {
+    const r = await rpc("tools/call", params);
+    if (r.structuredContent?.status) statusesSeen.push(`${name}:${r.structuredContent.status}`);
+    return r;
+  });
+  await page.goto(hostURL);
+  return page;
+}
+const frameOf = (page) => page.frames().find((f) => f !== page.mainFrame());
+async function waitFor(page, what, fn, arg, timeoutMs = 90000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const f = frameOf(page);
+    if (f) { try { const v = await f.evaluate(fn, arg); if (v) return v; } catch {} }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+const badgeIs = (s) => document.getElementById("badge")?.getAttribute("data-status") === s;
+async function bodyIsDark(frame) {
+  return frame.evaluate(() => {
+    const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\d+/g).map(Number);
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255 < 0.3;
+  });
+}
+async function shot(page, file) {
+  await sleep(300);
+  const el = await page.$("iframe");
+  await el.screenshot({ path: join(OUT, file) });
+  step("screenshot " + join(OUT, file));
+}
+
+// --- the call card, light: place_call, live to completed ----------------
+const callInput = {
+  to: "+14155550123",
+  objective: "Book a table for 4 at 7 PM Friday and ask for the name on the booking.",
+  fields: [
+    { name: "booked", type: "boolean", description: "Did they confirm the booking?" },
+    { name: "party_size", type: "number", description: "How many people" },
+    { name: "contact_name", type: "string", description: "Name given for the reservation" },
+  ],
+};
+const placed = await rpc("tools/call", { name: "place_call", arguments: callInput });
+assert.ok(!placed.isError, "place_call failed: " + JSON.stringify(placed));
+const callId = placed.structuredContent.callId;
+step("placed " + callId);
+const light = await openHost("light", "call-light");
+await light.evaluate(([html, input, result]) => window.startView(html, { theme: "light", input, result, title: "Call card" }), [callHTML, callInput, placed]);
+await waitFor(light, "the call card to show the call as running", () => ["queued", "dialing", "in_progress"].includes(document.getElementById("badge")?.getAttribute("data-status")));
+await waitFor(light, "the call card to show in_progress", badgeIs, "in_progress");
+await shot(light, "call-light-in-progress.png");
+await waitFor(light, "the call card to reach completed", badgeIs, "completed");
+const frame = frameOf(light);
+const card = await frame.evaluate(() => ({
+  timeline: [...document.querySelectorAll("#timeline li")].map((li) => li.getAttribute("data-status") + ":" + li.className),
+  summary: document.getElementById("summary-text").textContent,
+  summaryShown: !document.getElementById("summary").hidden,
+  fields: Object.fromEntries([...document.querySelectorAll("#fields-body tr")].map((tr) => [tr.getAttribute("data-field"), tr.querySelector("td").textContent])),
+  transcriptOpen: document.getElementById("transcript-details").open,
+  transcriptShown: !document.getElementById("transcript").hidden,
+  live: document.getElementById("live").textContent,
+  where: document.getElementById("where-facts").textContent,
+}));
+const record = (await rpc("tools/call", { name: "get_call", arguments: { callId } })).structuredContent;
+assert.equal(record.status, "completed");
+assert.deepEqual(card.timeline, ["queued:done", "dialing:done", "in_progress:done", "completed:end done ok"]);
+assert.ok(card.summaryShown && card.summary === record.summary, `summary ${JSON.stringify(card.summary)} != ${JSON.stringify(record.summary)}`);
+for (const f of callInput.fields) {
+  const v = record.extracted[f.name];
+  const want = v === null ? "not obtained" : typeof v === "boolean" ? (v ? "Yes" : "No") : typeof v === "number" ? new Intl.NumberFormat("en-US", { maximumFractionDigits: 4 }).format(v) : String(v);
+  assert.equal(card.fields[f.name], want, `field ${f.name}`);
+}
+assert.ok(card.transcriptShown && !card.transcriptOpen, "the transcript is not shown folded");
+assert.ok(card.live.includes("ended"), "the footer does not say the call ended: " + card.live);
+if (placed.structuredContent.destination) assert.ok(card.where.includes("Local time"), "no local time shown: " + card.where);
+await frame.click("#transcript-details > summary");
+assert.ok(await frame.evaluate(() => document.getElementById("transcript-details").open && document.getElementById("transcript-text").offsetHeight > 0), "the transcript did not unfold");
+assert.ok(!(await bodyIsDark(frame)), "the light theme renders dark");
+assert.ok(statusesSeen.some((s) => s === "call-light:in_progress") && statusesSeen.at(-1) === "call-light:completed", "the view did not refresh through get_call: " + statusesSeen.join(","));
+const calls = await light.evaluate(() => window.hostLog.filter((e) => e.dir === "in" && e.msg.method === "tools/call").length);
+await sleep(6000);
+const after = await light.evaluate(() => window.hostLog.filter((e) => e.dir === "in" && e.msg.method === "tools/call").length);
+assert.equal(after, calls, "the view kept calling get_call after a terminal status");
+await shot(light, "call-light.png");
+step(`call card (light): completed after ${calls} get_call refreshes`);
+
+// --- the call card, dark: a wait_for_call result, then a theme change ----
+const waited = await rpc("tools/call", { name: "wait_for_call", arguments: { callId, timeoutSec: 5 } });
+const dark = await openHost("dark", "call-dark");
+await dark.evaluate(([html, result]) => window.startView(html, { theme: "dark", input: { callId: "" + result.structuredContent.id }, result, title: "Call card" }), [callHTML, waited]);
+await waitFor(dark, "the dark call card to show completed", badgeIs, "completed");
+const darkFrame = frameOf(dark);
+assert.ok(await bodyIsDark(darkFrame), "the dark theme is not dark");
+await darkFrame.click("#transcript-details > summary");
+await shot(dark, "call-dark.png");
+await dark.evaluate(() => window.sendToView({ jsonrpc: "2.0", method: "ui/notifications/host-context-changed", params: { theme: "light" } }));
+await sleep(300);
+assert.ok(!(await bodyIsDark(darkFrame)), "host-context-changed to light did not apply");
+
+// --- a call whose fields were not obtained -------------------------------
+const unhelpful = await rpc("tools/call", { name: "place_call", arguments: { ...callInput, to: "+14155550005" } });
+const uh = await rpc("tools/call", { name: "wait_for_call", arguments: { callId: unhelpful.structuredContent.callId, timeoutSec: 60 } });
+assert.equal(uh.structuredContent.status, "completed");
+const missing = await openHost("light", "call-missing");
+await missing.evaluate(([html, input, result]) => window.startView(html, { theme: "light", input, result, title: "Call card" }), [callHTML, callInput, uh]);
+await waitFor(missing, "the unhelpful call card", badgeIs, "completed");
+const missingCells = await frameOf(missing).evaluate(() => [...document.querySelectorAll("#fields-body td")].map((td) => td.textContent));
+assert.deepEqual(missingCells, ["not obtained", "not obtained", "not obtained"]);
+
+// --- a failed call: token and hint ---------------------------------------
+const failed = await rpc("tools/call", { name: "place_call", arguments: { ...callInput, to: "+14155550004" } });
+const fw = await rpc("tools/call", { name: "wait_for_call", arguments: { callId: failed.structuredContent.callId, timeoutSec: 30 } });
+const fpage = await openHost("light", "call-failed");
+await fpage.evaluate(([html, input, result]) => window.startView(html, { theme: "light", input, result, title: "Call card" }), [callHTML, callInput, fw]);
+await waitFor(fpage, "the failed call card", badgeIs, "failed");
+const ferr = await frameOf(fpage).evaluate(() => ({ shown: !document.getElementById("error").hidden, token: document.getElementById("error-token").textContent, hint: document.getElementById("error-hint").textContent }));
+assert.ok(ferr.shown && ferr.token === fw.structuredContent.error && ferr.hint.length > 10, "failed call error: " + JSON.stringify(ferr));
+await shot(fpage, "call-failed.png");
+
+// --- the campaign board ---------------------------------------------------
+const campaignInput = {
+  name: "Dinner for four",
+  objective: "Ask whether they have a table for 4 at 7 PM Friday.",
+  fields: [{ name: "available", type: "boolean" }, { name: "price_per_person", type: "number" }],
+  calls: [
+    { to: "+14155550123", label: "Chez Panisse" },
+    { to: "+14155550005", label: "Zuni Café" },
+    { to: "+14155550004", label: "Nopa" },
+  ],
+  concurrency: 3,
+};
+const started = await rpc("tools/call", { name: "place_calls", arguments: campaignInput });
+assert.ok(!started.isError, "place_calls failed: " + JSON.stringify(started));
+for (const theme of ["light", "dark"]) {
+  const page = await openHost(theme, "campaign-" + theme);
+  const result = theme === "light" ? started : await rpc("tools/call", { name: "wait_for_campaign", arguments: { campaignId: started.structuredContent.campaignId, timeoutSec: 0 } });
+  await page.evaluate(([html, input, result, theme]) => window.startView(html, { theme, input, result, title: "Campaign board" }), [campaignHTML, campaignInput, result, theme]);
+  await waitFor(page, `the ${theme} campaign board to finish`, badgeIs, "completed");
+  const f = frameOf(page);
+  const final = (await rpc("tools/call", { name: "wait_for_campaign", arguments: { campaignId: started.structuredContent.campaignId, timeoutSec: 0 } })).structuredContent;
+  const board = await f.evaluate(() => ({
+    rows: [...document.querySelectorAll("#tbody tr")].map((tr) => [...tr.children].map((c) => c.textContent)),
+    head: [...document.querySelectorAll("#thead th")].map((th) => th.textContent),
+    counts: [...document.querySelectorAll("#counts li")].map((li) => li.textContent),
+  }));
+  assert.equal(board.rows.length, 3);
+  assert.deepEqual(board.head, ["#", "Call", "Outcome", "Available", "Price per person", "Notes"]);
+  for (const it of final.items) {
+    const row = board.rows[it.index];
+    assert.ok(row[1].startsWith(it.label), `row ${it.index} label`);
+    assert.equal(row[2], { completed: "Completed", failed: "Failed" }[it.status] || it.status);
+    for (const [i, name] of ["available", "price_per_person"].entries()) {
+      const v = it.extracted?.[name];
+      const want = v === null || v === undefined ? (it.state === "ended" ? "not obtained" : "–") : typeof v === "boolean" ? (v ? "Yes" : "No") : new Intl.NumberFormat("en-US", { maximumFractionDigits: 4 }).format(v);
+      assert.equal(row[3 + i], want, `row ${it.index} ${name}`);
+    }
+  }
+  assert.ok(board.counts.some((c) => c.includes("completed")), "counts: " + board.counts);
+  assert.equal(await bodyIsDark(f), theme === "dark", `campaign ${theme} theme`);
+  await shot(page, `campaign-${theme}.png`);
+}
+
+await cleanup();
+if (problems.length) {
+  console.error("views: FAIL\n  " + problems.join("\n  "));
+  process.exit(1);
+}
+step("PASS: call card (live to completed, fields, transcript, failed, not obtained), campaign board, light and dark, no console errors, no network requests");
+process.exit(0);
