@@ -112,7 +112,7 @@ func Register(s *server.MCPServer, hooks *server.Hooks) {
 	} {
 		res := mcp.NewResource(v.uri, v.name, mcp.WithResourceDescription(v.desc), mcp.WithMIMEType(MIMEType))
 		res.Title = v.title
-		res.Meta = uiMeta()
+		res.Meta = uiMeta(v.uri)
 		s.AddResource(res, read)
 	}
 	hooks.AddAfterListResources(func(ctx context.Context, _ any, _ *mcp.ListResourcesRequest, r *mcp.ListResourcesResult) {
@@ -126,9 +126,15 @@ func Register(s *server.MCPServer, hooks *server.Hooks) {
 }
 
 // uiMeta is the resource metadata of a view: no external origins at all
-// (the hosts' restrictive default policy suffices), and a border.
-func uiMeta() *mcp.Meta {
-	return &mcp.Meta{AdditionalFields: map[string]any{"ui": map[string]any{"prefersBorder": true}}}
+// (the hosts' restrictive default policy suffices), a border, and for the
+// campaign board the clipboard (its Copy results button; without it the
+// view falls back to a selection copy).
+func uiMeta(uri string) *mcp.Meta {
+	ui := map[string]any{"prefersBorder": true}
+	if uri == CampaignURI {
+		ui["permissions"] = map[string]any{"clipboardWrite": map[string]any{}}
+	}
+	return &mcp.Meta{AdditionalFields: map[string]any{"ui": ui}}
 }
 
 func read(_ context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
@@ -136,7 +142,7 @@ func read(_ context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContent
 	if !ok {
 		return nil, server.ErrResourceNotFound
 	}
-	return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: MIMEType, Text: doc, Meta: uiMeta().AdditionalFields}}, nil
+	return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: MIMEType, Text: doc, Meta: uiMeta(req.Params.URI).AdditionalFields}}, nil
 }
 
 // ClientSupports reports whether the client behind ctx declared the MCP

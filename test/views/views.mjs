@@ -96,10 +96,10 @@ async function view(uri) {
   const r = await rpc("resources/read", { uri });
   assert.equal(r.contents.length, 1);
   assert.equal(r.contents[0].mimeType, MIME);
-  return r.contents[0].text;
+  return r.contents[0];
 }
-const callHTML = await view("ui://bys/call.html");
-const campaignHTML = await view("ui://bys/campaign.html");
+const callView = await view("ui://bys/call.html"), callHTML = callView.text;
+const campaignView = await view("ui://bys/campaign.html"), campaignHTML = campaignView.text;
 step(`views read: call ${callHTML.length} B, campaign ${campaignHTML.length} B`);
 
 // --- the host page and the browser -------------------------------------
@@ -121,6 +121,7 @@ const problems = [];
 const statusesSeen = [];
 async function openHost(theme, name) {
   const ctx = await browser.newContext({ viewport: { width: 780, height: 900 }, deviceScaleFactor: 1, colorScheme: theme });
+  await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: `http://127.0.0.1:${hostPort}` });
   const page = await ctx.newPage();
   page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(`${name}: console ${m.type()}: ${m.text()}`); });
   page.on("pageerror", (e) => problems.push(`${name}: page error: ${e.message}`));
@@ -286,6 +287,25 @@ for (const theme of ["light", "dark"]) {
   assert.equal(await bodyIsDark(f), theme === "dark", `campaign ${theme} theme`);
   await shot(page, `campaign-${theme}.png`);
 }
+
+// --- scheduled and refused items (a result the host makes up) ---------------
+const made = { content: [{ type: "text", text: "Campaign After hours: 3 calls." }], structuredContent: {
+  campaignId: "cmp_00000000000000000000", name: "After hours", status: "running", createdAt: "2026-12-03T20:00:00Z", deadline: "2026-12-04T20:00:00Z", total: 3,
+  counts: { scheduled: 1, refused: 1, pending: 1 },
+  items: [
+    { index: 0, label: "Sydney office", to: "+61291234567", state: "scheduled", attempts: 0, notBefore: "2026-12-04T08:00:00+11:00" },
+    { index: 1, to: "+14155550123", state: "refused", attempts: 0, error: "call_budget_exceeded", hint: "The hourly call budget of this key is used up; try again in an hour." },
+    { index: 2, label: "London", to: "+442071838750", state: "pending", attempts: 0 },
+  ] } };
+const mpage = await openHost("light", "campaign-made");
+await mpage.evaluate(([html, result, resourceMeta]) => window.startView(html, { theme: "light", input: { calls: [] }, result, resourceMeta, title: "Campaign board" }), [campaignHTML, made, campaignView._meta]);
+await waitFor(mpage, "the made-up campaign board", badgeIs, "running");
+const notes = await frameOf(mpage).evaluate(() => [...document.querySelectorAll("#tbody tr")].map((tr) => tr.lastElementChild.textContent));
+assert.ok(notes[0].includes("08:00 their time"), "scheduled note: " + notes[0]);
+assert.ok(notes[1].startsWith("call_budget_exceeded: The hourly call budget"), "refused note: " + notes[1]);
+await frameOf(mpage).click("#copy");
+assert.equal(await waitFor(mpage, "the copy button to answer", () => document.getElementById("copied").textContent), "Copied as CSV.");
+await shot(mpage, "campaign-scheduled.png");
 
 await cleanup();
 if (problems.length) {
