@@ -229,7 +229,9 @@ func TestKeyIsolationUnderConcurrency(t *testing.T) {
 				return
 			}
 			defer c.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			// A guard against a hang, not a speed test: 16 tool calls of
+			// 32 clients at once under -race on a loaded machine.
+			ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 			defer cancel()
 			for r := 0; r < rounds; r++ {
 				res, err := callTool(ctx, c, "place_call", placeArgs(fmt.Sprintf("Isolation worker %d round %d: confirm the booking.", w, r)))
