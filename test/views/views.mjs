@@ -212,10 +212,10 @@ assert.equal(after, calls, "the view kept calling get_call after a terminal stat
 await shot(light, "call-light.png");
 step(`call card (light): completed after ${calls} get_call refreshes`);
 
-// --- the call card, dark: a wait_for_call result, then a theme change ----
-const waited = await rpc("tools/call", { name: "wait_for_call", arguments: { callId, timeoutSec: 5 } });
+// --- the call card, dark: the same place_call result (one get_call finds
+// it completed), then a theme change ------------------------------------
 const dark = await openHost("dark", "call-dark");
-await dark.evaluate(([html, result]) => window.startView(html, { theme: "dark", input: { callId: "" + result.structuredContent.id }, result, title: "Call card" }), [callHTML, waited]);
+await dark.evaluate(([html, input, result]) => window.startView(html, { theme: "dark", input, result, title: "Call card" }), [callHTML, callInput, placed]);
 await waitFor(dark, "the dark call card to show completed", badgeIs, "completed");
 const darkFrame = frameOf(dark);
 assert.ok(await bodyIsDark(darkFrame), "the dark theme is not dark");
