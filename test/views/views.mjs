@@ -151,6 +151,27 @@ async function bodyIsDark(frame) {
     return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255 < 0.3;
   });
 }
+// contrast checks every element that shows text: its colour against the
+// nearest background (WCAG AA, 4.5:1), and that the page has real headings.
+async function contrast(frame, name) {
+  const bad = await frame.evaluate(() => {
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+    const bgOf = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3); } return [255, 255, 255]; };
+    const out = [];
+    for (const el of document.querySelectorAll("body *")) {
+      if (el.closest("[hidden]") || !el.offsetParent && el.tagName !== "BODY") continue;
+      if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+      const fg = rgb(getComputedStyle(el).color).slice(0, 3), bg = bgOf(el);
+      const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      const ratio = (a + 0.05) / (b + 0.05);
+      if (ratio < 4.5) out.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}:1`);
+    }
+    if (!document.querySelector("h1") || !document.querySelector("h2")) out.push("no h1/h2 headings");
+    return out;
+  });
+  assert.deepEqual(bad, [], `${name}: text below 4.5:1 contrast`);
+}
 async function shot(page, file) {
   await sleep(300);
   const el = await page.$("iframe");
@@ -209,6 +230,7 @@ const calls = await light.evaluate(() => window.hostLog.filter((e) => e.dir === 
 await sleep(6000);
 const after = await light.evaluate(() => window.hostLog.filter((e) => e.dir === "in" && e.msg.method === "tools/call").length);
 assert.equal(after, calls, "the view kept calling get_call after a terminal status");
+await contrast(frame, "call card (light)");
 await shot(light, "call-light.png");
 step(`call card (light): completed after ${calls} get_call refreshes`);
 
@@ -220,6 +242,7 @@ await waitFor(dark, "the dark call card to show completed", badgeIs, "completed"
 const darkFrame = frameOf(dark);
 assert.ok(await bodyIsDark(darkFrame), "the dark theme is not dark");
 await darkFrame.click("#transcript-details > summary");
+await contrast(darkFrame, "call card (dark)");
 await shot(dark, "call-dark.png");
 await dark.evaluate(() => window.sendToView({ jsonrpc: "2.0", method: "ui/notifications/host-context-changed", params: { theme: "light" } }));
 await sleep(300);
@@ -243,6 +266,7 @@ await fpage.evaluate(([html, input, result]) => window.startView(html, { theme: 
 await waitFor(fpage, "the failed call card", badgeIs, "failed");
 const ferr = await frameOf(fpage).evaluate(() => ({ shown: !document.getElementById("error").hidden, token: document.getElementById("error-token").textContent, hint: document.getElementById("error-hint").textContent }));
 assert.ok(ferr.shown && ferr.token === fw.structuredContent.error && ferr.hint.length > 10, "failed call error: " + JSON.stringify(ferr));
+await contrast(frameOf(fpage), "failed call card");
 await shot(fpage, "call-failed.png");
 
 // --- the campaign board ---------------------------------------------------
@@ -285,6 +309,7 @@ for (const theme of ["light", "dark"]) {
   }
   assert.ok(board.counts.some((c) => c.includes("completed")), "counts: " + board.counts);
   assert.equal(await bodyIsDark(f), theme === "dark", `campaign ${theme} theme`);
+  await contrast(f, `campaign board (${theme})`);
   await shot(page, `campaign-${theme}.png`);
 }
 
