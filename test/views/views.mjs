@@ -248,6 +248,29 @@ await dark.evaluate(() => window.sendToView({ jsonrpc: "2.0", method: "ui/notifi
 await sleep(300);
 assert.ok(!(await bodyIsDark(darkFrame)), "host-context-changed to light did not apply");
 
+// --- an identical place_call returns the ended call (deduplicated): the card
+// fetches the record once and shows it ------------------------------------
+const again = await rpc("tools/call", { name: "place_call", arguments: callInput });
+assert.equal(again.structuredContent.deduplicated, true, "the second identical place_call was not deduplicated");
+const dpage = await openHost("light", "call-dedup");
+await dpage.evaluate(([html, input, result]) => window.startView(html, { theme: "light", input, result, title: "Call card" }), [callHTML, callInput, again]);
+await waitFor(dpage, "the deduplicated call card to show the summary", (want) => document.getElementById("summary-text").textContent === want, record.summary, 30000);
+assert.ok((await frameOf(dpage).evaluate(() => document.getElementById("details-facts").textContent)).includes("Deduplicated"));
+
+// --- an outside_calling_hours refusal (a result the host makes up) -------
+const refusal = { isError: true, content: [{ type: "text", text: "outside_calling_hours" }], structuredContent: {
+  error: "outside_calling_hours", httpStatus: null, retryable: true, hint: "It is 22:14 at the destination; calls open at 08:00 there. Tell the user, or call back then.",
+  timeZone: "America/Los_Angeles", localTime: "2026-12-03T22:14:00-08:00", opensAt: "2026-12-04T08:00:00-08:00" } };
+const rpage = await openHost("light", "call-refused");
+await rpage.evaluate(([html, input, result]) => window.startView(html, { theme: "light", input, result, title: "Call card" }), [callHTML, callInput, refusal]);
+await waitFor(rpage, "the refused call card", badgeIs, "error");
+const rfacts = await frameOf(rpage).evaluate(() => ({ token: document.getElementById("error-token").textContent, where: document.getElementById("where-facts").textContent, fields: document.getElementById("fields").hidden }));
+assert.equal(rfacts.token, "outside_calling_hours");
+assert.ok(rfacts.where.includes("22:14 (America/Los_Angeles)") && rfacts.where.includes("08:00 their time ("), "refusal facts: " + rfacts.where);
+assert.ok(rfacts.fields, "a refused call shows a fields table");
+await contrast(frameOf(rpage), "refused call card");
+await shot(rpage, "call-refused.png");
+
 // --- a call whose fields were not obtained -------------------------------
 const unhelpful = await rpc("tools/call", { name: "place_call", arguments: { ...callInput, to: "+14155550005" } });
 const uh = await rpc("tools/call", { name: "wait_for_call", arguments: { callId: unhelpful.structuredContent.callId, timeoutSec: 60 } });
