@@ -25,6 +25,8 @@ var external = []*regexp.Regexp{
 	regexp.MustCompile(`(?i)<link\b`),
 	regexp.MustCompile(`\bfetch\s*\(|XMLHttpRequest|WebSocket|EventSource|sendBeacon|importScripts`),
 	regexp.MustCompile(`(?i)<script[^>]+src\s*=`),
+	regexp.MustCompile(`(?i)<(img|iframe|object|embed|audio|video|source|base|form)\b|http-equiv`),
+	regexp.MustCompile(`(?i)\bwindow\.open\s*\(|location\s*=|\.src\s*=`),
 }
 
 func TestDocumentsAreSelfContained(t *testing.T) {
