@@ -311,6 +311,10 @@ for (const theme of ["light", "dark"]) {
   const result = theme === "light" ? started : await rpc("tools/call", { name: "wait_for_campaign", arguments: { campaignId: started.structuredContent.campaignId, timeoutSec: 0 } });
   await page.evaluate(([html, input, result, theme]) => window.startView(html, { theme, input, result, title: "Campaign board" }), [campaignHTML, campaignInput, result, theme]);
   await waitFor(page, `the ${theme} campaign board to finish`, badgeIs, "completed");
+  if (theme === "light") {
+    const seen = statusesSeen.filter((x) => x.startsWith("campaign-light:"));
+    assert.ok(seen.includes("campaign-light:running") && seen.at(-1) === "campaign-light:completed", "the board did not refresh through wait_for_campaign: " + seen.join(","));
+  }
   const f = frameOf(page);
   const final = (await rpc("tools/call", { name: "wait_for_campaign", arguments: { campaignId: started.structuredContent.campaignId, timeoutSec: 0 } })).structuredContent;
   const board = await f.evaluate(() => ({
