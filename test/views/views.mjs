@@ -10,10 +10,11 @@
 //
 // Env: BYS_BIN (the binary, required), CHROMIUM (default /usr/bin/chromium),
 // VIEWS_OUT (screenshots; default ./out), PLAYWRIGHT_CORE (module path, default
-// "playwright-core" from NODE_PATH or node_modules).
+// "playwright-core" from NODE_PATH or node_modules), VIEWS_UPDATE_DOCS=1 (copy
+// the README's four screenshots into docs/views after a pass).
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -363,6 +364,11 @@ await cleanup();
 if (problems.length) {
   console.error("views: FAIL\n  " + problems.join("\n  "));
   process.exit(1);
+}
+if (process.env.VIEWS_UPDATE_DOCS) {
+  const docs = join(here, "..", "..", "docs", "views");
+  for (const f of ["call-light.png", "call-dark.png", "campaign-light.png", "campaign-dark.png"]) copyFileSync(join(OUT, f), join(docs, f));
+  step("updated " + docs);
 }
 step("PASS: call card (live to completed, fields, transcript, failed, not obtained), campaign board, light and dark, no console errors, no network requests");
 process.exit(0);
