@@ -53,7 +53,18 @@ async function cleanup() {
   if (hostServer) hostServer.close();
   server.kill();
 }
+// Every failure ends the browser and both servers before the exit.
 process.on("uncaughtException", async (e) => { console.error(e); await cleanup(); process.exit(1); });
+const problems = [];
+try {
+  await run();
+} catch (e) {
+  console.error(e);
+  await cleanup();
+  process.exit(1);
+}
+
+async function run() {
 for (let i = 0; ; i++) {
   try { if ((await fetch(base + "/healthz")).ok) break; } catch {}
   if (i > 200) throw new Error("bys-mcp did not answer /healthz within 20 s");
@@ -118,7 +129,6 @@ await new Promise((ok) => hostServer.listen(hostPort, "127.0.0.1", ok));
 const hostURL = `http://127.0.0.1:${hostPort}/host.html`;
 
 browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
-const problems = [];
 const statusesSeen = [];
 async function openHost(theme, name) {
   const ctx = await browser.newContext({ viewport: { width: 780, height: 900 }, deviceScaleFactor: 1, colorScheme: theme });
@@ -359,6 +369,8 @@ assert.ok(notes[1].startsWith("call_budget_exceeded: The hourly call budget"), "
 await frameOf(mpage).click("#copy");
 assert.equal(await waitFor(mpage, "the copy button to answer", () => document.getElementById("copied").textContent), "Copied as CSV.");
 await shot(mpage, "campaign-scheduled.png");
+
+}
 
 await cleanup();
 if (problems.length) {
