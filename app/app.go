@@ -145,6 +145,12 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 	if a.Metrics != nil {
 		hubOpts.Active = a.Metrics.FollowersActive
 	}
+	if cfg.StateURL != "" {
+		// Replicas on one Redis take turns polling each call.
+		if shared, ok := a.Store.(follow.Shared); ok {
+			hubOpts.Shared = shared
+		}
+	}
 	if opts.FollowOptions != nil {
 		opts.FollowOptions(&hubOpts)
 	}

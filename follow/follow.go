@@ -8,7 +8,12 @@ package follow
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
+	"encoding/hex"
+	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
@@ -56,7 +61,33 @@ type Options struct {
 	WakeBurst int
 	WakeEvery time.Duration
 	ExpectFor time.Duration
+
+	// Shared, when set (the Redis store of --state-url), spreads each
+	// call's following over the replicas: the follower holding the call's
+	// lease polls the API and writes each record there; the others read
+	// that record instead of asking the API, and ask it themselves only
+	// when the record is stale (its holder died or fails) or the store is
+	// unreachable. Owner names this process in the leases (default random).
+	Shared Shared
+	Owner  string
 }
+
+// Shared is the part of a shared state store that followers use
+// (state.Records: Redis, and the memory and file stores in tests).
+type Shared interface {
+	PutRecord(ctx context.Context, kind, id string, val []byte, ttl time.Duration, active bool) error
+	GetRecord(ctx context.Context, kind, id string) (val []byte, ok bool, err error)
+	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
+	ReleaseLease(ctx context.Context, name, owner string) error
+}
+
+// Shared-state limits.
+const (
+	sharedTimeout   = 2 * time.Second  // one store operation
+	sharedRecordTTL = 10 * time.Minute // a shared record outlives its writes by this
+	minLease        = 3 * time.Second
+	recordKind      = "follow"
+)
 
 // Defaults of the webhook-backed schedule.
 const (
@@ -81,6 +112,8 @@ type Hub struct {
 	closed    bool
 	expected  map[key]time.Time // webhook-backed calls, by when they were placed
 	expectQ   []key             // expected, oldest first
+
+	sharedDown atomic.Bool // the shared store failed last time
 }
 
 type key struct{ keyFP, callID string }
@@ -104,6 +137,11 @@ func New(opts Options) *Hub {
 	}
 	if opts.ExpectFor <= 0 {
 		opts.ExpectFor = DefaultExpectFor
+	}
+	if opts.Owner == "" {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		opts.Owner = hex.EncodeToString(b[:])
 	}
 	if opts.Log == nil {
 		l := logrus.New()
@@ -273,6 +311,8 @@ type follower struct {
 	tokens         float64
 	tokensAt       time.Time
 	wakeTimer      *time.Timer
+
+	held bool // holds the shared lease (run's goroutine only)
 }
 
 // quietLocked reports whether the follower relies on events (webhook
@@ -349,9 +389,17 @@ func (f *follower) run() {
 		f.events = 0
 		f.mu.Unlock()
 
-		call, err := f.client.GetCall(f.ctx, f.key.callID)
+		call, err, got := f.fetch(start, announced > 0)
 		if f.ctx.Err() != nil {
 			return // nobody follows any more, or the hub closed
+		}
+		if !got {
+			// Another replica's first answer is on its way to the store.
+			f.mu.Lock()
+			f.inFlight = false
+			f.mu.Unlock()
+			timer.Reset(f.hub.opts.Poll(0))
+			continue
 		}
 		f.checkEvents(call, err, announced)
 		final := (err == nil && call.Terminal()) || (err != nil && !client.Retryable(err))
@@ -364,6 +412,85 @@ func (f *follower) run() {
 		}
 		timer.Reset(f.next(time.Since(start)))
 	}
+}
+
+// sharedRecord is what a lease holder writes for the other replicas.
+type sharedRecord struct {
+	At   int64           `json:"at"` // Unix ms of the API's answer
+	Call json.RawMessage `json:"call"`
+}
+
+// fetch gets the call's record: from the API, or, with a shared store, from
+// the record the replica holding the call's lease wrote. got is false when
+// there is nothing yet (the holder's first answer is still coming).
+func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err error, got bool) {
+	sh := f.hub.opts.Shared
+	if sh == nil {
+		call, err = f.client.GetCall(f.ctx, f.key.callID)
+		return call, err, true
+	}
+	name := recordKind + ":" + f.key.keyFP + ":" + f.key.callID
+	interval := f.next(time.Since(start))
+	stale := 2*interval + time.Second
+	sctx, cancel := context.WithTimeout(f.ctx, sharedTimeout)
+	held, lerr := sh.AcquireLease(sctx, name, f.hub.opts.Owner, max(3*interval, minLease))
+	cancel()
+	if !f.hub.sharedOK(lerr) {
+		call, err = f.client.GetCall(f.ctx, f.key.callID)
+		return call, err, true
+	}
+	f.held = held
+	if !held && !woken { // an event asks the API itself, within the wake-up limit
+		sctx, cancel := context.WithTimeout(f.ctx, sharedTimeout)
+		raw, ok, gerr := sh.GetRecord(sctx, recordKind, name)
+		cancel()
+		if f.hub.sharedOK(gerr) {
+			var rec sharedRecord
+			var c client.Call
+			if ok && json.Unmarshal(raw, &rec) == nil && json.Unmarshal(rec.Call, &c) == nil && c.ID == f.key.callID &&
+				time.Since(time.UnixMilli(rec.At)) <= stale {
+				return &c, nil, true
+			}
+			if !ok && time.Since(start) < stale {
+				return nil, nil, false
+			}
+		}
+		// The holder's record is stale (it died, or its requests fail):
+		// ask the API, so that its answer, errors included, reaches our
+		// waiters.
+	}
+	call, err = f.client.GetCall(f.ctx, f.key.callID)
+	if err == nil {
+		if raw, merr := json.Marshal(sharedRecord{At: time.Now().UnixMilli(), Call: mustRaw(call)}); merr == nil {
+			sctx, cancel := context.WithTimeout(f.ctx, sharedTimeout)
+			f.hub.sharedOK(sh.PutRecord(sctx, recordKind, name, raw, sharedRecordTTL, false))
+			cancel()
+		}
+	}
+	return call, err, true
+}
+
+func mustRaw(c *client.Call) json.RawMessage {
+	b, err := json.Marshal(c)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// sharedOK reports whether a shared-store operation worked, logging when
+// the store stops and starts answering (followers then poll on their own).
+func (h *Hub) sharedOK(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		if err == nil && h.sharedDown.CompareAndSwap(true, false) {
+			h.opts.Log.Info("the shared state store answers again: followers share their polling again")
+		}
+		return err == nil
+	}
+	if h.sharedDown.CompareAndSwap(false, true) {
+		h.opts.Log.WithError(err).Warn("the shared state store is unreachable: each follower polls the API on its own until it is back")
+	}
+	return false
 }
 
 // next is the delay before the next poll: the schedule, or the safety net
@@ -428,6 +555,11 @@ func (f *follower) publish(call *client.Call, err error, final bool) {
 func (f *follower) stopped() {
 	f.cancel()
 	h := f.hub
+	if f.held { // another replica's follower takes over at once
+		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+		_ = h.opts.Shared.ReleaseLease(ctx, recordKind+":"+f.key.keyFP+":"+f.key.callID, h.opts.Owner)
+		cancel()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.setActive(-1)

@@ -1,18 +1,22 @@
 package follow_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/follow"
+	"github.com/byourside/bys-mcp/state"
 )
 
 const (
@@ -551,6 +555,160 @@ func TestALateJoinerOfAWebhookBackedCallCostsNoRequest(t *testing.T) {
 		synctest.Wait()
 		if n := api.count(keyA, "c1"); n != 1 {
 			t.Errorf("GETs = %d, want 1", n)
+		}
+	})
+}
+
+// flakyShared wraps a shared store: down makes every operation fail, and
+// noRelease makes ReleaseLease do nothing (a replica that died).
+type flakyShared struct {
+	follow.Shared
+	down, noRelease atomic.Bool
+}
+
+var errDown = errors.New("state store unavailable")
+
+func (f *flakyShared) PutRecord(ctx context.Context, kind, id string, val []byte, ttl time.Duration, active bool) error {
+	if f.down.Load() {
+		return errDown
+	}
+	return f.Shared.PutRecord(ctx, kind, id, val, ttl, active)
+}
+
+func (f *flakyShared) GetRecord(ctx context.Context, kind, id string) ([]byte, bool, error) {
+	if f.down.Load() {
+		return nil, false, errDown
+	}
+	return f.Shared.GetRecord(ctx, kind, id)
+}
+
+func (f *flakyShared) AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	if f.down.Load() {
+		return false, errDown
+	}
+	return f.Shared.AcquireLease(ctx, name, owner, ttl)
+}
+
+func (f *flakyShared) ReleaseLease(ctx context.Context, name, owner string) error {
+	if f.down.Load() {
+		return errDown
+	}
+	if f.noRelease.Load() {
+		return nil
+	}
+	return f.Shared.ReleaseLease(ctx, name, owner)
+}
+
+// replicas returns n hubs that share one store, each through its own
+// flakyShared, as n replicas on one Redis would.
+func replicas(t *testing.T, n int) ([]*follow.Hub, []*flakyShared) {
+	store := state.NewMemory()
+	t.Cleanup(func() { _ = store.Close() })
+	hubs := make([]*follow.Hub, n)
+	shared := make([]*flakyShared, n)
+	for i := range hubs {
+		shared[i] = &flakyShared{Shared: store}
+		hubs[i] = follow.New(follow.Options{Poll: schedule, Shared: shared[i], Owner: fmt.Sprintf("replica-%d", i)})
+		t.Cleanup(hubs[i].Close)
+	}
+	return hubs, shared
+}
+
+func TestFollowersOnSeveralReplicasShareOneStreamOfRequests(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", 10500*time.Millisecond)
+		hubs, _ := replicas(t, 3)
+		c := newClient(t, api, keyA)
+		var wg sync.WaitGroup
+		for i := range 21 {
+			wg.Go(func() {
+				time.Sleep(time.Duration(i%7) * 100 * time.Millisecond) // joiners spread a little
+				s := hubs[i%3].Follow("fpA", c, "c1")
+				defer s.Close()
+				u, _ := waitFinal(t, s)
+				if u.Err != nil || u.Call.Status != "completed" {
+					t.Errorf("subscriber %d on replica %d: %+v", i, i%3, u)
+				}
+			})
+		}
+		wg.Wait()
+		// One follower alone: 0, 1, ... 11 s = 12 GETs.
+		t.Logf("21 subscribers over 3 replicas: %d GETs", api.count(keyA, "c1"))
+		if n := api.count(keyA, "c1"); n > 12+2 {
+			t.Errorf("21 subscribers over 3 replicas cost %d GETs, want about 12 (one follower's)", n)
+		}
+	})
+}
+
+func TestAnotherReplicaTakesOverWhenTheHolderLeaves(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", 20*time.Second)
+		hubs, shared := replicas(t, 2)
+		c := newClient(t, api, keyA)
+		a := hubs[0].Follow("fpA", c, "c1") // holds the lease
+		<-a.C()
+		b := hubs[1].Follow("fpA", c, "c1")
+		defer b.Close()
+		time.Sleep(5 * time.Second)
+		before := api.count(keyA, "c1")
+		// The holder dies without releasing its lease.
+		shared[0].noRelease.Store(true)
+		a.Close()
+		u, _ := waitFinal(t, b)
+		if u.Call.Status != "completed" {
+			t.Fatalf("the remaining replica got %+v", u)
+		}
+		// 15 s more of following: about 15 GETs, none doubled.
+		t.Logf("after the holder died: %d GETs in the last 15 s", api.count(keyA, "c1")-before)
+		if n := api.count(keyA, "c1") - before; n > 17 {
+			t.Errorf("after the holder died: %d GETs in 15 s, want about 15", n)
+		}
+	})
+}
+
+func TestFollowersPollOnTheirOwnWhileTheSharedStoreIsDown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", 5500*time.Millisecond)
+		hubs, shared := replicas(t, 2)
+		shared[0].down.Store(true)
+		shared[1].down.Store(true)
+		c := newClient(t, api, keyA)
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() {
+				s := hubs[i].Follow("fpA", c, "c1")
+				defer s.Close()
+				if u, _ := waitFinal(t, s); u.Call.Status != "completed" {
+					t.Errorf("replica %d: %+v", i, u)
+				}
+			})
+		}
+		wg.Wait()
+		if n := api.count(keyA, "c1"); n != 14 {
+			t.Errorf("GETs = %d, want 14 (each replica on its own: 0 to 6 s)", n)
+		}
+	})
+}
+
+func TestSharedRecordsNeverCrossKeys(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", 3*time.Second)
+		hubs, _ := replicas(t, 2)
+		a := hubs[0].Follow("fpA", newClient(t, api, keyA), "c1")
+		defer a.Close()
+		<-a.C()
+		b := hubs[1].Follow("fpB", newClient(t, api, keyB), "c1")
+		defer b.Close()
+		ub, _ := waitFinal(t, b)
+		if !client.IsNotFound(ub.Err) || ub.Call != nil {
+			t.Errorf("key B on the other replica got %+v, want not found", ub)
+		}
+		if ua, _ := waitFinal(t, a); ua.Call.Status != "completed" {
+			t.Errorf("key A got %+v", ua)
 		}
 	})
 }

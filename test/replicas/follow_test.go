@@ -1,0 +1,114 @@
+package replicas_test
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/byourside/bys-mcp/state/redistest"
+)
+
+// replicaGETs sums, over the replicas' /metrics, the GET /v1/agent/calls/{id}
+// requests they sent to the API.
+func replicaGETs(t *testing.T, reps []*proc) int {
+	t.Helper()
+	n := 0
+	for _, p := range reps {
+		resp, err := http.Get(p.url + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.HasPrefix(line, `bys_mcp_api_requests_total{route="GET /v1/agent/calls/{id}"`) {
+				v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+				if err != nil {
+					t.Fatalf("%s: %q: %v", p.name, line, err)
+				}
+				n += int(v)
+			}
+		}
+		resp.Body.Close()
+	}
+	return n
+}
+
+// waitAll runs wait_for_call on id from every client at once and checks
+// that each sees status.
+func waitAll(t *testing.T, clients []*client, id, status string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			r, err := c.call(ctx, "wait_for_call", map[string]any{"callId": id, "timeoutSec": 60})
+			if err != nil || r.IsError || r.str("status") != status {
+				t.Errorf("waiter %d (legacy=%v): %v %s", i, c.legacy, err, r)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// Twenty-one waits on one call, spread over three replicas on one Redis,
+// cost at most 1.5 times the GETs of a single wait, plus five: one replica
+// at a time polls the call and the others read its record from Redis.
+func TestWaitsSpreadOverReplicasShareOneFollower(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL})
+	key := tenantKey(t)
+	clients := make([]*client, 21)
+	for i := range clients {
+		clients[i] = connect(t, reps[i%3], key, i%2 == 1)
+	}
+	measure := func(objective string, waiters []*client) int {
+		placed := clients[0].mustCall(t, "place_call", placeArgs("+14155550006", objective)) // about 4.7 s at time scale 20
+		if placed.IsError {
+			t.Fatalf("place_call: %s", placed)
+		}
+		before := replicaGETs(t, reps)
+		waitAll(t, waiters, placed.str("callId"), "completed")
+		return replicaGETs(t, reps) - before
+	}
+	single := measure("Ask for the opening hours, one waiter", clients[:1])
+	shared := measure("Ask for the opening hours, 21 waiters on 3 replicas", clients)
+	t.Logf("GETs: one waiter %d, 21 waiters over 3 replicas %d", single, shared)
+	if limit := 1.5*float64(single) + 5; float64(shared) > limit {
+		t.Errorf("21 waiters over 3 replicas cost %d GETs, one cost %d: over %.1f", shared, single, limit)
+	}
+	if single < 3 {
+		t.Errorf("one waiter cost %d GETs: too few to tell sharing apart", single)
+	}
+}
+
+// Redis going away while followers run: each replica polls on its own,
+// every wait still ends with the final record, nothing hangs.
+func TestFollowersFallBackToPollingWhenRedisIsDown(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL})
+	key := tenantKey(t)
+	clients := make([]*client, 6)
+	for i := range clients {
+		clients[i] = connect(t, reps[i%3], key, false)
+	}
+	placed := clients[0].mustCall(t, "place_call", placeArgs("+14155550006", "Ask for the opening hours, Redis goes away"))
+	if placed.IsError {
+		t.Fatalf("place_call: %s", placed)
+	}
+	go func() {
+		time.Sleep(time.Second)
+		rs.Stop()
+	}()
+	start := time.Now()
+	waitAll(t, clients, placed.str("callId"), "completed")
+	t.Logf("the waits ended %s after they started, Redis gone after 1 s", time.Since(start))
+}
