@@ -3,6 +3,7 @@ package tools_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -96,5 +97,22 @@ func TestCancellingOneWaitLeavesTheOthersWaiting(t *testing.T) {
 	}
 	if n := deps.Follow.Active(); n != 0 {
 		t.Errorf("%d followers still running after every wait ended", n)
+	}
+}
+
+// An API that answers after timeoutSec with an error, and no record was
+// ever seen: the wait reports the API's error, not a time-out.
+func TestASlowRefusalAtTheDeadlineIsReported(t *testing.T) {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(1500 * time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"error":"not_found"}`))
+	})
+	deps, _ := directDepsWith(t, api)
+	_, wait := tools.WaitForCall(deps)
+	res := callDirect(t, context.Background(), wait, map[string]any{"callId": "f47ac10b-58cc-4372-a567-0e02b2c3d479", "timeoutSec": 1})
+	if sc := structured(t, res); !res.IsError || sc["error"] != "not_found" {
+		t.Fatalf("got %v, want the not_found refusal", sc)
 	}
 }

@@ -183,9 +183,16 @@ func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*cli
 				case <-grace.C:
 					break look
 				case <-sub.C():
-					if done, err := take(); done && err == nil {
-						grace.Stop()
-						return w.latest, false, nil
+					if done, err := take(); done {
+						if err == nil {
+							grace.Stop()
+							return w.latest, false, nil
+						}
+						if w.latest == nil {
+							// No record at all: the API's answer is the error.
+							grace.Stop()
+							return nil, false, err
+						}
 					}
 				}
 			}
