@@ -99,7 +99,15 @@ func startHTTP(t *testing.T, transport string, env []string, args ...string) *ht
 			}
 		})
 		if lastErr = waitHealthy(s, 10*time.Second); lastErr == nil {
-			return s
+			// The port was free a moment ago only: another test's server
+			// may have taken it and answered /healthz, while this one
+			// failed to listen and exits at once. Make sure it is ours.
+			select {
+			case <-s.done:
+				lastErr = fmt.Errorf("exited after another process answered on %s: %s", addr, s.Stderr.String())
+			case <-time.After(300 * time.Millisecond):
+				return s
+			}
 		}
 		_ = cmd.Process.Kill()
 		<-s.done
