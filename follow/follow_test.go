@@ -35,6 +35,7 @@ type fakeAPI struct {
 	ans   map[string]time.Duration // call id -> when it is answered (dialing before)
 	fail  map[string]int           // call id -> status to answer with
 	gets  map[string]int           // "key call" -> GETs
+	gate  chan struct{}            // when set, a GET waits for it to close
 }
 
 func newFakeAPI() *fakeAPI {
@@ -73,9 +74,12 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id := strings.TrimPrefix(r.URL.Path, "/v1/agent/calls/")
 	f.mu.Lock()
 	f.gets[key+" "+id]++
-	owner, ends, answers, fail := f.owner[id], f.ends[id], f.ans[id], f.fail[id]
+	owner, ends, answers, fail, gate := f.owner[id], f.ends[id], f.ans[id], f.fail[id], f.gate
 	el := time.Since(f.start)
 	f.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case fail != 0:
@@ -360,9 +364,16 @@ func TestRefreshesCoalesceIntoOneRequest(t *testing.T) {
 		}
 		<-subs[0].C()
 		time.Sleep(10 * time.Second)
+		gate := make(chan struct{})
+		api.mu.Lock()
+		api.gate = gate // the refresh's GET is answered only after every Refresh
+		api.mu.Unlock()
 		for _, s := range subs {
-			s.Refresh()
+			if !s.Refresh() {
+				t.Error("Refresh promised no update")
+			}
 		}
+		close(gate)
 		synctest.Wait()
 		if n := api.count(keyA, "c1"); n != 2 {
 			t.Errorf("20 refreshes: GETs = %d, want 2 (the first, one refresh)", n)

@@ -197,8 +197,13 @@ func (w *waiter) wait(ctx context.Context, id string, limit time.Duration) (*cli
 				}
 			}
 			grace.Stop()
-			if done, err := take(); done && err == nil {
-				return w.latest, false, nil
+			if done, err := take(); done {
+				if err == nil {
+					return w.latest, false, nil
+				}
+				if w.latest == nil {
+					return nil, false, err
+				}
 			}
 			w.progress.flush(ctx)
 			if w.latest == nil {
