@@ -191,6 +191,7 @@ func (h *Hub) Follow(keyFP string, c *client.Client, callID string) *Sub {
 			f = nil
 		}
 	}
+	start := false
 	if f == nil {
 		f = &follower{hub: h, key: k, client: c, kick: make(chan struct{}, 1), subs: map[*Sub]struct{}{},
 			backed: h.expectedLocked(k), tokens: float64(h.opts.WakeBurst), tokensAt: time.Now()}
@@ -202,10 +203,17 @@ func (h *Hub) Follow(keyFP string, c *client.Client, callID string) *Sub {
 			h.followers[k] = f
 			h.setActive(+1)
 			h.wg.Add(1)
-			go f.run()
+			start = true
 		}
 	}
 	s := &Sub{f: f, c: make(chan struct{}, 1)}
+	// The first subscriber joins before its follower runs, so that it sees
+	// the follower's first answer, an error too.
+	defer func() {
+		if start {
+			go f.run()
+		}
+	}()
 	f.mu.Lock()
 	s.joined = f.latest.Seq
 	if !f.final {

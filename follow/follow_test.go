@@ -723,3 +723,20 @@ func TestSharedRecordsNeverCrossKeys(t *testing.T) {
 		}
 	})
 }
+
+// The first subscriber of a follower sees its first answer, even when that
+// answer (a 404 here, at once from an in-memory API) comes before Follow
+// has returned.
+func TestTheFirstSubscriberSeesAnImmediateRefusal(t *testing.T) {
+	api := newFakeAPI()
+	hub := newHub(t, nil)
+	c := newClient(t, api, keyA)
+	for i := range 300 {
+		s := hub.Follow("fpA", c, fmt.Sprintf("missing-%d", i))
+		<-s.C()
+		if u := s.Latest(); !client.IsNotFound(u.Err) || !u.Final {
+			t.Fatalf("follow %d: %+v, want the final not-found error", i, u)
+		}
+		s.Close()
+	}
+}
