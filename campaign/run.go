@@ -354,11 +354,14 @@ func (r *run) apply(ev event, now time.Time) {
 		if r.watches[ev.idx] != ev.watchOf || it.State != schema.ItemInCall {
 			return // a watch of an earlier attempt
 		}
+		before := it.Status
 		if r.followed(it, *ev.update, now) {
 			r.watches[ev.idx].Close()
 			delete(r.watches, ev.idx)
+			r.dirty = true
+		} else if it.Status != before {
+			r.dirty = true // a poll that saw nothing new is not saved
 		}
-		r.dirty = true
 	}
 }
 

@@ -1,7 +1,8 @@
 // Package demo owns `bys-mcp demo`: a narrated session against the
 // embedded sandbox, in one process, with a real MCP client. It shows a
 // newcomer the tools, a place_call with fields, wait_for_call with each
-// progress step, the outcome, and an error case.
+// progress step, the outcome, an error case, and a three-call campaign
+// ending in its results table.
 package demo
 
 import (
@@ -97,9 +98,12 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 	for _, t := range tools.Tools {
 		kind := "read-only"
 		if t.Annotations.ReadOnlyHint != nil && !*t.Annotations.ReadOnlyHint {
-			kind = "places a real call"
+			kind = "places real calls"
+			if t.Annotations.IdempotentHint != nil && *t.Annotations.IdempotentHint {
+				kind = "changes what is dialled"
+			}
 		}
-		n.say("   • %-14s %s (%s)", t.Name, t.Title, kind)
+		n.say("   • %-17s %s (%s)", t.Name, t.Title, kind)
 	}
 
 	var te *toolErr
@@ -184,6 +188,44 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 	}
 	n.say("   → isError result, token %s:\n     %s", te.token, te.text)
 
+	n.step("8. place_calls: a campaign of three calls, at most two at once, for one results table")
+	campaignArgs := map[string]any{
+		"name":        "Water heater quotes",
+		"objective":   "Ask for a quote to replace a 50-gallon gas water heater this week.",
+		"fields":      []map[string]any{{"name": "price", "type": "number", "description": "Quoted price in USD"}, {"name": "available", "type": "boolean", "description": "Can they do it this week?"}},
+		"concurrency": 2,
+		"calls": []map[string]any{
+			{"to": "+14155550123", "label": "Ace Plumbing"},
+			{"to": "+14155550001", "label": "Bay Pipes"},
+			{"to": "+14155550005", "label": "City Drains"},
+		},
+	}
+	pretty, _ = json.MarshalIndent(campaignArgs, "   ", "  ")
+	n.say("   arguments: %s", pretty)
+	started, err := callTool(ctx, c, "place_calls", campaignArgs, nil)
+	if err != nil {
+		return err
+	}
+	campaignID, _ := started["campaignId"].(string)
+	if campaignID == "" {
+		return errors.New("place_calls returned no campaignId")
+	}
+	n.say("   → campaignId %s, status %v, %v calls", campaignID, started["status"], started["total"])
+	n.say("   wait_for_campaign follows it (progress = calls ended of calls):")
+	done, text, err := callToolText(ctx, c, "wait_for_campaign", map[string]any{"campaignId": campaignID, "timeoutSec": 60}, mcp.ProgressToken("demo-campaign"))
+	if err != nil {
+		return err
+	}
+	if done["status"] != "completed" {
+		return fmt.Errorf("the campaign ended %v, want completed", done["status"])
+	}
+	progressMu.Lock()
+	n.say("   → the results, as the agent reads them back:")
+	for _, l := range strings.Split(text, "\n") {
+		n.say("     %s", l)
+	}
+	progressMu.Unlock()
+
 	n.title("Done. Add bys-mcp to your host (see README.md), with --sandbox to try it safely, or BYS_API_KEY for real calls.")
 	return nil
 }
@@ -205,6 +247,12 @@ type toolErr struct{ token, text string }
 func (e *toolErr) Error() string { return e.token + ": " + e.text }
 
 func callTool(ctx context.Context, c *mcpclient.Client, name string, args map[string]any, token mcp.ProgressToken) (map[string]any, error) {
+	sc, _, err := callToolText(ctx, c, name, args, token)
+	return sc, err
+}
+
+// callToolText is callTool that also returns the result's text.
+func callToolText(ctx context.Context, c *mcpclient.Client, name string, args map[string]any, token mcp.ProgressToken) (map[string]any, string, error) {
 	req := mcp.CallToolRequest{}
 	req.Params.Name = name
 	req.Params.Arguments = args
@@ -213,22 +261,22 @@ func callTool(ctx context.Context, c *mcpclient.Client, name string, args map[st
 	}
 	res, err := c.CallTool(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, "", fmt.Errorf("%s: %w", name, err)
 	}
 	sc := map[string]any{}
 	raw, _ := json.Marshal(res.StructuredContent)
 	_ = json.Unmarshal(raw, &sc)
-	if res.IsError {
-		text := ""
-		if len(res.Content) > 0 {
-			if t, ok := res.Content[0].(mcp.TextContent); ok {
-				text = t.Text
-			}
+	text := ""
+	if len(res.Content) > 0 {
+		if t, ok := res.Content[0].(mcp.TextContent); ok {
+			text = t.Text
 		}
-		tok, _ := sc["error"].(string)
-		return sc, &toolErr{token: tok, text: text}
 	}
-	return sc, nil
+	if res.IsError {
+		tok, _ := sc["error"].(string)
+		return sc, text, &toolErr{token: tok, text: text}
+	}
+	return sc, text, nil
 }
 
 type narrator struct {
