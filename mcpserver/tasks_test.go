@@ -329,3 +329,32 @@ func TestFailedTasksLeaveNoBookkeeping(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// wait_for_campaign as a task: it answers at once with a working task,
+// waits past timeoutSec until every call has ended, and tasks/result is the
+// campaign a plain wait would return, with timedOut false.
+func TestCampaignWaitTaskRunsUntilEveryCallEnded(t *testing.T) {
+	a := newApp(t, nil, nil)
+	s := connect(t, a)
+	res := s.call("tools/call", map[string]any{"name": "place_calls", "arguments": map[string]any{
+		"objective": "Confirm the delivery window.", "concurrency": 1,
+		"calls": []any{map[string]any{"to": "+14155550006"}, map[string]any{"to": "+14155550123"}},
+	}})
+	sc, _ := res["structuredContent"].(map[string]any)
+	id, _ := sc["campaignId"].(string)
+	if id == "" {
+		t.Fatalf("place_calls: %v", res)
+	}
+	res = s.call("tools/call", map[string]any{"name": "wait_for_campaign", "arguments": map[string]any{"campaignId": id, "timeoutSec": 1}, "task": map[string]any{}})
+	task, _ := res["task"].(map[string]any)
+	taskID, _ := task["taskId"].(string)
+	if taskID == "" || task["status"] != "working" {
+		t.Fatalf("task-augmented wait_for_campaign did not answer with a working task: %v", res)
+	}
+	s.waitStatus(taskID, "completed", 30*time.Second)
+	res = s.call("tasks/result", map[string]any{"taskId": taskID})
+	sc, _ = res["structuredContent"].(map[string]any)
+	if sc["campaignId"] != id || sc["status"] != "completed" || sc["timedOut"] == true {
+		t.Fatalf("tasks/result = %v, want the completed campaign", sc)
+	}
+}
