@@ -101,7 +101,7 @@ func startHookServer(t *testing.T, faults sandbox.WebhookFaults, safetyNet time.
 	hs.app = testkit.SandboxApp(t, func(c *config.Config) {
 		c.Transport, c.PublicURL = "http", hs.url
 	}, testkit.QuietLogger(), app.Options{
-		SandboxOptions: sandbox.Options{TimeScale: 10, WebhookFaults: faults, WebhookRetryBase: 50 * time.Millisecond,
+		SandboxOptions: sandbox.Options{TimeScale: 10, RateLimitPerMinute: -1, MinuteCap: -1, WebhookFaults: faults, WebhookRetryBase: 50 * time.Millisecond,
 			WebhookClient: &http.Client{Transport: hs.hook}},
 		WrapTransport: func(base http.RoundTripper) http.RoundTripper { hs.api.base = base; return hs.api },
 		FollowOptions: func(o *follow.Options) { o.SafetyNet = safetyNet },
@@ -316,3 +316,44 @@ func TestAFloodOnOneTokenIsRateLimited(t *testing.T) {
 	}
 	<-done
 }
+
+// TestWebhookLatencyFigures reports, for 40 calls each with a waiter, the
+// time from the sandbox sending the terminal event to the waiter's answer
+// over loopback HTTP, and the GETs per call over its life (FOLLOW line for
+// BENCHMARKS.md). It asserts only that every wait ends.
+func TestWebhookLatencyFigures(t *testing.T) {
+	hs := startHookServer(t, sandbox.WebhookFaults{}, 0)
+	s := session(t, hs)
+	const n = 40
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = callTool(t, s, "place_call", map[string]any{"to": "+14155550003", "objective": fmt.Sprintf("Ask for the opening hours (%d)", i)})["callId"].(string)
+	}
+	before := hs.api.gets.Load()
+	lat := make([]time.Duration, n)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			rec := callTool(t, s, "wait_for_call", map[string]any{"callId": id, "timeoutSec": 60})
+			answered := time.Now()
+			if rec["status"] != "declined" {
+				t.Errorf("%s: %v", id, rec)
+			}
+			sent, ok := hs.hook.at("call.declined", id)
+			if !ok {
+				t.Errorf("%s: no terminal event sent", id)
+			}
+			lat[i] = answered.Sub(sent)
+		})
+	}
+	wg.Wait()
+	gets := hs.api.gets.Load() - before
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) time.Duration { return lat[min(n-1, int(p*float64(n)))] }
+	line := fmt.Sprintf("FOLLOW webhook_latency calls=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f gets_per_call=%.2f",
+		n, ms(q(0.5)), ms(q(0.99)), ms(lat[n-1]), float64(gets)/n)
+	t.Log(line)
+	fmt.Println(line)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
