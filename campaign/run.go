@@ -29,10 +29,11 @@ type run struct {
 	apiKey  string
 	resumed bool
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	events chan event
-	kick   chan struct{}
+	ctx      context.Context
+	cancel   context.CancelFunc
+	events   chan event
+	outcomes chan event // dial outcomes; never dropped, even while stopping
+	kick     chan struct{}
 
 	watches     map[int]Watch
 	dials       map[int]bool
@@ -57,10 +58,11 @@ func (m *Manager) newRun(c *Campaign, apiKey string, resumed bool) *run {
 	r := &run{
 		m: m, c: c, apiKey: apiKey, resumed: resumed,
 		ctx: ctx, cancel: cancel,
-		events:  make(chan event, 64),
-		kick:    make(chan struct{}, 1),
-		watches: map[int]Watch{},
-		dials:   map[int]bool{},
+		events:   make(chan event, 64),
+		outcomes: make(chan event, len(c.Items)),
+		kick:     make(chan struct{}, 1),
+		watches:  map[int]Watch{},
+		dials:    map[int]bool{},
 	}
 	r.reconcile = resumed && slices.ContainsFunc(c.Items, func(it *Item) bool { return it.State == schema.ItemDialing })
 	r.snap = c.clone()
@@ -125,6 +127,8 @@ func (r *run) loop() {
 		}
 		t := time.NewTimer(r.nextWake(now))
 		select {
+		case ev := <-r.outcomes:
+			r.apply(ev, time.Now())
 		case ev := <-r.events:
 			r.apply(ev, time.Now())
 		case <-t.C:
@@ -139,10 +143,35 @@ func (r *run) loop() {
 			}
 		case <-r.ctx.Done():
 			t.Stop()
+			r.stop()
 			return
 		}
 		t.Stop()
 	}
+}
+
+// stop ends the runner when its process stops cleanly: the POSTs in flight
+// are let finish and their call ids saved, then the lease is released, so
+// that the next process continues the campaign at once and has nothing to
+// settle.
+func (r *run) stop() {
+	wait := time.NewTimer(20 * time.Second)
+	defer wait.Stop()
+	for len(r.dials) > 0 {
+		select {
+		case ev := <-r.outcomes:
+			r.apply(ev, time.Now())
+		case <-wait.C:
+			r.log().Warnf("campaigns: stopping with %d placements unanswered; the next runner settles them from the API", len(r.dials))
+			return // keep the lease: the items stay dialing, to be settled
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if r.dirty && !r.saveCtx(ctx) {
+		return
+	}
+	_ = r.m.o.Records.ReleaseLease(ctx, leasePrefix+r.c.ID, r.m.owner)
 }
 
 // nextWake is how long the runner may sleep: until the next item may dial,
@@ -174,10 +203,14 @@ func (r *run) nextWake(now time.Time) time.Duration {
 // save writes the campaign; on failure it retries later and dials nothing
 // meanwhile.
 func (r *run) save() bool {
-	r.c.Version++
-	active := !r.c.AllEnded() || len(r.dials) > 0
 	ctx, cancel := context.WithTimeout(r.ctx, 10*time.Second)
 	defer cancel()
+	return r.saveCtx(ctx)
+}
+
+func (r *run) saveCtx(ctx context.Context) bool {
+	r.c.Version++
+	active := !r.c.AllEnded() || len(r.dials) > 0
 	if err := r.m.put(ctx, r.c, active); err != nil {
 		r.c.Version--
 		r.saveAfter = time.Now().Add(r.m.o.RetryEvery)
@@ -303,10 +336,7 @@ func (r *run) dial(now time.Time) {
 		req := Request{To: it.To, Objective: it.Objective, Context: it.Context, Fields: it.Fields, Language: it.Language, Voice: it.Voice}
 		go func(idx int) {
 			out := r.m.o.Placer.Place(context.WithoutCancel(r.ctx), r.apiKey, req)
-			select {
-			case r.events <- event{idx: idx, placed: &out}:
-			case <-r.ctx.Done():
-			}
+			r.outcomes <- event{idx: idx, placed: &out} // buffered for every item: never blocks
 		}(it.Index)
 	}
 }

@@ -448,3 +448,44 @@ func TestResumeSettlesInterruptedDials(t *testing.T) {
 		}
 	})
 }
+
+// A process that stops cleanly lets its POSTs finish, saves their call ids
+// and releases its lease: the next process continues at once, not after the
+// lease would have lapsed.
+func TestCleanStopHandsOverAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		scripts := map[string]script{}
+		for i := range 4 {
+			scripts[num(i)] = always(dialScript{status: "completed", dur: 10 * time.Second})
+		}
+		api := newFakeAPI(scripts)
+		store := state.NewMemory()
+		first := newManager(store, api)
+		c, err := first.Create(context.Background(), "key", newCampaign(4, 1, 0, 0, 24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(15 * time.Second) // item 0 ended, item 1 ringing for 5 s more
+		first.Close()
+		stopped := time.Now()
+		second := newManager(store, api)
+		second.Start()
+		defer second.Close()
+		got := waitEnded(t, second, c.ID, 24*time.Hour)
+		api.mu.Lock()
+		defer api.mu.Unlock()
+		// Item 2 dials when item 1's call ends (5 s after the stop), not
+		// once a lapsed lease (15 s) lets the second manager in.
+		if at := api.dials[num(2)][0].Sub(stopped); at > 7*time.Second {
+			t.Errorf("item 2 dialled %v after the clean stop, want as soon as item 1 ended (5 s)", at)
+		}
+		for i := range 4 {
+			if n := len(api.dials[num(i)]); n != 1 {
+				t.Errorf("%s dialled %d times", num(i), n)
+			}
+		}
+		if got.Status != "completed" {
+			t.Errorf("status %s", got.Status)
+		}
+	})
+}
