@@ -86,6 +86,7 @@ const (
 	sharedTimeout   = 2 * time.Second  // one store operation
 	sharedRecordTTL = 10 * time.Minute // a shared record outlives its writes by this
 	minLease        = 3 * time.Second
+	sharedBackoff   = 5 * time.Second // a store that failed is tried again after this
 	recordKind      = "follow"
 )
 
@@ -113,7 +114,8 @@ type Hub struct {
 	expected  map[key]time.Time // webhook-backed calls, by when they were placed
 	expectQ   []key             // expected, oldest first
 
-	sharedDown atomic.Bool // the shared store failed last time
+	sharedDown  atomic.Bool  // the shared store failed last time
+	sharedRetry atomic.Int64 // while down: Unix ns before which followers do not try it
 }
 
 type key struct{ keyFP, callID string }
@@ -437,6 +439,11 @@ func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err er
 		call, err = f.client.GetCall(f.ctx, f.key.callID)
 		return call, err, true
 	}
+	if f.hub.sharedDown.Load() && time.Now().UnixNano() < f.hub.sharedRetry.Load() {
+		// The store failed moments ago: do not make every tick wait for it.
+		call, err = f.client.GetCall(f.ctx, f.key.callID)
+		return call, err, true
+	}
 	name := recordKind + ":" + f.key.keyFP + ":" + f.key.callID
 	interval := f.next(time.Since(start))
 	stale := 2*interval + time.Second
@@ -495,6 +502,7 @@ func (h *Hub) sharedOK(err error) bool {
 		}
 		return err == nil
 	}
+	h.sharedRetry.Store(time.Now().Add(sharedBackoff).UnixNano())
 	if h.sharedDown.CompareAndSwap(false, true) {
 		h.opts.Log.WithError(err).Warn("the shared state store is unreachable: each follower polls the API on its own until it is back")
 	}

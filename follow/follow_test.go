@@ -575,6 +575,7 @@ func TestALateJoinerOfAWebhookBackedCallCostsNoRequest(t *testing.T) {
 type flakyShared struct {
 	follow.Shared
 	down, noRelease atomic.Bool
+	leases          atomic.Int64 // AcquireLease calls
 }
 
 var errDown = errors.New("state store unavailable")
@@ -594,6 +595,7 @@ func (f *flakyShared) GetRecord(ctx context.Context, kind, id string) ([]byte, b
 }
 
 func (f *flakyShared) AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
+	f.leases.Add(1)
 	if f.down.Load() {
 		return false, errDown
 	}
@@ -701,6 +703,10 @@ func TestFollowersPollOnTheirOwnWhileTheSharedStoreIsDown(t *testing.T) {
 		if n := api.count(keyA, "c1"); n != 14 {
 			t.Errorf("GETs = %d, want 14 (each replica on its own: 0 to 6 s)", n)
 		}
+		// A store that failed is tried again every 5 s, not on every tick.
+		if n := shared[0].leases.Load(); n > 2 {
+			t.Errorf("replica 0 tried the store %d times in 6 s while it was down, want at most 2", n)
+		}
 	})
 }
 
@@ -739,4 +745,36 @@ func TestTheFirstSubscriberSeesAnImmediateRefusal(t *testing.T) {
 		}
 		s.Close()
 	}
+}
+
+func TestSharingResumesWhenTheStoreIsBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", 20500*time.Millisecond)
+		hubs, shared := replicas(t, 2)
+		for _, s := range shared {
+			s.down.Store(true)
+		}
+		c := newClient(t, api, keyA)
+		var wg sync.WaitGroup
+		for i := range 2 {
+			wg.Go(func() {
+				s := hubs[i].Follow("fpA", c, "c1")
+				defer s.Close()
+				waitFinal(t, s)
+			})
+		}
+		time.Sleep(3 * time.Second)
+		for _, s := range shared {
+			s.down.Store(false)
+		}
+		wg.Wait()
+		// Apart for about 5 s (2 x 6 GETs), then one stream (about 16):
+		// 42 if they never shared again.
+		n := api.count(keyA, "c1")
+		t.Logf("GETs with the store down for the first 3 s: %d", n)
+		if n > 30 {
+			t.Errorf("GETs = %d: the replicas did not share again once the store was back", n)
+		}
+	})
 }
