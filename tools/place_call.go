@@ -165,6 +165,14 @@ func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost 
 		}
 		a.num = num
 	}
+	if !dedupe && d.MaxCallsPerHour <= 0 {
+		// Neither dedupe nor the budget asks the store: make sure it works
+		// anyway, so that no call is placed while the safety state is broken
+		// (fail closed, as for every other call).
+		if err := d.Store.Ping(ctx); err != nil {
+			return &placement{err: p.stateUnavailable(a, err)}
+		}
+	}
 	var claim state.Claim
 	if dedupe {
 		var res *placement

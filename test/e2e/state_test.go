@@ -86,7 +86,7 @@ func TestCorruptStateDatabaseRefusesCallsInOneLogLine(t *testing.T) {
 	cs, _, stderr := stdioOn(t, ctx, api.URL, "bys_ak_e2e_corrupt", dir)
 	for i := range 3 {
 		res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "place_call", Arguments: map[string]any{
-			"to": "+14155550123", "objective": fmt.Sprintf("Ask about opening hours (%d).", i),
+			"to": "+14155550123", "objective": fmt.Sprintf("Ask about opening hours (%d).", i), "allowDuplicate": i == 2,
 		}})
 		if err != nil {
 			t.Fatal(err)
