@@ -157,6 +157,12 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 	a.Follow = follow.New(hubOpts)
 	if cfg.PublicURL != "" && httpMode {
 		whOpts := webhook.Options{PublicURL: cfg.PublicURL, Hub: a.Follow, Log: log}
+		if cfg.StateURL != "" {
+			// Any replica takes the events of a call another placed.
+			if shared, ok := a.Store.(webhook.Shared); ok {
+				whOpts.Shared = shared
+			}
+		}
 		if a.Metrics != nil {
 			whOpts.Observe = a.Metrics.WebhookEvent
 		}

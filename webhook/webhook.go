@@ -6,14 +6,20 @@
 // bound key, so a forged event costs at most one rate-limited GET and is
 // never shown to anyone as the record.
 //
-// The bindings and the eventIds seen are kept in the process's memory: a
-// restarted server, or another replica, answers 404 to the events of the
-// calls it did not place, and those calls are followed by polling.
+// The bindings and the eventIds seen are kept in the process's memory and,
+// with a shared store (Options.Shared: the Redis of --state-url), there
+// too: then any replica, or a restarted one, takes the events of a call
+// another placed, and an eventId counts once across replicas. Without one,
+// a restarted server answers 404 to the events of the calls it placed
+// before, and those calls are followed by polling.
 package webhook
 
 import (
+	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +46,7 @@ const (
 	DefaultDedupeFor = 6 * time.Hour
 
 	tokenBytes = 32
+	tokenLen   = 43 // base64url of tokenBytes
 	maxTokens  = 200000
 	maxEvents  = 200000
 )
@@ -74,6 +81,28 @@ type Options struct {
 	// TokenTTL and DedupeFor: zero selects the defaults.
 	TokenTTL  time.Duration
 	DedupeFor time.Duration
+	// Shared, when set, keeps the bindings and the eventIds seen where
+	// every replica reads them. A failing store falls back to memory.
+	Shared Shared
+}
+
+// Shared is the part of a shared state store the receiver uses (state.Store
+// with state.Records: Redis).
+type Shared interface {
+	PutRecord(ctx context.Context, kind, id string, val []byte, ttl time.Duration, active bool) error
+	GetRecord(ctx context.Context, kind, id string) (val []byte, ok bool, err error)
+	UseOnce(ctx context.Context, id string, ttl time.Duration) (bool, error)
+}
+
+const (
+	recordKind    = "webhook"
+	sharedTimeout = time.Second
+)
+
+// sharedBinding is a binding as kept in the shared store.
+type sharedBinding struct {
+	KeyFP  string `json:"keyFp"`
+	CallID string `json:"callId,omitempty"`
 }
 
 // Service hands out receiver URLs and receives the events sent to them.
@@ -145,7 +174,49 @@ func (s *Service) NewURL(keyFP string) (string, string) {
 	})
 	s.tokens[token] = &binding{keyFP: keyFP, at: now}
 	s.tokenQ = append(s.tokenQ, token)
+	s.share(token, sharedBinding{KeyFP: keyFP})
 	return s.base + token, token
+}
+
+// share writes a binding to the shared store, if any; a failure leaves it
+// in this process only.
+func (s *Service) share(token string, b sharedBinding) {
+	if s.opts.Shared == nil {
+		return
+	}
+	raw, _ := json.Marshal(b)
+	ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+	defer cancel()
+	if err := s.opts.Shared.PutRecord(ctx, recordKind, hashed(token), raw, s.opts.TokenTTL, false); err != nil {
+		s.opts.Log.WithError(err).Warn("could not share a webhook binding: this replica alone takes that call's events")
+	}
+}
+
+// hashed keeps tokens out of the shared store's keys: they are credentials.
+func hashed(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// lookup finds token's binding here, else in the shared store.
+func (s *Service) lookup(token string) (keyFP, callID string, ok bool) {
+	s.mu.Lock()
+	b, ok := s.tokens[token]
+	if ok {
+		keyFP, callID = b.keyFP, b.callID
+	}
+	s.mu.Unlock()
+	if ok || s.opts.Shared == nil || len(token) != tokenLen {
+		return keyFP, callID, ok
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+	defer cancel()
+	raw, found, err := s.opts.Shared.GetRecord(ctx, recordKind, hashed(token))
+	var sb sharedBinding
+	if err != nil || !found || json.Unmarshal(raw, &sb) != nil || sb.KeyFP == "" {
+		return "", "", false
+	}
+	return sb.KeyFP, sb.CallID, true
 }
 
 // Placed binds token to the call placed with its URL and marks the call as
@@ -158,6 +229,7 @@ func (s *Service) Placed(token, callID string) {
 	}
 	s.mu.Unlock()
 	if ok {
+		s.share(token, sharedBinding{KeyFP: b.keyFP, CallID: callID})
 		s.opts.Hub.Expect(b.keyFP, callID)
 	}
 }
@@ -197,13 +269,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := strings.TrimPrefix(r.URL.Path, PathPrefix)
-	s.mu.Lock()
-	b, ok := s.tokens[token]
-	var keyFP, callID string
-	if ok {
-		keyFP, callID = b.keyFP, b.callID
-	}
-	s.mu.Unlock()
+	keyFP, callID, ok := s.lookup(token)
 	if !ok || strings.Contains(token, "/") {
 		s.answer(w, http.StatusNotFound, OutcomeUnknownToken, "unknown_token", "no call of this server has this webhook URL")
 		return
@@ -242,8 +308,17 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.opts.Log.WithFields(logrus.Fields{"callId": ev.CallID, "event": ev.Event, "followed": woke}).Debug("webhook event")
 }
 
-// firstSight records id and reports whether it is new.
+// firstSight records id and reports whether it is new: across replicas
+// with a shared store, in this process without one (or while it fails).
 func (s *Service) firstSight(id string) bool {
+	if s.opts.Shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
+		first, err := s.opts.Shared.UseOnce(ctx, "webhook-event:"+hashed(id), s.opts.DedupeFor)
+		cancel()
+		if err == nil {
+			return first
+		}
+	}
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,12 +1,16 @@
 package webhook_test
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/byourside/bys-mcp/state"
 	"github.com/byourside/bys-mcp/webhook"
 )
 
@@ -200,5 +204,76 @@ func TestNewRefusesAURLThatIsNotHTTP(t *testing.T) {
 		if _, err := webhook.New(webhook.Options{PublicURL: u, Hub: &fakeHub{}}); err == nil {
 			t.Errorf("New accepted public URL %q", u)
 		}
+	}
+}
+
+// failingShared is a shared store that is down.
+type failingShared struct{}
+
+func (failingShared) PutRecord(context.Context, string, string, []byte, time.Duration, bool) error {
+	return errors.New("down")
+}
+func (failingShared) GetRecord(context.Context, string, string) ([]byte, bool, error) {
+	return nil, false, errors.New("down")
+}
+func (failingShared) UseOnce(context.Context, string, time.Duration) (bool, error) {
+	return false, errors.New("down")
+}
+
+// Two replicas on one shared store: either takes the events of a call the
+// other placed, an eventId counts once across both, and the store holds no
+// token in clear.
+func TestReplicasOnASharedStoreTakeEachOthersEvents(t *testing.T) {
+	store := state.NewMemory()
+	defer store.Close()
+	hubA, hubB := &fakeHub{}, &fakeHub{}
+	a, err := webhook.New(webhook.Options{PublicURL: "https://a.example.com", Hub: hubA, Shared: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := webhook.New(webhook.Options{PublicURL: "https://b.example.com", Hub: hubB, Shared: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, tok := a.NewURL("fpA")
+	a.Placed(tok, "call-a")
+	path := strings.TrimPrefix(u, "https://a.example.com")
+	body := `{"event":"call.completed","eventId":"evt_1","callId":"call-a"}`
+	if rec := post(b, path, "application/json", body); rec.Code != http.StatusOK {
+		t.Fatalf("replica B, an event of replica A's call: %d %s", rec.Code, rec.Body.String())
+	}
+	if w := hubB.woken(); len(w) != 1 || w[0] != "fpA call-a" {
+		t.Errorf("replica B woke %v, want [fpA call-a]", w)
+	}
+	if rec := post(a, path, "application/json", body); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "duplicate") {
+		t.Errorf("the same eventId at replica A: %d %s, want a duplicate", rec.Code, rec.Body.String())
+	}
+	if w := hubA.woken(); len(w) != 0 {
+		t.Errorf("a duplicate woke replica A: %v", w)
+	}
+	if rec := post(b, path, "application/json", `{"eventId":"evt_2","callId":"call-other"}`); rec.Code != http.StatusNotFound {
+		t.Errorf("replica B, another call on that token: %d, want 404", rec.Code)
+	}
+	if _, ok, _ := store.GetRecord(context.Background(), "webhook", tok); ok {
+		t.Error("the shared store keeps the token in clear")
+	}
+}
+
+func TestAFailingSharedStoreFallsBackToMemory(t *testing.T) {
+	hub := &fakeHub{}
+	s, err := webhook.New(webhook.Options{PublicURL: "https://mcp.example.com", Hub: hub, Shared: failingShared{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, tok := s.NewURL("fpA")
+	s.Placed(tok, "call-a")
+	path := "/webhooks/bys/" + tokenOf(t, u)
+	for range 3 {
+		if rec := post(s, path, "application/json", `{"eventId":"evt_1","callId":"call-a"}`); rec.Code != http.StatusOK {
+			t.Fatalf("with the store down: %d", rec.Code)
+		}
+	}
+	if w := hub.woken(); len(w) != 1 {
+		t.Errorf("three copies of one event woke %d times, want 1 (dedupe in memory)", len(w))
 	}
 }
