@@ -96,10 +96,23 @@ func TestCorruptStateDatabaseRefusesCallsInOneLogLine(t *testing.T) {
 			t.Fatalf("place_call %d on a corrupt database: %v, want state_unavailable", i, sc)
 		}
 	}
+	// A campaign is refused the same way, before anything is dialled.
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "place_calls", Arguments: map[string]any{
+		"objective": "Ask about opening hours.", "calls": []any{map[string]any{"to": "+14155550123"}, map[string]any{"to": "+14155550124"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc, _ := res.StructuredContent.(map[string]any); !res.IsError || sc["error"] != "state_unavailable" {
+		t.Fatalf("place_calls on a corrupt database: %v, want state_unavailable", sc)
+	}
 	// Read tools keep working.
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_calls", Arguments: map[string]any{}})
+	res, err = cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_calls", Arguments: map[string]any{}})
 	if err != nil || res.IsError {
 		t.Fatalf("list_calls: %v %v", err, res)
+	}
+	if calls, _ := res.StructuredContent.(map[string]any)["calls"].([]any); len(calls) != 0 {
+		t.Fatalf("%d calls were placed on a corrupt database", len(calls))
 	}
 	_ = cs.Close()
 	if n := countLines(stderr.String(), "the local state database cannot be used"); n != 1 {
