@@ -327,7 +327,12 @@ type follower struct {
 
 // quietLocked reports whether the follower relies on events (webhook
 // mode), so that its record stays current without polling; f.mu is held.
-func (f *follower) quietLocked() bool { return f.backed && !f.missed }
+// Followers that share a store never are: an event may reach another
+// replica, so the lease holder keeps the normal schedule (one stream of
+// requests for all the replicas) and events only bring answers sooner.
+func (f *follower) quietLocked() bool {
+	return f.backed && !f.missed && f.hub.opts.Shared == nil
+}
 
 // wakeLocked asks for a request after the request in flight, if any,
 // within the rate limit; f.mu is held.

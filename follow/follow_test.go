@@ -778,3 +778,21 @@ func TestSharingResumesWhenTheStoreIsBack(t *testing.T) {
 		}
 	})
 }
+
+// With a shared store, a webhook-backed call keeps the normal schedule: an
+// event may reach another replica, so the lease holder cannot go quiet.
+func TestAWebhookBackedCallOnSharedReplicasKeepsTheSchedule(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.add(keyA, "c1", time.Hour)
+		hubs, _ := replicas(t, 1)
+		hubs[0].Expect("fpA", "c1")
+		s := hubs[0].Follow("fpA", newClient(t, api, keyA), "c1")
+		defer s.Close()
+		time.Sleep(5500 * time.Millisecond)
+		synctest.Wait()
+		if n := api.count(keyA, "c1"); n != 6 {
+			t.Errorf("GETs in 5.5 s = %d, want 6 (every second, not the safety net)", n)
+		}
+	})
+}

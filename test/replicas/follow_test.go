@@ -112,3 +112,50 @@ func TestFollowersFallBackToPollingWhenRedisIsDown(t *testing.T) {
 	waitAll(t, clients, placed.str("callId"), "completed")
 	t.Logf("the waits ended %s after they started, Redis gone after 1 s", time.Since(start))
 }
+
+// scrape returns the value of one /metrics sample of p (0 when absent).
+func scrape(t *testing.T, p *proc, sample string) int {
+	t.Helper()
+	resp, err := http.Get(p.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, sample+" ") {
+			v, _ := strconv.ParseFloat(strings.TrimPrefix(line, sample+" "), 64)
+			return int(v)
+		}
+	}
+	return 0
+}
+
+// Three replicas behind one public URL (replica 0's): a call placed through
+// replica 2 gets a webhook URL that replica 0 takes, through the binding in
+// Redis; every waiter, on any replica, sees the end.
+func TestWebhooksAcrossReplicasBehindOnePublicURL(t *testing.T) {
+	t.Parallel()
+	rs := redistest.Start(t)
+	first := startReplica(t, "replica-0", replicaOpts{stateURL: rs.URL, extra: []string{"--public-url", "http://{addr}"}})
+	reps := []*proc{first,
+		startReplica(t, "replica-1", replicaOpts{stateURL: rs.URL, extra: []string{"--public-url", first.url}}),
+		startReplica(t, "replica-2", replicaOpts{stateURL: rs.URL, extra: []string{"--public-url", first.url}}),
+	}
+	key := tenantKey(t)
+	clients := make([]*client, 6)
+	for i := range clients {
+		clients[i] = connect(t, reps[i%3], key, i%2 == 1)
+	}
+	placed := clients[2].mustCall(t, "place_call", placeArgs("+14155550006", "Ask for the opening hours, events to replica 0")) // placed by replica 2
+	if placed.IsError {
+		t.Fatalf("place_call: %s", placed)
+	}
+	waitAll(t, clients, placed.str("callId"), "completed")
+	accepted := scrape(t, first, `bys_webhook_events_total{outcome="accepted"}`)
+	unknown := scrape(t, first, `bys_webhook_events_total{outcome="unknown_token"}`)
+	t.Logf("replica 0 took %d events (%d unknown tokens)", accepted, unknown)
+	if accepted != 2 || unknown != 0 {
+		t.Errorf("replica 0 took %d events and refused %d unknown tokens; want the call's 2 (in_progress, completed) and none refused", accepted, unknown)
+	}
+}

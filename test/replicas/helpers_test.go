@@ -163,7 +163,9 @@ func startReplica(t *testing.T, name string, o replicaOpts) *proc {
 		if o.stateURL != "" {
 			p.args = append(p.args, "--state-url", o.stateURL)
 		}
-		p.args = append(p.args, o.extra...)
+		for _, a := range o.extra { // "{addr}" stands for this replica's host:port
+			p.args = append(p.args, strings.ReplaceAll(a, "{addr}", addr))
+		}
 		if err := p.start(append([]string{"BYS_API_KEY=" + serverKey}, o.env...)); err != nil {
 			t.Fatal(err)
 		}
