@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,6 +19,14 @@ import (
 type countingAPI struct {
 	*httptest.Server
 	posts, requests atomic.Int64
+	mu              sync.Mutex
+	seen            []string // method and path of every request, for failures
+}
+
+func (a *countingAPI) log() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return strings.Join(a.seen, ", ")
 }
 
 func startCountingAPI(t *testing.T) *countingAPI {
@@ -26,6 +35,9 @@ func startCountingAPI(t *testing.T) *countingAPI {
 	api := &countingAPI{}
 	api.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		api.requests.Add(1)
+		api.mu.Lock()
+		api.seen = append(api.seen, r.Method+" "+r.URL.RequestURI())
+		api.mu.Unlock()
 		if r.Method == http.MethodPost {
 			api.posts.Add(1)
 		}
@@ -81,8 +93,16 @@ func TestDestinationsThroughTheBinary(t *testing.T) {
 			if m := structured(t, res); !res.IsError || m["error"] != "invalid_number" || m["suggestion"] != "+14155550123" {
 				t.Errorf("(415) 555-0123: %v", m)
 			}
-			if n := api.requests.Load(); n != 0 {
-				t.Errorf("invalid numbers reached the API: %d requests", n)
+			// Nothing was placed (no POST); the server may read the API
+			// for its own reasons, never about these numbers.
+			if n := api.posts.Load(); n != 0 {
+				t.Errorf("invalid numbers reached the API: %d POSTs (%s)", n, api.log())
+			}
+			if api.requests.Load() != 0 {
+				t.Logf("API requests before any call was placed: %s", api.log())
+			}
+			if strings.Contains(api.log(), "1415555") {
+				t.Errorf("the API was asked about an invalid number: %s", api.log())
 			}
 
 			res = c.callTool(t, ctx, "place_call", map[string]any{"to": "+14155550123", "objective": "Ask for the opening hours."})
@@ -96,7 +116,7 @@ func TestDestinationsThroughTheBinary(t *testing.T) {
 				t.Errorf("localTime %v, opensAt %v: want now and %s", m["localTime"], m["opensAt"], opens)
 			}
 			if n := api.posts.Load(); n != 0 {
-				t.Errorf("a call outside calling hours reached the API")
+				t.Errorf("a call outside calling hours reached the API (%s)", api.log())
 			}
 
 			res = c.callTool(t, ctx, "place_call", map[string]any{"to": "+18002752273", "objective": "Ask about the order."})
