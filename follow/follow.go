@@ -70,6 +70,12 @@ type Options struct {
 	// unreachable. Owner names this process in the leases (default random).
 	Shared Shared
 	Owner  string
+	// Probe is, with Shared, how often a quiet (webhook-backed) follower
+	// reads the store between its safety-net polls (default 150 ms): the
+	// lease holder reads the call's wake-up marker, which the replica that
+	// took an event writes, and asks the API at once when it changed; the
+	// others read the holder's record. Store reads only, never the API.
+	Probe time.Duration
 }
 
 // Shared is the part of a shared state store that followers use
@@ -88,6 +94,9 @@ const (
 	minLease        = 3 * time.Second
 	sharedBackoff   = 5 * time.Second // a store that failed is tried again after this
 	recordKind      = "follow"
+	wakeKind        = "follow-wake"   // per call: changes with every event any replica takes
+	expectKind      = "follow-expect" // per call: webhook-backed (Expect on some replica)
+	DefaultProbe    = 150 * time.Millisecond
 )
 
 // Defaults of the webhook-backed schedule.
@@ -120,6 +129,15 @@ type Hub struct {
 
 type key struct{ keyFP, callID string }
 
+// name is the key's name in the shared store (leases and records).
+func (k key) name() string { return recordKind + ":" + k.keyFP + ":" + k.callID }
+
+// sharedUsable reports whether there is a shared store that did not fail
+// moments ago.
+func (h *Hub) sharedUsable() bool {
+	return h.opts.Shared != nil && !(h.sharedDown.Load() && time.Now().UnixNano() < h.sharedRetry.Load())
+}
+
 // New returns a hub whose followers run until Close.
 func New(opts Options) *Hub {
 	if opts.Poll == nil {
@@ -139,6 +157,9 @@ func New(opts Options) *Hub {
 	}
 	if opts.ExpectFor <= 0 {
 		opts.ExpectFor = DefaultExpectFor
+	}
+	if opts.Probe <= 0 {
+		opts.Probe = DefaultProbe
 	}
 	if opts.Owner == "" {
 		var b [12]byte
@@ -234,9 +255,16 @@ func (h *Hub) Follow(keyFP string, c *client.Client, callID string) *Sub {
 
 // Expect marks a call as webhook-backed: its events will wake its
 // follower (Wake), so polling it drops to the safety net. The server calls
-// it for every call it places with its own webhook URL.
+// it for every call it places with its own webhook URL. With a shared
+// store the mark is shared too, so that the replica holding the call's
+// lease, whichever it is, goes quiet.
 func (h *Hub) Expect(keyFP, callID string) {
 	k := key{keyFP, callID}
+	if h.sharedUsable() {
+		ctx, cancel := context.WithTimeout(h.base, sharedTimeout)
+		h.sharedOK(h.opts.Shared.PutRecord(ctx, expectKind, k.name(), []byte("1"), h.opts.ExpectFor, false))
+		cancel()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := time.Now()
@@ -272,8 +300,17 @@ func (h *Hub) expectedLocked(k key) bool {
 // asks the API again at once (the event itself is never taken as the
 // record), within the per-call rate limit; a wake-up over the limit is
 // served by one request as soon as the limit allows. It reports whether
-// anyone follows the call; nobody following costs nothing.
+// anyone follows the call in this process; nobody following costs nothing
+// but, with a shared store, the write of the call's wake-up marker, which
+// the replica holding the call's lease reads every Probe.
 func (h *Hub) Wake(keyFP, callID string) bool {
+	if h.sharedUsable() {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		ctx, cancel := context.WithTimeout(h.base, sharedTimeout)
+		h.sharedOK(h.opts.Shared.PutRecord(ctx, wakeKind, key{keyFP, callID}.name(), []byte(hex.EncodeToString(b[:])), sharedRecordTTL, false))
+		cancel()
+	}
 	h.mu.Lock()
 	f := h.followers[key{keyFP, callID}]
 	h.mu.Unlock()
@@ -322,16 +359,33 @@ type follower struct {
 	tokensAt       time.Time
 	wakeTimer      *time.Timer
 
-	held bool // holds the shared lease (run's goroutine only)
+	// Shared store (run's goroutine only): held is true while this
+	// follower holds the call's lease; marker is the wake-up marker read
+	// before the holder's latest request; seenAt is the At of the latest
+	// shared record taken.
+	held   bool
+	marker string
+	seenAt int64
 }
 
 // quietLocked reports whether the follower relies on events (webhook
 // mode), so that its record stays current without polling; f.mu is held.
-// Followers that share a store never are: an event may reach another
-// replica, so the lease holder keeps the normal schedule (one stream of
-// requests for all the replicas) and events only bring answers sooner.
+// Followers that share a store are while the store answers: an event that
+// reaches another replica reaches the lease holder through the wake-up
+// marker (see probe); while the store fails, the normal schedule is back.
 func (f *follower) quietLocked() bool {
-	return f.backed && !f.missed && f.hub.opts.Shared == nil
+	return f.backed && !f.missed && (f.hub.opts.Shared == nil || !f.hub.sharedDown.Load())
+}
+
+// probing reports whether the follower reads the shared store every Probe
+// between its polls (quiet, with a shared store).
+func (f *follower) probing() bool {
+	if f.hub.opts.Shared == nil {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.quietLocked()
 }
 
 // wakeLocked asks for a request after the request in flight, if any,
@@ -385,14 +439,27 @@ func (f *follower) run() {
 	defer f.hub.wg.Done()
 	defer f.stopped()
 	start := time.Now()
+	var last time.Time // when the latest full request ended
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
+		probe := false
 		select {
 		case <-f.ctx.Done():
 			return
 		case <-timer.C:
+			probe = !last.IsZero() && f.probing() && time.Since(last) < f.next(time.Since(start))
 		case <-f.kick:
+		}
+		if probe {
+			if f.probe() {
+				return
+			}
+			if f.ctx.Err() != nil {
+				return
+			}
+			timer.Reset(f.delay(start, last))
+			continue
 		}
 		f.mu.Lock()
 		f.inFlight = true
@@ -404,7 +471,8 @@ func (f *follower) run() {
 		f.events = 0
 		f.mu.Unlock()
 
-		call, err, got := f.fetch(start, announced > 0)
+		call, err, got, fromAPI := f.fetch(start, announced > 0)
+		last = time.Now()
 		if f.ctx.Err() != nil {
 			return // nobody follows any more, or the hub closed
 		}
@@ -416,7 +484,9 @@ func (f *follower) run() {
 			timer.Reset(f.hub.opts.Poll(0))
 			continue
 		}
-		f.checkEvents(call, err, announced)
+		if fromAPI {
+			f.checkEvents(call, err, announced)
+		}
 		final := (err == nil && call.Terminal()) || (err != nil && !client.Retryable(err))
 		if err != nil && final {
 			f.hub.opts.Log.WithError(err).WithField("callId", f.key.callID).Debug("follower stopped: the API refused")
@@ -425,8 +495,56 @@ func (f *follower) run() {
 		if final {
 			return
 		}
-		timer.Reset(f.next(time.Since(start)))
+		timer.Reset(f.delay(start, last))
 	}
+}
+
+// delay is how long run waits before its next step: the rest of the poll
+// interval since the latest full request, at most Probe while probing.
+func (f *follower) delay(start, last time.Time) time.Duration {
+	d := max(f.next(time.Since(start))-time.Since(last), 0)
+	if f.probing() {
+		d = min(d, f.hub.opts.Probe)
+	}
+	return d
+}
+
+// probe is a quiet follower's cheap look at the shared store between its
+// polls: the lease holder reads the wake-up marker and, when an event
+// changed it, wakes itself (within the wake-up limit), so that an event
+// taken by any replica brings a request at once; another replica's
+// follower reads the holder's record and hands a new one on. It reports
+// whether that record was final (the follower stops).
+func (f *follower) probe() bool {
+	sh := f.hub.opts.Shared
+	name := f.key.name()
+	sctx, cancel := context.WithTimeout(f.ctx, sharedTimeout)
+	defer cancel()
+	if f.held {
+		raw, ok, err := sh.GetRecord(sctx, wakeKind, name)
+		if !f.hub.sharedOK(err) || !ok || string(raw) == f.marker {
+			return false
+		}
+		f.marker = string(raw)
+		f.mu.Lock()
+		f.events++
+		f.wakeLocked()
+		f.mu.Unlock()
+		return false
+	}
+	raw, ok, err := sh.GetRecord(sctx, recordKind, name)
+	if !f.hub.sharedOK(err) || !ok {
+		return false
+	}
+	var rec sharedRecord
+	var c client.Call
+	if json.Unmarshal(raw, &rec) != nil || json.Unmarshal(rec.Call, &c) != nil || c.ID != f.key.callID || rec.At == f.seenAt {
+		return false
+	}
+	f.seenAt = rec.At
+	final := c.Terminal()
+	f.publish(&c, nil, final)
+	return final
 }
 
 // sharedRecord is what a lease holder writes for the other replicas.
@@ -438,18 +556,32 @@ type sharedRecord struct {
 // fetch gets the call's record: from the API, or, with a shared store, from
 // the record the replica holding the call's lease wrote. got is false when
 // there is nothing yet (the holder's first answer is still coming).
-func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err error, got bool) {
+// fromAPI is true when the record came from the API, not the store.
+func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err error, got, fromAPI bool) {
 	sh := f.hub.opts.Shared
 	if sh == nil {
 		call, err = f.client.GetCall(f.ctx, f.key.callID)
-		return call, err, true
+		return call, err, true, true
 	}
-	if f.hub.sharedDown.Load() && time.Now().UnixNano() < f.hub.sharedRetry.Load() {
+	if !f.hub.sharedUsable() {
 		// The store failed moments ago: do not make every tick wait for it.
 		call, err = f.client.GetCall(f.ctx, f.key.callID)
-		return call, err, true
+		return call, err, true, true
 	}
-	name := recordKind + ":" + f.key.keyFP + ":" + f.key.callID
+	name := f.key.name()
+	f.mu.Lock()
+	backed := f.backed
+	f.mu.Unlock()
+	if !backed { // another replica may have placed it with its webhook URL
+		sctx, cancel := context.WithTimeout(f.ctx, sharedTimeout)
+		_, ok, eerr := sh.GetRecord(sctx, expectKind, name)
+		cancel()
+		if f.hub.sharedOK(eerr) && ok {
+			f.mu.Lock()
+			f.backed = true
+			f.mu.Unlock()
+		}
+	}
 	interval := f.next(time.Since(start))
 	stale := 2*interval + time.Second
 	sctx, cancel := context.WithTimeout(f.ctx, sharedTimeout)
@@ -457,7 +589,7 @@ func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err er
 	cancel()
 	if !f.hub.sharedOK(lerr) {
 		call, err = f.client.GetCall(f.ctx, f.key.callID)
-		return call, err, true
+		return call, err, true, true
 	}
 	f.held = held
 	if !held && !woken { // an event asks the API itself, within the wake-up limit
@@ -469,25 +601,37 @@ func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err er
 			var c client.Call
 			if ok && json.Unmarshal(raw, &rec) == nil && json.Unmarshal(rec.Call, &c) == nil && c.ID == f.key.callID &&
 				time.Since(time.UnixMilli(rec.At)) <= stale {
-				return &c, nil, true
+				f.seenAt = rec.At
+				return &c, nil, true, false
 			}
 			if !ok && time.Since(start) < stale {
-				return nil, nil, false
+				return nil, nil, false, false
 			}
 		}
 		// The holder's record is stale (it died, or its requests fail):
 		// ask the API, so that its answer, errors included, reaches our
 		// waiters.
 	}
+	if held && backed {
+		// The marker as it is before the request: an event taken after
+		// this read changes it, and the next probe asks again.
+		sctx, cancel := context.WithTimeout(f.ctx, sharedTimeout)
+		if raw, ok, merr := sh.GetRecord(sctx, wakeKind, name); f.hub.sharedOK(merr) && ok {
+			f.marker = string(raw)
+		}
+		cancel()
+	}
 	call, err = f.client.GetCall(f.ctx, f.key.callID)
 	if err == nil {
-		if raw, merr := json.Marshal(sharedRecord{At: time.Now().UnixMilli(), Call: mustRaw(call)}); merr == nil {
+		at := time.Now().UnixMilli()
+		f.seenAt = at
+		if raw, merr := json.Marshal(sharedRecord{At: at, Call: mustRaw(call)}); merr == nil {
 			sctx, cancel := context.WithTimeout(f.ctx, sharedTimeout)
 			f.hub.sharedOK(sh.PutRecord(sctx, recordKind, name, raw, sharedRecordTTL, false))
 			cancel()
 		}
 	}
-	return call, err, true
+	return call, err, true, true
 }
 
 func mustRaw(c *client.Call) json.RawMessage {
@@ -578,7 +722,7 @@ func (f *follower) stopped() {
 	h := f.hub
 	if f.held { // another replica's follower takes over at once
 		ctx, cancel := context.WithTimeout(context.Background(), sharedTimeout)
-		_ = h.opts.Shared.ReleaseLease(ctx, recordKind+":"+f.key.keyFP+":"+f.key.callID, h.opts.Owner)
+		_ = h.opts.Shared.ReleaseLease(ctx, f.key.name(), h.opts.Owner)
 		cancel()
 	}
 	h.mu.Lock()

@@ -779,20 +779,71 @@ func TestSharingResumesWhenTheStoreIsBack(t *testing.T) {
 	})
 }
 
-// With a shared store, a webhook-backed call keeps the normal schedule: an
-// event may reach another replica, so the lease holder cannot go quiet.
-func TestAWebhookBackedCallOnSharedReplicasKeepsTheSchedule(t *testing.T) {
+// With a shared store, a webhook-backed call is on the safety net too: the
+// call was placed (Expect) on replica 2, its followers run on replicas 0
+// and 1, and its events reach replica 2, which follows nothing. The lease
+// holder learns of them through the wake-up marker, and the other replica
+// through the holder's record, each within a couple of probes.
+func TestAWebhookBackedCallOnSharedReplicasIsOnTheSafetyNet(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.addAnswered(keyA, "c1", 5*time.Second, 40*time.Second)
+		hubs, _ := replicas(t, 3)
+		hubs[2].Expect("fpA", "c1")
+		c := newClient(t, api, keyA)
+		s0 := hubs[0].Follow("fpA", c, "c1")
+		defer s0.Close()
+		synctest.Wait()
+		time.Sleep(100 * time.Millisecond)
+		s1 := hubs[1].Follow("fpA", c, "c1")
+		defer s1.Close()
+		time.Sleep(4900 * time.Millisecond) // 5 s: answered, the event reaches replica 2
+		if hubs[2].Wake("fpA", "c1") {
+			t.Fatal("Wake on replica 2 found a follower there")
+		}
+		time.Sleep(2 * follow.DefaultProbe) // a probe of the holder's, then one of the other's
+		synctest.Wait()
+		for i, s := range []*follow.Sub{s0, s1} {
+			if u := s.Latest(); u.Call == nil || u.Call.Status != "in_progress" {
+				t.Errorf("replica %d, %v after the event: %+v, want in_progress", i, 2*follow.DefaultProbe, u)
+			}
+		}
+		time.Sleep(35*time.Second - 2*follow.DefaultProbe) // 40 s: safety-net polls at ~20 s and ~35 s
+		synctest.Wait()
+		if n := api.count(keyA, "c1"); n < 3 || n > 4 {
+			t.Errorf("GETs by the replicas together in 40 s = %d, want 3-4 (0 s, the event at 5 s, the safety net at 20 and 35 s), not one a second", n)
+		}
+		hubs[2].Wake("fpA", "c1") // ended at 40 s: the terminal event, to replica 2 again
+		time.Sleep(2 * follow.DefaultProbe)
+		synctest.Wait()
+		for i, s := range []*follow.Sub{s0, s1} {
+			if u := s.Latest(); !u.Final || u.Call.Status != "completed" {
+				t.Errorf("replica %d, %v after the terminal event: %+v, want the final completed record", i, 2*follow.DefaultProbe, u)
+			}
+		}
+	})
+}
+
+// A quiet follower on a shared store that fails goes back to the normal
+// schedule (it cannot hear of events that reach other replicas).
+func TestAWebhookBackedCallOnSharedReplicasIsPolledWhileTheStoreIsDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := newFakeAPI()
 		api.add(keyA, "c1", time.Hour)
-		hubs, _ := replicas(t, 1)
+		hubs, shared := replicas(t, 1)
 		hubs[0].Expect("fpA", "c1")
 		s := hubs[0].Follow("fpA", newClient(t, api, keyA), "c1")
 		defer s.Close()
 		time.Sleep(5500 * time.Millisecond)
 		synctest.Wait()
-		if n := api.count(keyA, "c1"); n != 6 {
-			t.Errorf("GETs in 5.5 s = %d, want 6 (every second, not the safety net)", n)
+		if n := api.count(keyA, "c1"); n != 1 {
+			t.Errorf("GETs in 5.5 s with the store up = %d, want 1 (the safety net)", n)
+		}
+		shared[0].down.Store(true)
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if n := api.count(keyA, "c1"); n < 5 {
+			t.Errorf("GETs in 5 s with the store down = %d, want about 5 (every second)", n)
 		}
 	})
 }

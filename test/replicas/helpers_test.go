@@ -95,7 +95,11 @@ func (p *proc) exited() bool {
 	}
 }
 
-func startSandbox() (*proc, error) {
+func startSandbox() (*proc, error) { return startSandboxAt("20") }
+
+// startSandboxAt starts a standalone sandbox whose calls run timeScale
+// times faster than real time.
+func startSandboxAt(timeScale string) (*proc, error) {
 	var lastErr error
 	for range 3 {
 		addr, err := testkit.FreeAddr()
@@ -103,7 +107,7 @@ func startSandbox() (*proc, error) {
 			return nil, err
 		}
 		p := &proc{name: "sandbox", addr: addr, url: "http://" + addr}
-		p.args = []string{"sandbox", "--addr", addr, "--time-scale", "20", "--rate-limit-per-minute", "100000"}
+		p.args = []string{"sandbox", "--addr", addr, "--time-scale", timeScale, "--rate-limit-per-minute", "100000"}
 		if err := p.start(nil); err != nil {
 			return nil, err
 		}
