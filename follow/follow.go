@@ -513,7 +513,8 @@ func (f *follower) delay(start, last time.Time) time.Duration {
 // polls: the lease holder reads the wake-up marker and, when an event
 // changed it, wakes itself (within the wake-up limit), so that an event
 // taken by any replica brings a request at once; another replica's
-// follower reads the holder's record and hands a new one on. It reports
+// follower reads the holder's record and hands a new one on (and, when the
+// marker changed, looks for the lease at once). It reports
 // whether that record was final (the follower stops).
 func (f *follower) probe() bool {
 	sh := f.hub.opts.Shared
@@ -531,6 +532,15 @@ func (f *follower) probe() bool {
 		f.wakeLocked()
 		f.mu.Unlock()
 		return false
+	}
+	// An event the holder may not take (it let the lease go moments ago):
+	// a full request, which takes the lease if it is free, and else only
+	// reads the holder's record.
+	if raw, ok, err := sh.GetRecord(sctx, wakeKind, name); f.hub.sharedOK(err) && ok && string(raw) != f.marker {
+		f.marker = string(raw)
+		f.mu.Lock()
+		f.kickLocked()
+		f.mu.Unlock()
 	}
 	raw, ok, err := sh.GetRecord(sctx, recordKind, name)
 	if !f.hub.sharedOK(err) || !ok {

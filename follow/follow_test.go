@@ -847,3 +847,32 @@ func TestAWebhookBackedCallOnSharedReplicasIsPolledWhileTheStoreIsDown(t *testin
 		}
 	})
 }
+
+// A replica whose holder let the lease go (its waiters left) takes it at
+// the next event, not at its next safety-net poll.
+func TestAnEventAfterTheHolderLeftReachesTheOtherReplicaAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI()
+		api.addAnswered(keyA, "c1", 5*time.Second, time.Hour)
+		hubs, _ := replicas(t, 3)
+		hubs[2].Expect("fpA", "c1")
+		c := newClient(t, api, keyA)
+		s0 := hubs[0].Follow("fpA", c, "c1")
+		synctest.Wait()
+		time.Sleep(100 * time.Millisecond)
+		s1 := hubs[1].Follow("fpA", c, "c1")
+		defer s1.Close()
+		time.Sleep(1900 * time.Millisecond)
+		s0.Close() // the holder leaves at 2 s and releases the lease
+		time.Sleep(3 * time.Second)
+		hubs[2].Wake("fpA", "c1") // answered at 5 s
+		time.Sleep(2 * follow.DefaultProbe)
+		synctest.Wait()
+		if u := s1.Latest(); u.Call == nil || u.Call.Status != "in_progress" {
+			t.Errorf("replica 1, %v after the event: %+v, want in_progress", 2*follow.DefaultProbe, u)
+		}
+		if n := api.count(keyA, "c1"); n != 2 {
+			t.Errorf("GETs = %d, want 2 (replica 0's first, replica 1's at the event)", n)
+		}
+	})
+}
