@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // zones on machines without a zone database (Windows, scratch images)
 )
@@ -244,16 +245,25 @@ func (w Window) allOpen(locs []*time.Location, t time.Time) bool {
 	return true
 }
 
-// LoadZone loads an IANA zone; the binary embeds the database
-// (time/tzdata), so this works on machines without one.
+// zones caches loaded zones: time.LoadLocation reads the zone database
+// (a file, or the embedded copy) on every call, and a check may need dozens
+// of zones (a +1 number outside any area code has 45).
+var zones sync.Map // name -> *time.Location
+
+// LoadZone loads an IANA zone, once per process; the binary embeds the
+// database (time/tzdata), so this works on machines without one.
 func LoadZone(name string) (*time.Location, error) {
 	if name == "" {
 		return nil, ErrUnknownZone
+	}
+	if loc, ok := zones.Load(name); ok {
+		return loc.(*time.Location), nil
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, fmt.Errorf("%w %q", ErrUnknownZone, name)
 	}
+	zones.Store(name, loc)
 	return loc, nil
 }
 

@@ -350,13 +350,6 @@ func isDigits(s string) bool {
 	return true
 }
 
-// Lookup describes a number already in E.164 form (+ and 7 to 15 digits);
-// ok is false when its calling code is unknown or its length impossible.
-func Lookup(e164 string) (Number, bool) {
-	n, p := Check(e164, "")
-	return n, p == nil
-}
-
 // Check reads to as a destination. An E.164 number of a possible length
 // for its calling code is described; anything else is a Problem, with a
 // suggestion when to reads as a national number of defaultRegion (ISO

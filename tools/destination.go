@@ -1,9 +1,7 @@
 package tools
 
 import (
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/byourside/bys-mcp/callhours"
@@ -44,10 +42,7 @@ func (d *Deps) checkHours(num numbering.Number) *toolError {
 	}
 	now := d.now()
 	v, err := d.CallingHours.Check(num.TimeZones, now)
-	if err != nil {
-		if !errors.Is(err, callhours.ErrUnknownZone) {
-			err = callhours.ErrUnknownZone
-		}
+	if err != nil { // no zone, or one the database lacks: fail closed
 		return newToolError("outside_calling_hours", nil, false, fmt.Sprintf(
 			"the local time at %s cannot be known (no time zone for the number), so it cannot be checked against calling hours (%s) and no call was placed: check the number with the user", num.E164, d.CallingHours))
 	}
@@ -72,34 +67,26 @@ func (d *Deps) checkHours(num numbering.Number) *toolError {
 	return terr
 }
 
-// destinationOf is the destination facts of a placed call.
-func (d *Deps) destinationOf(num numbering.Number) *schema.Destination {
+// destinationOf is the destination facts of a placed call, and the
+// sentence of its result about where and when it rings ("" when the zone
+// is not known or the number spans several).
+func (d *Deps) destinationOf(num numbering.Number) (*schema.Destination, string) {
 	dest := &schema.Destination{Region: num.Region, NumberType: string(num.Type)}
+	text := ""
 	if len(num.TimeZones) > 0 && (num.TiedToPlace() || len(num.TimeZones) == 1) {
 		if loc, err := callhours.LoadZone(num.TimeZones[0]); err == nil {
+			local := d.now().In(loc)
 			dest.TimeZone = loc.String()
-			dest.LocalTime = d.now().In(loc).Format(time.RFC3339)
+			dest.LocalTime = local.Format(time.RFC3339)
+			where := callhours.Place(loc)
+			if num.Region != "" && num.Region != numbering.NonGeographicRegion {
+				where += ", " + numbering.RegionName(num.Region)
+			}
+			text = fmt.Sprintf(" It is %s there (%s).", callhours.Clock(local), where)
 		}
 	}
 	if dest.Region == "" && dest.TimeZone == "" && dest.NumberType == "" {
-		return nil
+		return nil, ""
 	}
-	return dest
-}
-
-// destinationText is the sentence of a result about where the call rings.
-func destinationText(dest *schema.Destination) string {
-	if dest == nil || dest.TimeZone == "" {
-		return ""
-	}
-	t, err := time.Parse(time.RFC3339, dest.LocalTime)
-	loc, lerr := callhours.LoadZone(dest.TimeZone)
-	if err != nil || lerr != nil {
-		return ""
-	}
-	where := callhours.Place(loc)
-	if dest.Region != "" && dest.Region != numbering.NonGeographicRegion {
-		where += ", " + numbering.RegionName(dest.Region)
-	}
-	return fmt.Sprintf(" It is %s there (%s).", callhours.Clock(t.In(loc)), strings.TrimSpace(where))
+	return dest, text
 }

@@ -135,6 +135,7 @@ type placement struct {
 	err            *toolError
 	// destination and warnings describe the number called.
 	destination *schema.Destination
+	where       string // the result's sentence about the destination
 	warnings    []string
 }
 
@@ -239,7 +240,7 @@ func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost 
 
 // placed adds the destination facts to a placed or joined call.
 func (p *placer) placed(a *attempt, pl *placement) *placement {
-	pl.destination = p.deps.destinationOf(a.num)
+	pl.destination, pl.where = p.deps.destinationOf(a.num)
 	pl.warnings = numberWarnings(a.num)
 	return pl
 }
@@ -306,7 +307,7 @@ func placedResult(pl *placement) *mcp.CallToolResult {
 		text = fmt.Sprintf("Call placed: callId %s, status %s. Next, call wait_for_call with callId %s to follow it to its end and read the summary and extracted fields. "+
 			"It cannot be cancelled through this server.", callID, status, callID)
 	}
-	text += destinationText(out.Destination)
+	text += pl.where
 	for _, w := range out.Warnings {
 		text += " Warning: " + w
 	}
