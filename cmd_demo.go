@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/byourside/bys-mcp/demo"
+	"github.com/byourside/bys-mcp/internal/demo"
 )
 
 var getenv = os.Getenv

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/config"
-	"github.com/byourside/bys-mcp/sandbox"
+	"github.com/byourside/bys-mcp/internal/sandbox"
 )
 
 // runSandbox serves the embedded simulator as a standalone HTTP API.

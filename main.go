@@ -12,9 +12,9 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/app"
 	"github.com/sirupsen/logrus"
 )
 

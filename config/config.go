@@ -24,7 +24,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/byourside/bys-mcp/callhours"
+	"github.com/byourside/bys-mcp/internal/callhours"
 )
 
 // Environment variable names. Each flag's variable is listed in Usage.

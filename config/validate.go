@@ -11,8 +11,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/byourside/bys-mcp/callhours"
-	"github.com/byourside/bys-mcp/numbering"
+	"github.com/byourside/bys-mcp/internal/callhours"
+	"github.com/byourside/bys-mcp/internal/numbering"
 )
 
 // Bounds checked by Validate.

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/byourside/bys-mcp/campaign"
 	"github.com/byourside/bys-mcp/client"
-	"github.com/byourside/bys-mcp/safety"
+	"github.com/byourside/bys-mcp/internal/campaign"
+	"github.com/byourside/bys-mcp/internal/safety"
+	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/schema"
-	"github.com/byourside/bys-mcp/state"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 )

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/config"
-	"github.com/byourside/bys-mcp/tenant"
+	"github.com/byourside/bys-mcp/internal/tenant"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 )

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/byourside/bys-mcp/safety"
+	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 )

@@ -9,14 +9,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/byourside/bys-mcp/callhours"
-	"github.com/byourside/bys-mcp/campaign"
 	"github.com/byourside/bys-mcp/client"
-	"github.com/byourside/bys-mcp/follow"
-	"github.com/byourside/bys-mcp/safety"
+	"github.com/byourside/bys-mcp/internal/callhours"
+	"github.com/byourside/bys-mcp/internal/campaign"
+	"github.com/byourside/bys-mcp/internal/follow"
+	"github.com/byourside/bys-mcp/internal/safety"
+	"github.com/byourside/bys-mcp/internal/state"
+	"github.com/byourside/bys-mcp/internal/tenant"
 	"github.com/byourside/bys-mcp/schema"
-	"github.com/byourside/bys-mcp/state"
-	"github.com/byourside/bys-mcp/tenant"
 	"github.com/sirupsen/logrus"
 )
 

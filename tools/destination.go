@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/byourside/bys-mcp/callhours"
-	"github.com/byourside/bys-mcp/numbering"
+	"github.com/byourside/bys-mcp/internal/callhours"
+	"github.com/byourside/bys-mcp/internal/numbering"
 	"github.com/byourside/bys-mcp/schema"
 )
 

@@ -4,8 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/byourside/bys-mcp/callhours"
-	"github.com/byourside/bys-mcp/numbering"
+	"github.com/byourside/bys-mcp/internal/callhours"
+	"github.com/byourside/bys-mcp/internal/numbering"
 )
 
 // A number held to calling hours whose time zone is unknown is refused

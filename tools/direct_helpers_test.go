@@ -13,10 +13,10 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/internal/sandbox"
+	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/internal/testkit"
-	"github.com/byourside/bys-mcp/sandbox"
 	"github.com/byourside/bys-mcp/schema"
-	"github.com/byourside/bys-mcp/state"
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/sirupsen/logrus"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/byourside/bys-mcp/tenant"
+	"github.com/byourside/bys-mcp/internal/tenant"
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/santhosh-tekuri/jsonschema/v6"

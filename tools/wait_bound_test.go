@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/byourside/bys-mcp/sandbox"
+	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/byourside/bys-mcp/tools"
 )
 

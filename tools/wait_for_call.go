@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
-	"github.com/byourside/bys-mcp/safety"
+	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"

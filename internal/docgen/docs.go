@@ -12,9 +12,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
-	"github.com/byourside/bys-mcp/sandbox"
+	"github.com/byourside/bys-mcp/internal/app"
+	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/sirupsen/logrus"
 )

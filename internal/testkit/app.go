@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/app"
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/sirupsen/logrus"
 )

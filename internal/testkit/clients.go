@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/byourside/bys-mcp/app"
+	"github.com/byourside/bys-mcp/internal/app"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"

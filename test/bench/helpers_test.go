@@ -22,10 +22,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/app"
+	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/byourside/bys-mcp/internal/testkit"
-	"github.com/byourside/bys-mcp/sandbox"
 )
 
 // benchKey is the tenant every benchmark uses on the standalone sandbox.

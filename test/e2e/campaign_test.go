@@ -7,7 +7,7 @@ import (
 	"time"
 
 	bysclient "github.com/byourside/bys-mcp/client"
-	"github.com/byourside/bys-mcp/sandbox"
+	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 

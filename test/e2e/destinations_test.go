@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/byourside/bys-mcp/sandbox"
+	"github.com/byourside/bys-mcp/internal/sandbox"
 )
 
 // countingAPI is the sandbox simulator served over real HTTP, counting

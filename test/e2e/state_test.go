@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/sandbox"
+	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/internal/testkit"
-	"github.com/byourside/bys-mcp/sandbox"
-	"github.com/byourside/bys-mcp/state"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/byourside/bys-mcp/app"
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/app"
+	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/byourside/bys-mcp/internal/testkit"
-	"github.com/byourside/bys-mcp/sandbox"
 )
 
 // faultKey is the server's API key in the fault matrix.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/byourside/bys-mcp/state/redistest"
+	"github.com/byourside/bys-mcp/internal/state/redistest"
 )
 
 // A replica killed in the middle of a campaign while two others share its

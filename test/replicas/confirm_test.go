@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/byourside/bys-mcp/state/redistest"
+	"github.com/byourside/bys-mcp/internal/state/redistest"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/byourside/bys-mcp/state/redistest"
+	"github.com/byourside/bys-mcp/internal/state/redistest"
 )
 
 // replicaGETs sums, over the replicas' /metrics, the GET /v1/agent/calls/{id}

@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/state/redistest"
 	"github.com/byourside/bys-mcp/internal/testkit"
-	"github.com/byourside/bys-mcp/state/redistest"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"

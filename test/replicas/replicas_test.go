@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/state/redistest"
 	"github.com/byourside/bys-mcp/internal/testkit"
-	"github.com/byourside/bys-mcp/state/redistest"
 )
 
 // 20 identical place_calls arriving at three replicas at once place exactly

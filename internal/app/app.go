@@ -1,0 +1,379 @@
+// Package app wires the process together: from a validated configuration it
+// builds the logger's companions (audit, metrics), the API client (against
+// the real API or the embedded sandbox), the shared state, the tools and the
+// MCP server, and serves the chosen transport until it is told to stop.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"time"
+
+	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/callhours"
+	"github.com/byourside/bys-mcp/internal/campaign"
+	"github.com/byourside/bys-mcp/internal/follow"
+	"github.com/byourside/bys-mcp/internal/mcpserver"
+	"github.com/byourside/bys-mcp/internal/metrics"
+	"github.com/byourside/bys-mcp/internal/resources"
+	"github.com/byourside/bys-mcp/internal/safety"
+	"github.com/byourside/bys-mcp/internal/sandbox"
+	"github.com/byourside/bys-mcp/internal/state"
+	"github.com/byourside/bys-mcp/internal/webhook"
+	"github.com/byourside/bys-mcp/schema"
+	"github.com/byourside/bys-mcp/tools"
+	"github.com/mark3labs/mcp-go/server"
+	"github.com/sirupsen/logrus"
+)
+
+// SandboxKey is the server's own key when it runs against the embedded
+// sandbox; clients may still bring their own keys (their own tenants).
+const SandboxKey = "bys_ak_sandbox_local"
+
+// App is one configured server process.
+type App struct {
+	Config  *config.Config
+	Log     *logrus.Logger
+	Server  *mcpserver.Server
+	Deps    *tools.Deps
+	Store   state.Store
+	Audit   *safety.Audit
+	Metrics *metrics.Metrics
+	// Campaigns runs place_calls' campaigns (nil with --read-only).
+	Campaigns *campaign.Manager
+	// Follow is the hub of call followers: one per (key, call) for the
+	// whole process.
+	Follow *follow.Hub
+	// Webhooks receives the API's events (--public-url on sse and http).
+	Webhooks *webhook.Service
+	// Sandbox is the embedded simulator when --sandbox is set.
+	Sandbox *sandbox.Sandbox
+}
+
+// Options adjust what New builds, for tests and the demo.
+type Options struct {
+	// SandboxOptions configure the embedded sandbox.
+	SandboxOptions sandbox.Options
+	// Poll overrides wait_for_call's schedule.
+	Poll *tools.PollSchedule
+	// ProgressInterval overrides how often a wait sends progress at least
+	// (default tools.DefaultProgressInterval).
+	ProgressInterval time.Duration
+	// HTTPClient overrides the API client's HTTP client.
+	HTTPClient *http.Client
+	// WrapTransport wraps the API client's transport (tests count requests).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// FollowOptions adjusts the followers' options (tests).
+	FollowOptions func(*follow.Options)
+	// TaskOptions adjusts the task options (tests).
+	TaskOptions func(*mcpserver.TaskOptions)
+	// Campaigns tunes the campaign runners (tests: lease and scan times).
+	Campaigns campaign.Options
+	// Now overrides the clock of calling hours and destination local times
+	// (tests).
+	Now func() time.Time
+}
+
+// New builds the app from a validated configuration.
+func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
+	a := &App{Config: cfg, Log: log}
+	httpMode := cfg.Transport == "sse" || cfg.Transport == "http"
+	if httpMode {
+		a.Metrics = metrics.New()
+	}
+
+	clientOpts := client.Options{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, Timeout: cfg.RequestTimeout, HTTPClient: opts.HTTPClient}
+	serverKey := cfg.APIKey
+	if cfg.Sandbox {
+		a.Sandbox = sandbox.New(opts.SandboxOptions)
+		clientOpts.BaseURL = "http://sandbox.invalid"
+		clientOpts.HTTPClient = &http.Client{Transport: inProcess{a.Sandbox}}
+		if serverKey == "" {
+			serverKey = SandboxKey
+		}
+		clientOpts.APIKey = serverKey
+	}
+	if a.Metrics != nil {
+		clientOpts.Observer = a.Metrics.APIRequest
+	}
+	if opts.WrapTransport != nil {
+		var base http.RoundTripper = http.DefaultTransport
+		if clientOpts.HTTPClient != nil && clientOpts.HTTPClient.Transport != nil {
+			base = clientOpts.HTTPClient.Transport
+		}
+		clientOpts.HTTPClient = &http.Client{Transport: opts.WrapTransport(base)}
+	}
+	c, err := client.New(clientOpts)
+	if err != nil {
+		return nil, err
+	}
+
+	if cfg.StateURL != "" {
+		rs, err := state.NewRedis(context.Background(), cfg.StateURL, state.RedisOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("--state-url: %w", err)
+		}
+		a.Store = rs
+	} else {
+		a.Store = localStore(cfg.StateDir, log)
+	}
+
+	if a.Audit, err = safety.NewAudit(log, cfg.AuditLog); err != nil {
+		return nil, fmt.Errorf("--audit-log: %w", err)
+	}
+
+	limits := schema.Limits{MaxWaitSec: int(cfg.MaxWait / time.Second), MaxListLimit: cfg.MaxListLimit, MaxCampaignCalls: cfg.MaxCampaignCalls}
+	schemas, err := schema.Load(limits)
+	if err != nil {
+		return nil, err
+	}
+	hours, err := callhours.Parse(cfg.CallingHours, cfg.CallingDays)
+	if err != nil {
+		return nil, err
+	}
+	poll := tools.DefaultPollSchedule
+	if opts.Poll != nil {
+		poll = *opts.Poll
+	}
+	hubOpts := follow.Options{Poll: poll.Next, Log: log}
+	if a.Metrics != nil {
+		hubOpts.Active = a.Metrics.FollowersActive
+	}
+	if cfg.StateURL != "" {
+		// Replicas on one Redis take turns polling each call.
+		if shared, ok := a.Store.(follow.Shared); ok {
+			hubOpts.Shared = shared
+		}
+	}
+	if opts.FollowOptions != nil {
+		opts.FollowOptions(&hubOpts)
+	}
+	a.Follow = follow.New(hubOpts)
+	if cfg.PublicURL != "" && httpMode {
+		whOpts := webhook.Options{PublicURL: cfg.PublicURL, Hub: a.Follow, Log: log}
+		if cfg.StateURL != "" {
+			// Any replica takes the events of a call another placed.
+			if shared, ok := a.Store.(webhook.Shared); ok {
+				whOpts.Shared = shared
+			}
+		}
+		if a.Metrics != nil {
+			whOpts.Observe = a.Metrics.WebhookEvent
+		}
+		if a.Webhooks, err = webhook.New(whOpts); err != nil {
+			return nil, fmt.Errorf("--public-url: %w", err)
+		}
+	}
+	a.Deps = &tools.Deps{
+		Client:           c,
+		ServerKey:        serverKey,
+		Log:              log,
+		Schemas:          schemas,
+		Limits:           limits,
+		Policy:           safety.Policy{Allow: cfg.AllowDestinations, Deny: cfg.DenyDestinations},
+		Store:            a.Store,
+		Audit:            a.Audit,
+		DedupeWindow:     cfg.DedupeWindow,
+		MaxCallsPerHour:  cfg.MaxCallsPerHour,
+		ConfirmCalls:     cfg.ConfirmCalls,
+		CallingHours:     hours,
+		DefaultRegion:    cfg.DefaultRegion,
+		Now:              opts.Now,
+		Poll:             poll,
+		Follow:           a.Follow,
+		ProgressInterval: opts.ProgressInterval,
+	}
+	if a.Webhooks != nil {
+		a.Deps.Webhooks = a.Webhooks
+	}
+	if !cfg.ReadOnly {
+		// Campaigns run where calls may be placed; this also continues the
+		// campaigns a stopped process left in the store.
+		records, ok := a.Store.(state.Records)
+		if !ok {
+			return nil, errors.New("the state store keeps no campaign records")
+		}
+		a.Campaigns = tools.NewCampaignManager(a.Deps, records, opts.Campaigns)
+		a.Deps.Campaigns = a.Campaigns
+		a.Campaigns.Start()
+	}
+	var observe tools.ToolObserver
+	if a.Metrics != nil {
+		a.Deps.Metrics = a.Metrics
+		observe = a.Metrics.ToolCall
+	}
+	resDeps := resources.Deps{Client: c, ServerKey: serverKey, Log: log, Poll: poll.Next, Follow: a.Follow}
+	if a.Campaigns != nil {
+		resDeps.Campaigns = a.Campaigns
+	}
+	res := resources.New(resDeps)
+	taskOpts := &mcpserver.TaskOptions{MaxTTL: cfg.TaskMaxTTL}
+	if opts.TaskOptions != nil {
+		opts.TaskOptions(taskOpts)
+	}
+	a.Server = mcpserver.New(mcpserver.Options{
+		Resources:    res,
+		Tasks:        taskOpts,
+		Version:      client.Version,
+		Deps:         a.Deps,
+		ReadOnly:     cfg.ReadOnly,
+		Log:          log,
+		ToolObserver: observe,
+		ServerOptions: []server.ServerOption{
+			server.WithElicitation(),
+		},
+	})
+	return a, nil
+}
+
+// localStore is the state store without --state-url: the local database
+// under dir (opened on first use), or memory for "" and "memory". Its health
+// changes are logged once each, not once per operation.
+func localStore(dir string, log *logrus.Logger) state.Store {
+	if dir == "" || dir == config.StateDirMemory {
+		return state.NewMemory()
+	}
+	return state.NewFile(dir, state.FileOptions{OnHealth: func(err error) {
+		if err != nil {
+			log.WithField("state_dir", dir).Errorf("the local state database cannot be used, so placing calls is refused until it can (fail closed): %v", err)
+			return
+		}
+		log.WithField("state_dir", dir).Info("the local state database works again")
+	}})
+}
+
+// Close releases the app's resources.
+func (a *App) Close() {
+	if a.Campaigns != nil {
+		a.Campaigns.Close()
+	}
+	if a.Sandbox != nil {
+		a.Sandbox.Close()
+	}
+	if a.Follow != nil {
+		a.Follow.Close()
+	}
+	if a.Store != nil {
+		_ = a.Store.Close()
+	}
+	if a.Audit != nil {
+		_ = a.Audit.Close()
+	}
+}
+
+// Serve runs the configured transport until ctx ends (or stdin closes, for
+// stdio). It returns nil on a clean stop.
+func (a *App) Serve(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	switch a.Config.Transport {
+	case "sse", "http":
+		ln, err := net.Listen("tcp", a.Config.Addr)
+		if err != nil {
+			return fmt.Errorf("listening on --addr %s: %w", a.Config.Addr, err)
+		}
+		return a.ServeHTTP(ctx, ln)
+	default:
+		return a.Server.ServeStdio(ctx, stdin, stdout, nil)
+	}
+}
+
+// HTTPHandler builds the HTTP handler for the configured transport.
+func (a *App) HTTPHandler() *mcpserver.HTTPHandler {
+	cfg := a.Config
+	o := mcpserver.HTTPOptions{
+		Transport:         cfg.Transport,
+		Loopback:          cfg.IsLoopbackAddr(),
+		AuthToken:         cfg.AuthToken,
+		RequireClientKeys: cfg.RequireClientKeys,
+		HasServerKey:      a.Deps.ServerKey != "" && !cfg.RequireClientKeys,
+		AllowedOrigins:    cfg.AllowedOrigins,
+		AllowedHosts:      cfg.AllowedHosts,
+		MaxBodyBytes:      cfg.MaxBodyBytes,
+		MaxSessions:       cfg.MaxSessions,
+	}
+	if a.Metrics != nil {
+		o.Metrics = a.Metrics.Handler()
+	}
+	if a.Webhooks != nil {
+		o.Webhooks, o.PublicHost = a.Webhooks, a.Webhooks.Host()
+	}
+	if cfg.StateURL != "" {
+		o.Ready = a.Store.Ping
+	}
+	if cfg.RequireClientKeys {
+		a.Deps.ServerKey = ""
+	}
+	return a.Server.NewHTTPHandler(o)
+}
+
+// ServeHTTP serves the HTTP transport on ln until ctx ends, then drains:
+// new connections stop at once, in-flight requests get a grace period, and
+// waits still running after it are cancelled.
+func (a *App) ServeHTTP(ctx context.Context, ln net.Listener) error {
+	h := a.HTTPHandler()
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return base },
+		ErrorLog:          nil,
+	}
+	a.Log.WithFields(logrus.Fields{"transport": a.Config.Transport, "addr": ln.Addr().String()}).Info("listening")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down: draining in-flight requests")
+	grace, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// New connections stop at once; in-flight tool calls get half the
+	// grace period, then they are stopped cleanly (a wait answers with its
+	// latest record, saying to call again), and then the transport closes
+	// its sessions and streams.
+	shutdown := make(chan error, 1)
+	go func() { shutdown <- srv.Shutdown(grace) }()
+	var err error
+	select {
+	case err = <-shutdown:
+	case <-time.After(5 * time.Second):
+		a.Server.StopToolCalls()
+		time.Sleep(200 * time.Millisecond)
+		_ = h.Shutdown(grace)
+		err = <-shutdown
+	}
+	_ = h.Shutdown(grace)
+	if err != nil {
+		_ = srv.Close()
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// inProcess serves API requests with the embedded sandbox, without a
+// socket.
+type inProcess struct{ h http.Handler }
+
+func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	rec := httptest.NewRecorder()
+	t.h.ServeHTTP(rec, r)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
+}
