@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/byourside/bys-mcp/internal/clock"
 )
 
 // DefaultBaseURL is the production API.
@@ -95,7 +97,13 @@ type Options struct {
 	// the route (RoutePlaceCall, RouteGetCall or RouteListCalls), the HTTP
 	// status (0 when no answer arrived) and the attempt's duration.
 	Observer func(method, route string, status int, d time.Duration)
+	// Clock tells the time for attempt durations and Retry-After dates
+	// (default the wall clock); the server passes its one clock.
+	Clock Clock
 }
+
+// Clock tells the time.
+type Clock interface{ Now() time.Time }
 
 // String redacts the API key.
 func (o Options) String() string {
@@ -126,6 +134,7 @@ func redact(key string) string {
 // Client talks to the By Your Side API. It is safe for concurrent use.
 // Use WithAPIKey to derive a client for another key.
 type Client struct {
+	clock      Clock
 	baseURL    *url.URL
 	key        secretKey
 	httpClient *http.Client
@@ -190,6 +199,7 @@ func New(opts Options) (*Client, error) {
 		maxDelay:   opts.MaxRetryDelay,
 		readBudget: opts.ReadBudget,
 		observer:   opts.Observer,
+		clock:      clock.Or(opts.Clock),
 	}
 	if c.httpClient == nil {
 		c.httpClient = sharedHTTPClient()
@@ -364,14 +374,18 @@ func (c *Client) newRequest(method, route, path string, body any) (*request, err
 // each attempt's timeout is capped by what is left of it, and no retry starts
 // once the wait before it would reach the end of the budget.
 func (c *Client) do(ctx context.Context, r *request, v any) (int, error) {
-	var budgetEnd time.Time
+	// The budget is real time (a context deadline), like the attempts'
+	// own time-outs.
+	budget := context.Background()
 	if r.method == http.MethodGet {
-		budgetEnd = time.Now().Add(c.readBudget)
+		var cancel context.CancelFunc
+		budget, cancel = context.WithTimeout(budget, c.readBudget)
+		defer cancel()
 	}
 	for attempt := 0; ; attempt++ {
 		timeout := c.timeout
-		if !budgetEnd.IsZero() {
-			timeout = min(timeout, time.Until(budgetEnd))
+		if left, ok := clock.Left(budget); ok {
+			timeout = min(timeout, left)
 		}
 		status, err := c.attempt(ctx, r, v, timeout)
 		if err == nil {
@@ -381,11 +395,11 @@ func (c *Client) do(ctx context.Context, r *request, v any) (int, error) {
 			return status, err
 		}
 		delay := c.backoff(attempt, err)
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < delay {
+		if left, ok := clock.Left(ctx); ok && left < delay {
 			return status, err
 		}
 		// A retry needs time for its own attempt too.
-		if !budgetEnd.IsZero() && time.Until(budgetEnd) < delay+min(time.Second, c.readBudget/10) {
+		if left, ok := clock.Left(budget); ok && left < delay+min(time.Second, c.readBudget/10) {
 			return status, err
 		}
 		t := time.NewTimer(delay)
@@ -422,10 +436,10 @@ func (c *Client) attempt(ctx context.Context, r *request, v any, timeout time.Du
 		hreq.Header.Set("Authorization", "Bearer "+key)
 	}
 
-	start := time.Now()
+	start := c.clock.Now()
 	defer func() {
 		if c.observer != nil {
-			c.observer(r.method, r.route, status, time.Since(start))
+			c.observer(r.method, r.route, status, clock.Since(c.clock, start))
 		}
 	}()
 
@@ -478,7 +492,7 @@ func (c *Client) apiError(r *request, resp *http.Response, token string) *APIErr
 		Token:      token,
 		Method:     r.method,
 		Route:      r.route,
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now()),
 	}
 	if r.method == http.MethodPost && (resp.StatusCode >= 500 || token == TokenUnexpectedResponse) {
 		e.MayHavePlaced = true

@@ -36,6 +36,7 @@ func NewCampaignManager(d *Deps, records state.Records, opts campaign.Options) *
 	opts.Follow = hubFollower{d}
 	opts.Find = callFinder{d}
 	opts.KeyFP = safety.KeyFingerprint
+	opts.Clock = d.Clock
 	if opts.Log == nil {
 		opts.Log = d.Log
 	}
@@ -139,7 +140,7 @@ func PlaceCalls(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		in, terr := decodeArgs[schema.PlaceCallsInput](req, placeCallsArgs)
 		var c *campaign.Campaign
 		if terr == nil {
-			c, terr = buildCampaign(&in, req.GetArguments(), maxCalls, time.Now())
+			c, terr = buildCampaign(&in, req.GetArguments(), maxCalls, d.now())
 		}
 		if terr != nil {
 			return fail(ctx, terr), nil

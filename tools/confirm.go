@@ -80,7 +80,7 @@ func (p *placer) askWith(ctx context.Context, a *attempt, message, title, descri
 	if err != nil {
 		return fail(ctx, p.stateUnavailable(a, err)), nil
 	}
-	token := safety.SealConfirmState(secret, safety.ConfirmState{IntentFingerprint: a.confirmFP, Nonce: safety.NewNonce(), IssuedAt: time.Now()})
+	token := safety.SealConfirmState(secret, safety.ConfirmState{IntentFingerprint: a.confirmFP, Nonce: safety.NewNonce(), IssuedAt: p.deps.now()})
 	return server.NewInputRequestBuilder(token).
 		Elicit(confirmInputID, mcp.ElicitationParams{
 			Mode:    mcp.ElicitationModeForm,
@@ -144,7 +144,7 @@ func (p *placer) checkAnswer(ctx context.Context, a *attempt, requestState strin
 	if err != nil {
 		return "", p.stateUnavailable(a, err)
 	}
-	st, err := safety.OpenConfirmState(secret, requestState, a.confirmFP, p.maxAge(), time.Now())
+	st, err := safety.OpenConfirmState(secret, requestState, a.confirmFP, p.maxAge(), p.deps.now())
 	if err != nil {
 		reason := "the confirmation state is not valid for this call"
 		switch {

@@ -12,6 +12,7 @@ import (
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/internal/callhours"
 	"github.com/byourside/bys-mcp/internal/campaign"
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/byourside/bys-mcp/internal/follow"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/state"
@@ -53,8 +54,10 @@ type Deps struct {
 	// numbers are read for a suggestion.
 	CallingHours  callhours.Window
 	DefaultRegion string
-	// Now is the clock of calling hours and local times; nil is time.Now.
-	Now func() time.Time
+	// Clock is the one clock of every decision by time (calling hours,
+	// local times, deadlines, confirmation states, campaigns); nil is the
+	// wall clock.
+	Clock clock.Clock
 
 	Poll PollSchedule
 	// Follow is the process's hub of call followers, shared by every wait,
@@ -152,8 +155,5 @@ func (d *Deps) followHub() *follow.Hub {
 
 // now is the deps' clock.
 func (d *Deps) now() time.Time {
-	if d.Now != nil {
-		return d.Now()
-	}
-	return time.Now()
+	return clock.Or(d.Clock).Now()
 }

@@ -3,25 +3,20 @@ package tools_test
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/byourside/bys-mcp/config"
 	"github.com/byourside/bys-mcp/internal/app"
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
-// fakeClock is a settable clock for calling hours.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (f *fakeClock) Now() time.Time  { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
-func (f *fakeClock) Set(t time.Time) { f.mu.Lock(); f.now = t; f.mu.Unlock() }
+// fakeClock is the whole app's clock standing still at one moment (calling
+// hours, local times, campaigns, the sandbox), so the tests hold at any hour.
+type fakeClock = clock.Manual
 
 // postCounter counts the POSTs that reach the API.
 type postCounter struct {
@@ -38,7 +33,7 @@ func (p *postCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // hoursApp is an app with calling hours on (adjust may change them), a
 // fake clock, and a count of the POSTs sent to the API.
-func hoursApp(t *testing.T, clock *fakeClock, adjust func(*config.Config)) (*testApp, *postCounter) {
+func hoursApp(t *testing.T, clk *fakeClock, adjust func(*config.Config)) (*testApp, *postCounter) {
 	t.Helper()
 	counter := &postCounter{}
 	logs := &testkit.SyncBuffer{}
@@ -48,7 +43,7 @@ func hoursApp(t *testing.T, clock *fakeClock, adjust func(*config.Config)) (*tes
 			adjust(cfg)
 		}
 	}, testkit.QuietLogger(), app.Options{
-		SandboxOptions: sandbox.Options{TimeScale: 50}, Poll: testkit.FastPoll(), Now: clock.Now,
+		SandboxOptions: sandbox.Options{TimeScale: 50}, Poll: testkit.FastPoll(), Clock: clk,
 		WrapTransport: func(base http.RoundTripper) http.RoundTripper { counter.base = base; return counter },
 	})
 	return &testApp{App: a, logs: logs}, counter
@@ -68,7 +63,7 @@ func pacific(t *testing.T, s string) time.Time {
 }
 
 func TestNumberCheckRefusesLocallyWithAHint(t *testing.T) {
-	clock := &fakeClock{now: pacific(t, "2026-12-02 12:00")}
+	clk := clock.NewManual(pacific(t, "2026-12-02 12:00"))
 	tests := []struct {
 		name, to, region string
 		hint             []string
@@ -85,7 +80,7 @@ func TestNumberCheckRefusesLocallyWithAHint(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, counter := hoursApp(t, clock, func(c *config.Config) {
+			a, counter := hoursApp(t, clk, func(c *config.Config) {
 				if tt.region != "" {
 					c.DefaultRegion = tt.region
 				}
@@ -109,8 +104,8 @@ func TestNumberCheckRefusesLocallyWithAHint(t *testing.T) {
 }
 
 func TestPlacedCallShowsItsDestinationAndWarnings(t *testing.T) {
-	clock := &fakeClock{now: pacific(t, "2026-12-02 19:42")}
-	a, counter := hoursApp(t, clock, nil)
+	clk := clock.NewManual(pacific(t, "2026-12-02 19:42"))
+	a, counter := hoursApp(t, clk, nil)
 	c := connect(t, a)
 	m := wantOK(t, c.call("place_call", placeArgs(nil)))
 	dest, _ := m["destination"].(map[string]any)
@@ -127,9 +122,9 @@ func TestPlacedCallShowsItsDestinationAndWarnings(t *testing.T) {
 	// Possible but in no range in use (the library's data may be stale):
 	// placed, with a warning. Israel's +972 50 and New Zealand's +64 9 1...
 	for _, to := range []string{"+972501234567", "+6491234567"} {
-		clock.Set(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)) // noon in Israel, 11 PM in Auckland
+		clk.Set(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)) // noon in Israel, 11 PM in Auckland
 		if strings.HasPrefix(to, "+64") {
-			clock.Set(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) // 1 PM in Auckland
+			clk.Set(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) // 1 PM in Auckland
 		}
 		before := counter.posts.Load()
 		res := c.call("place_call", placeArgs(map[string]any{"to": to, "objective": "Ask about " + to}))
@@ -145,8 +140,8 @@ func TestPlacedCallShowsItsDestinationAndWarnings(t *testing.T) {
 }
 
 func TestCallingHoursRefuseOutsideTheWindow(t *testing.T) {
-	clock := &fakeClock{now: pacific(t, "2026-12-02 22:14")}
-	a, counter := hoursApp(t, clock, nil)
+	clk := clock.NewManual(pacific(t, "2026-12-02 22:14"))
+	a, counter := hoursApp(t, clk, nil)
 	c := connect(t, a)
 	res := c.call("place_call", placeArgs(nil))
 	m := wantToolError(t, res, "outside_calling_hours")
@@ -165,7 +160,7 @@ func TestCallingHoursRefuseOutsideTheWindow(t *testing.T) {
 	// Numbers not tied to a place are exempt: toll-free rings at 3 AM too
 	// (the sandbox then answers; a premium-rate number would be blocked by
 	// the API, not by calling hours).
-	clock.Set(pacific(t, "2026-12-02 03:00"))
+	clk.Set(pacific(t, "2026-12-02 03:00"))
 	res = c.call("place_call", placeArgs(map[string]any{"to": "+18002752273"}))
 	if res.IsError {
 		t.Errorf("toll-free refused at night: %s", textOf(res))
@@ -179,8 +174,8 @@ func TestCallingHoursRefuseOutsideTheWindow(t *testing.T) {
 func TestCallingHoursHoldInEveryZoneOfTheNumber(t *testing.T) {
 	// +1 999... is in no area code: its zones are every zone of the North
 	// American plan, so the window must hold from Hawaii to Newfoundland.
-	clock := &fakeClock{now: time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)} // 10 AM New York, 7 AM Los Angeles
-	a, counter := hoursApp(t, clock, nil)
+	clk := clock.NewManual(time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)) // 10 AM New York, 7 AM Los Angeles
+	a, counter := hoursApp(t, clk, nil)
 	c := connect(t, a)
 	res := c.call("place_call", placeArgs(map[string]any{"to": "+19995550123", "objective": "Unknown area"}))
 	m := wantToolError(t, res, "outside_calling_hours")
@@ -195,11 +190,11 @@ func TestCallingHoursHoldInEveryZoneOfTheNumber(t *testing.T) {
 }
 
 func TestDedupeComesBeforeCallingHours(t *testing.T) {
-	clock := &fakeClock{now: pacific(t, "2026-12-02 20:55")}
-	a, counter := hoursApp(t, clock, nil)
+	clk := clock.NewManual(pacific(t, "2026-12-02 20:55"))
+	a, counter := hoursApp(t, clk, nil)
 	c := connect(t, a)
 	first := wantOK(t, c.call("place_call", placeArgs(nil)))
-	clock.Set(pacific(t, "2026-12-02 21:01")) // the window has closed
+	clk.Set(pacific(t, "2026-12-02 21:01")) // the window has closed
 	again := wantOK(t, c.call("place_call", placeArgs(nil)))
 	if again["deduplicated"] != true || again["callId"] != first["callId"] {
 		t.Errorf("identical call after the window closed: %v, want the first one deduplicated", again)
@@ -212,14 +207,14 @@ func TestDedupeComesBeforeCallingHours(t *testing.T) {
 
 func TestCallingDaysAndWindowsAcrossMidnight(t *testing.T) {
 	// Saturday 2026-12-05, 11 PM in Los Angeles.
-	clock := &fakeClock{now: pacific(t, "2026-12-05 23:00")}
-	weekdays, counter := hoursApp(t, clock, func(c *config.Config) { c.CallingHours, c.CallingDays = "09:00-17:00", "mon-fri" })
+	clk := clock.NewManual(pacific(t, "2026-12-05 23:00"))
+	weekdays, counter := hoursApp(t, clk, func(c *config.Config) { c.CallingHours, c.CallingDays = "09:00-17:00", "mon-fri" })
 	res := connect(t, weekdays).call("place_call", placeArgs(nil))
 	m := wantToolError(t, res, "outside_calling_hours")
 	if m["opensAt"] != "2026-12-07T09:00:00-08:00" || !strings.Contains(textOf(res), "Monday 9:00 AM") {
 		t.Errorf("opensAt %v, text %s: want Monday 9 AM", m["opensAt"], textOf(res))
 	}
-	night, _ := hoursApp(t, clock, func(c *config.Config) { c.CallingHours = "22:00-06:00" })
+	night, _ := hoursApp(t, clk, func(c *config.Config) { c.CallingHours = "22:00-06:00" })
 	wantOK(t, connect(t, night).call("place_call", placeArgs(nil)))
 	if counter.posts.Load() != 0 {
 		t.Errorf("weekday window placed a call on Saturday")
@@ -231,8 +226,8 @@ func TestCallingDaysAndWindowsAcrossMidnight(t *testing.T) {
 // and the Los Angeles one waits, scheduled for 8 AM there; an invalid
 // number is refused by the number check before the lists.
 func TestCampaignItemsKeepTheirOwnCallingHours(t *testing.T) {
-	clock := &fakeClock{now: pacific(t, "2026-12-02 22:14")}
-	a, counter := hoursApp(t, clock, func(c *config.Config) { c.DenyDestinations = []string{"+1415555"} })
+	clk := clock.NewManual(pacific(t, "2026-12-02 22:14"))
+	a, counter := hoursApp(t, clk, func(c *config.Config) { c.DenyDestinations = []string{"+1415555"} })
 	c := connect(t, a)
 	started := wantOK(t, c.call("place_calls", map[string]any{
 		"objective": "Ask about opening hours.",

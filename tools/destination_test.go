@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/internal/callhours"
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/byourside/bys-mcp/internal/numbering"
 )
 
@@ -15,7 +16,7 @@ func TestUnknownZoneFailsClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Deps{CallingHours: w, Now: func() time.Time { return time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC) }}
+	d := &Deps{CallingHours: w, Clock: clock.NewManual(time.Date(2026, 12, 2, 18, 0, 0, 0, time.UTC))}
 	for _, zones := range [][]string{nil, {"Etc/Unknown"}} {
 		terr := d.checkHours(numbering.Number{E164: "+12345678901", Region: "US", Type: numbering.FixedLine, TimeZones: zones})
 		if terr == nil || terr.Token != "outside_calling_hours" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 )
@@ -25,6 +26,7 @@ const DefaultProgressInterval = 15 * time.Second
 // wait_for_call and the campaign wait share it. A nil *Heartbeat (no
 // token) does nothing.
 type Heartbeat struct {
+	clock   clock.Clock
 	ctx     context.Context
 	srv     *server.MCPServer
 	token   any
@@ -44,7 +46,7 @@ type Heartbeat struct {
 // StartHeartbeat starts the heartbeat of the request behind ctx; it
 // returns nil when token is nil or ctx carries no server. interval <= 0
 // selects DefaultProgressInterval; total <= 0 leaves total out.
-func StartHeartbeat(ctx context.Context, token any, interval time.Duration, total float64, message func(elapsed time.Duration) string) *Heartbeat {
+func StartHeartbeat(ctx context.Context, c clock.Clock, token any, interval time.Duration, total float64, message func(elapsed time.Duration) string) *Heartbeat {
 	srv := server.ServerFromContext(ctx)
 	if token == nil || srv == nil {
 		return nil
@@ -52,7 +54,8 @@ func StartHeartbeat(ctx context.Context, token any, interval time.Duration, tota
 	if interval <= 0 {
 		interval = DefaultProgressInterval
 	}
-	h := &Heartbeat{ctx: ctx, srv: srv, token: token, start: time.Now(), total: total, message: message,
+	c = clock.Or(c)
+	h := &Heartbeat{ctx: ctx, clock: c, srv: srv, token: token, start: c.Now(), total: total, message: message,
 		stop: make(chan struct{}), done: make(chan struct{}), last: -1}
 	go h.run(interval)
 	return h
@@ -81,7 +84,7 @@ func (h *Heartbeat) Beat() {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	elapsed := time.Since(h.start)
+	elapsed := clock.Since(h.clock, h.start)
 	p := math.Round(elapsed.Seconds()*10) / 10
 	if p <= h.last {
 		p = math.Round((h.last+0.1)*10) / 10
@@ -128,6 +131,7 @@ func (h *Heartbeat) Stop() {
 type progress struct {
 	hb *Heartbeat
 
+	clock clock.Clock
 	mu    sync.Mutex
 	last  string
 	since time.Time // when the call entered the status (or it was first seen)
@@ -135,10 +139,10 @@ type progress struct {
 
 // newProgress starts wait_for_call's progress for req; limit is the wait's
 // timeoutSec (0 for a task, which has none).
-func newProgress(ctx context.Context, req mcp.CallToolRequest, interval time.Duration, limit time.Duration) *progress {
-	p := &progress{}
+func newProgress(ctx context.Context, c clock.Clock, req mcp.CallToolRequest, interval time.Duration, limit time.Duration) *progress {
+	p := &progress{clock: clock.Or(c)}
 	if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
-		p.hb = StartHeartbeat(ctx, req.Params.Meta.ProgressToken, interval, limit.Seconds(), p.message)
+		p.hb = StartHeartbeat(ctx, p.clock, req.Params.Meta.ProgressToken, interval, limit.Seconds(), p.message)
 	}
 	return p
 }
@@ -152,7 +156,7 @@ func (p *progress) message(time.Duration) string {
 	if client.IsTerminalStatus(p.last) {
 		return "call status: " + p.last
 	}
-	return fmt.Sprintf("call status: %s for %s", p.last, humanDuration(time.Since(p.since)))
+	return fmt.Sprintf("call status: %s for %s", p.last, humanDuration(clock.Since(p.clock, p.since)))
 }
 
 // status records the call's latest record, notifying at once on a change.
@@ -164,7 +168,7 @@ func (p *progress) status(ctx context.Context, call *client.Call) {
 	changed := call.Status != p.last
 	if changed {
 		p.last = call.Status
-		p.since = time.Now()
+		p.since = p.clock.Now()
 		if call.Status == client.StatusInProgress && call.StartedAt != nil {
 			if t, err := time.Parse(time.RFC3339Nano, *call.StartedAt); err == nil && t.Before(p.since) {
 				p.since = t
@@ -206,8 +210,8 @@ func flushNotifications(ctx context.Context) {
 		return
 	}
 	ch := session.NotificationChannel()
-	deadline := time.Now().Add(250 * time.Millisecond)
-	for len(ch) > 0 && time.Now().Before(deadline) {
+	// At most 250 ms of 200 us naps.
+	for i := 0; len(ch) > 0 && i < 1250; i++ {
 		time.Sleep(200 * time.Microsecond)
 	}
 	// The writer goroutine has taken the last one off the channel; give it

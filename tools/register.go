@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -122,14 +123,15 @@ type ToolObserver func(tool, outcome string, d time.Duration)
 // LoggingMiddleware writes one log line per tool call (tool, callId,
 // status, API status and token, duration), never the key, and reports the
 // outcome to observe when it is not nil.
-func LoggingMiddleware(log logrus.FieldLogger, observe ToolObserver) server.ToolHandlerMiddleware {
+func LoggingMiddleware(log logrus.FieldLogger, observe ToolObserver, c clock.Clock) server.ToolHandlerMiddleware {
+	c = clock.Or(c)
 	return func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			start := time.Now()
+			start := c.Now()
 			l := &callLog{}
 			ctx = context.WithValue(ctx, callLogKey{}, l)
 			res, err := next(ctx, req)
-			elapsed := time.Since(start)
+			elapsed := clock.Since(c, start)
 			outcome := "ok"
 			switch {
 			case err != nil:

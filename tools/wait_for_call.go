@@ -59,7 +59,7 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			defer release()
 			ctx, limit = taskCtx, 0
 		}
-		w := waiter{deps: d, client: c, keyFP: safety.KeyFingerprint(d.apiKey(ctx)), progress: newProgress(ctx, req, d.ProgressInterval, limit)}
+		w := waiter{deps: d, client: c, keyFP: safety.KeyFingerprint(d.apiKey(ctx)), progress: newProgress(ctx, d.Clock, req, d.ProgressInterval, limit)}
 		defer w.progress.flush(ctx)
 		call, timedOut, err := w.wait(ctx, in.CallID, limit)
 		if err != nil && errors.Is(context.Cause(ctx), ErrServerStopping) {

@@ -18,6 +18,7 @@ import (
 	"github.com/byourside/bys-mcp/config"
 	"github.com/byourside/bys-mcp/internal/callhours"
 	"github.com/byourside/bys-mcp/internal/campaign"
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/byourside/bys-mcp/internal/follow"
 	"github.com/byourside/bys-mcp/internal/mcpserver"
 	"github.com/byourside/bys-mcp/internal/metrics"
@@ -38,6 +39,8 @@ const SandboxKey = "bys_ak_sandbox_local"
 
 // App is one configured server process.
 type App struct {
+	// Clock is the process's one clock (Options.Clock, else the wall clock).
+	Clock   clock.Clock
 	Config  *config.Config
 	Log     *logrus.Logger
 	Server  *mcpserver.Server
@@ -75,23 +78,29 @@ type Options struct {
 	TaskOptions func(*mcpserver.TaskOptions)
 	// Campaigns tunes the campaign runners (tests: lease and scan times).
 	Campaigns campaign.Options
-	// Now overrides the clock of calling hours and destination local times
-	// (tests).
-	Now func() time.Time
+	// Clock is the one clock of the whole process (calling hours, local
+	// times, deadlines, retries, leases, follower schedules, budgets, dedupe
+	// windows, tokens, the sandbox's lifecycle); nil is the wall clock.
+	// Tests that fake the time set it here, for all of them.
+	Clock clock.Clock
 }
 
 // New builds the app from a validated configuration.
 func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
-	a := &App{Config: cfg, Log: log}
+	a := &App{Config: cfg, Log: log, Clock: clock.Or(opts.Clock)}
 	httpMode := cfg.Transport == "sse" || cfg.Transport == "http"
 	if httpMode {
 		a.Metrics = metrics.New()
 	}
 
-	clientOpts := client.Options{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, Timeout: cfg.RequestTimeout, HTTPClient: opts.HTTPClient}
+	clientOpts := client.Options{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, Timeout: cfg.RequestTimeout, HTTPClient: opts.HTTPClient, Clock: a.Clock}
 	serverKey := cfg.APIKey
 	if cfg.Sandbox {
-		a.Sandbox = sandbox.New(opts.SandboxOptions)
+		sbOpts := opts.SandboxOptions
+		if sbOpts.Clock == nil {
+			sbOpts.Clock = a.Clock
+		}
+		a.Sandbox = sandbox.New(sbOpts)
 		clientOpts.BaseURL = "http://sandbox.invalid"
 		clientOpts.HTTPClient = &http.Client{Transport: inProcess{a.Sandbox}}
 		if serverKey == "" {
@@ -121,12 +130,13 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		}
 		a.Store = rs
 	} else {
-		a.Store = localStore(cfg.StateDir, log)
+		a.Store = localStore(cfg.StateDir, log, a.Clock)
 	}
 
 	if a.Audit, err = safety.NewAudit(log, cfg.AuditLog); err != nil {
 		return nil, fmt.Errorf("--audit-log: %w", err)
 	}
+	a.Audit.Clock = a.Clock
 
 	limits := schema.Limits{MaxWaitSec: int(cfg.MaxWait / time.Second), MaxListLimit: cfg.MaxListLimit, MaxCampaignCalls: cfg.MaxCampaignCalls}
 	schemas, err := schema.Load(limits)
@@ -141,7 +151,7 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 	if opts.Poll != nil {
 		poll = *opts.Poll
 	}
-	hubOpts := follow.Options{Poll: poll.Next, Log: log}
+	hubOpts := follow.Options{Poll: poll.Next, Log: log, Clock: a.Clock}
 	if a.Metrics != nil {
 		hubOpts.Active = a.Metrics.FollowersActive
 	}
@@ -156,7 +166,7 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 	}
 	a.Follow = follow.New(hubOpts)
 	if cfg.PublicURL != "" && httpMode {
-		whOpts := webhook.Options{PublicURL: cfg.PublicURL, Hub: a.Follow, Log: log}
+		whOpts := webhook.Options{PublicURL: cfg.PublicURL, Hub: a.Follow, Log: log, Clock: a.Clock}
 		if cfg.StateURL != "" {
 			// Any replica takes the events of a call another placed.
 			if shared, ok := a.Store.(webhook.Shared); ok {
@@ -184,7 +194,7 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		ConfirmCalls:     cfg.ConfirmCalls,
 		CallingHours:     hours,
 		DefaultRegion:    cfg.DefaultRegion,
-		Now:              opts.Now,
+		Clock:            a.Clock,
 		Poll:             poll,
 		Follow:           a.Follow,
 		ProgressInterval: opts.ProgressInterval,
@@ -235,11 +245,11 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 // localStore is the state store without --state-url: the local database
 // under dir (opened on first use), or memory for "" and "memory". Its health
 // changes are logged once each, not once per operation.
-func localStore(dir string, log *logrus.Logger) state.Store {
+func localStore(dir string, log *logrus.Logger, c clock.Clock) state.Store {
 	if dir == "" || dir == config.StateDirMemory {
-		return state.NewMemory()
+		return state.NewMemoryWithClock(c)
 	}
-	return state.NewFile(dir, state.FileOptions{OnHealth: func(err error) {
+	return state.NewFile(dir, state.FileOptions{Clock: c, OnHealth: func(err error) {
 		if err != nil {
 			log.WithField("state_dir", dir).Errorf("the local state database cannot be used, so placing calls is refused until it can (fail closed): %v", err)
 			return

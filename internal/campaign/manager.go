@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/byourside/bys-mcp/internal/follow"
 	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/schema"
@@ -87,6 +88,9 @@ type Options struct {
 	Find    Finder
 	KeyFP   func(apiKey string) string
 	Log     logrus.FieldLogger
+	// Clock is the server's clock (default the wall clock): calling hours,
+	// deadlines, retries and expiries read it.
+	Clock clock.Clock
 
 	// LeaseTTL is how long a runner's claim on a campaign lasts without
 	// renewal (default 15s): a stopped runner's campaign is taken over
@@ -120,6 +124,7 @@ type Manager struct {
 
 // New returns a manager; Start begins resuming abandoned campaigns.
 func New(o Options) *Manager {
+	o.Clock = clock.Or(o.Clock)
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = 15 * time.Second
 	}
@@ -211,7 +216,7 @@ func (m *Manager) put(ctx context.Context, c *Campaign, active bool) error {
 	if err != nil {
 		return err
 	}
-	ttl := time.Until(c.Deadline) + keepAfterDeadline
+	ttl := clock.Until(m.o.Clock, c.Deadline) + keepAfterDeadline
 	return m.o.Records.PutRecord(ctx, kindCampaign, c.ID, raw, ttl, active)
 }
 
@@ -286,7 +291,7 @@ func (m *Manager) Cancel(ctx context.Context, keyFP, id string) (*Campaign, erro
 	if c.Cancelled || c.AllEnded() {
 		return c, nil
 	}
-	if err := m.o.Records.PutRecord(ctx, kindCancel, id, []byte("1"), time.Until(c.Deadline)+keepAfterDeadline, false); err != nil {
+	if err := m.o.Records.PutRecord(ctx, kindCancel, id, []byte("1"), clock.Until(m.o.Clock, c.Deadline)+keepAfterDeadline, false); err != nil {
 		return nil, err
 	}
 	m.mu.Lock()
@@ -311,7 +316,7 @@ func (m *Manager) Cancel(ctx context.Context, keyFP, id string) (*Campaign, erro
 		case <-tick.C:
 		case <-wait.C:
 			tick.Stop()
-			cancelItems(c, time.Now())
+			cancelItems(c, m.o.Clock.Now())
 			c.settle()
 			return c, nil
 		case <-ctx.Done():

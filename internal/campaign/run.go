@@ -109,7 +109,7 @@ func (r *run) loop() {
 	renew := time.NewTicker(renewEvery)
 	defer renew.Stop()
 	for {
-		now := time.Now()
+		now := r.m.o.Clock.Now()
 		if r.reconcile {
 			r.settleDialing()
 		}
@@ -128,9 +128,9 @@ func (r *run) loop() {
 		t := time.NewTimer(r.nextWake(now))
 		select {
 		case ev := <-r.outcomes:
-			r.apply(ev, time.Now())
+			r.apply(ev, r.m.o.Clock.Now())
 		case ev := <-r.events:
-			r.apply(ev, time.Now())
+			r.apply(ev, r.m.o.Clock.Now())
 		case <-t.C:
 		case <-r.kick:
 			r.lastCancelQ = time.Time{}
@@ -160,7 +160,7 @@ func (r *run) stop() {
 	for len(r.dials) > 0 {
 		select {
 		case ev := <-r.outcomes:
-			r.apply(ev, time.Now())
+			r.apply(ev, r.m.o.Clock.Now())
 		case <-wait.C:
 			r.log().Warnf("campaigns: stopping with %d placements unanswered; the next runner settles them from the API", len(r.dials))
 			return // keep the lease: the items stay dialing, to be settled
@@ -213,7 +213,7 @@ func (r *run) saveCtx(ctx context.Context) bool {
 	active := !r.c.AllEnded() || len(r.dials) > 0
 	if err := r.m.put(ctx, r.c, active); err != nil {
 		r.c.Version--
-		r.saveAfter = time.Now().Add(r.m.o.RetryEvery)
+		r.saveAfter = r.m.o.Clock.Now().Add(r.m.o.RetryEvery)
 		r.log().Warnf("campaigns: cannot save the campaign (%v); dialling nothing until it is saved", err)
 		return false
 	}
@@ -355,7 +355,7 @@ func (r *run) settleDialing() {
 		id, found, err := r.m.o.Find.FindCall(ctx, r.apiKey, it.To, it.Objective)
 		if err != nil {
 			r.log().Warnf("campaigns: cannot check whether an interrupted call was placed (%v); retrying", err)
-			r.saveAfter = time.Now().Add(r.m.o.RetryEvery)
+			r.saveAfter = r.m.o.Clock.Now().Add(r.m.o.RetryEvery)
 			return
 		}
 		if found {

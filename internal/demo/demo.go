@@ -18,6 +18,7 @@ import (
 
 	"github.com/byourside/bys-mcp/config"
 	"github.com/byourside/bys-mcp/internal/app"
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/byourside/bys-mcp/tools"
 	mcpclient "github.com/mark3labs/mcp-go/client"
@@ -49,7 +50,7 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 	// Calling hours are on, with a window chosen for the demo so that it
 	// works at any hour: open now in Los Angeles (where the demo's calls
 	// ring), so closed in Sydney, 17 to 19 hours ahead.
-	cfg.CallingHours = demoWindow(time.Now())
+	cfg.CallingHours = demoWindow(clock.Real.Now())
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	// Poll often enough to see every status of the sped-up call.

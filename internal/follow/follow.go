@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/sirupsen/logrus"
 )
 
@@ -39,6 +40,9 @@ type Update struct {
 
 // Options configure a Hub. Zero values select the defaults.
 type Options struct {
+	// Clock is the server's clock (default the wall clock): record ages,
+	// schedules, leases and wake-up budgets read it.
+	Clock clock.Clock
 	// Poll is the delay before the next request, given how long the
 	// follower has run (wait_for_call's schedule). Required.
 	Poll func(elapsed time.Duration) time.Duration
@@ -135,7 +139,7 @@ func (k key) name() string { return recordKind + ":" + k.keyFP + ":" + k.callID 
 // sharedUsable reports whether there is a shared store that did not fail
 // moments ago.
 func (h *Hub) sharedUsable() bool {
-	return h.opts.Shared != nil && !(h.sharedDown.Load() && time.Now().UnixNano() < h.sharedRetry.Load())
+	return h.opts.Shared != nil && !(h.sharedDown.Load() && h.opts.Clock.Now().UnixNano() < h.sharedRetry.Load())
 }
 
 // New returns a hub whose followers run until Close.
@@ -143,6 +147,7 @@ func New(opts Options) *Hub {
 	if opts.Poll == nil {
 		panic("follow: Options.Poll is required")
 	}
+	opts.Clock = clock.Or(opts.Clock)
 	if opts.Fresh <= 0 {
 		opts.Fresh = opts.Poll(0)
 	}
@@ -207,7 +212,7 @@ func (h *Hub) Follow(keyFP string, c *client.Client, callID string) *Sub {
 		f.mu.Lock()
 		// A follower that stopped is joined only when its call ended
 		// moments ago (the record is final and fresh); else a new one starts.
-		replace := f.final && !(f.latest.Err == nil && f.latest.Call.Terminal() && time.Since(f.latest.At) <= h.opts.Fresh)
+		replace := f.final && !(f.latest.Err == nil && f.latest.Call.Terminal() && clock.Since(h.opts.Clock, f.latest.At) <= h.opts.Fresh)
 		f.mu.Unlock()
 		if replace {
 			delete(h.followers, k)
@@ -217,7 +222,7 @@ func (h *Hub) Follow(keyFP string, c *client.Client, callID string) *Sub {
 	start := false
 	if f == nil {
 		f = &follower{hub: h, key: k, client: c, kick: make(chan struct{}, 1), subs: map[*Sub]struct{}{},
-			backed: h.expectedLocked(k), tokens: float64(h.opts.WakeBurst), tokensAt: time.Now()}
+			backed: h.expectedLocked(k), tokens: float64(h.opts.WakeBurst), tokensAt: h.opts.Clock.Now()}
 		f.ctx, f.cancel = context.WithCancel(h.base)
 		if h.closed {
 			f.final = true
@@ -244,7 +249,7 @@ func (h *Hub) Follow(keyFP string, c *client.Client, callID string) *Sub {
 	}
 	if f.latest.Seq > 0 {
 		s.c <- struct{}{}
-		if !f.final && !f.quietLocked() && time.Since(f.latest.At) > h.opts.Fresh {
+		if !f.final && !f.quietLocked() && clock.Since(h.opts.Clock, f.latest.At) > h.opts.Fresh {
 			f.kickLocked()
 		}
 	}
@@ -267,7 +272,7 @@ func (h *Hub) Expect(keyFP, callID string) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	now := time.Now()
+	now := h.opts.Clock.Now()
 	for len(h.expectQ) > 0 {
 		old := h.expectQ[0]
 		at, ok := h.expected[old]
@@ -293,7 +298,7 @@ func (h *Hub) Expect(keyFP, callID string) {
 // expectedLocked reports whether k is webhook-backed; h.mu is held.
 func (h *Hub) expectedLocked(k key) bool {
 	at, ok := h.expected[k]
-	return ok && time.Since(at) <= h.opts.ExpectFor
+	return ok && clock.Since(h.opts.Clock, at) <= h.opts.ExpectFor
 }
 
 // Wake tells the follower of a call that an event about it arrived: it
@@ -392,7 +397,7 @@ func (f *follower) probing() bool {
 // within the rate limit; f.mu is held.
 func (f *follower) wakeLocked() {
 	opts := f.hub.opts
-	now := time.Now()
+	now := f.hub.opts.Clock.Now()
 	f.tokens = min(float64(opts.WakeBurst), f.tokens+now.Sub(f.tokensAt).Seconds()/opts.WakeEvery.Seconds())
 	f.tokensAt = now
 	if f.tokens >= 1 {
@@ -415,7 +420,7 @@ func (f *follower) wakeLocked() {
 			return
 		}
 		// The token this timer waited for is there now.
-		f.tokens, f.tokensAt = 0, time.Now()
+		f.tokens, f.tokensAt = 0, f.hub.opts.Clock.Now()
 		select {
 		case f.kick <- struct{}{}:
 		default:
@@ -438,7 +443,7 @@ func (f *follower) kickLocked() {
 func (f *follower) run() {
 	defer f.hub.wg.Done()
 	defer f.stopped()
-	start := time.Now()
+	start := f.hub.opts.Clock.Now()
 	var last time.Time // when the latest full request ended
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -448,7 +453,7 @@ func (f *follower) run() {
 		case <-f.ctx.Done():
 			return
 		case <-timer.C:
-			probe = !last.IsZero() && f.probing() && time.Since(last) < f.next(time.Since(start))
+			probe = !last.IsZero() && f.probing() && clock.Since(f.hub.opts.Clock, last) < f.next(clock.Since(f.hub.opts.Clock, start))
 		case <-f.kick:
 		}
 		if probe {
@@ -472,7 +477,7 @@ func (f *follower) run() {
 		f.mu.Unlock()
 
 		call, err, got, fromAPI := f.fetch(start, announced > 0)
-		last = time.Now()
+		last = f.hub.opts.Clock.Now()
 		if f.ctx.Err() != nil {
 			return // nobody follows any more, or the hub closed
 		}
@@ -502,7 +507,7 @@ func (f *follower) run() {
 // delay is how long run waits before its next step: the rest of the poll
 // interval since the latest full request, at most Probe while probing.
 func (f *follower) delay(start, last time.Time) time.Duration {
-	d := max(f.next(time.Since(start))-time.Since(last), 0)
+	d := max(f.next(clock.Since(f.hub.opts.Clock, start))-clock.Since(f.hub.opts.Clock, last), 0)
 	if f.probing() {
 		d = min(d, f.hub.opts.Probe)
 	}
@@ -592,7 +597,7 @@ func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err er
 			f.mu.Unlock()
 		}
 	}
-	interval := f.next(time.Since(start))
+	interval := f.next(clock.Since(f.hub.opts.Clock, start))
 	stale := 2*interval + time.Second
 	sctx, cancel := context.WithTimeout(f.ctx, sharedTimeout)
 	held, lerr := sh.AcquireLease(sctx, name, f.hub.opts.Owner, max(3*interval, minLease))
@@ -610,11 +615,11 @@ func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err er
 			var rec sharedRecord
 			var c client.Call
 			if ok && json.Unmarshal(raw, &rec) == nil && json.Unmarshal(rec.Call, &c) == nil && c.ID == f.key.callID &&
-				time.Since(time.UnixMilli(rec.At)) <= stale {
+				clock.Since(f.hub.opts.Clock, time.UnixMilli(rec.At)) <= stale {
 				f.seenAt = rec.At
 				return &c, nil, true, false
 			}
-			if !ok && time.Since(start) < stale {
+			if !ok && clock.Since(f.hub.opts.Clock, start) < stale {
 				return nil, nil, false, false
 			}
 		}
@@ -633,7 +638,7 @@ func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err er
 	}
 	call, err = f.client.GetCall(f.ctx, f.key.callID)
 	if err == nil {
-		at := time.Now().UnixMilli()
+		at := f.hub.opts.Clock.Now().UnixMilli()
 		f.seenAt = at
 		if raw, merr := json.Marshal(sharedRecord{At: at, Call: mustRaw(call)}); merr == nil {
 			sctx, cancel := context.WithTimeout(f.ctx, sharedTimeout)
@@ -661,7 +666,7 @@ func (h *Hub) sharedOK(err error) bool {
 		}
 		return err == nil
 	}
-	h.sharedRetry.Store(time.Now().Add(sharedBackoff).UnixNano())
+	h.sharedRetry.Store(h.opts.Clock.Now().Add(sharedBackoff).UnixNano())
 	if h.sharedDown.CompareAndSwap(false, true) {
 		h.opts.Log.WithError(err).Warn("the shared state store is unreachable: each follower polls the API on its own until it is back")
 	}
@@ -705,7 +710,7 @@ func (f *follower) publish(call *client.Call, err error, final bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.inFlight = false
-	u := Update{Call: f.latest.Call, Err: err, Seq: f.latest.Seq + 1, At: time.Now(), Final: final}
+	u := Update{Call: f.latest.Call, Err: err, Seq: f.latest.Seq + 1, At: f.hub.opts.Clock.Now(), Final: final}
 	if err == nil {
 		u.Call = call
 	}

@@ -62,7 +62,7 @@ func New(o Options) *Server {
 		server.WithInstructions(instructions),
 		server.WithHooks(hooks),
 		server.WithRecovery(),
-		server.WithToolHandlerMiddleware(tools.LoggingMiddleware(o.Log, o.ToolObserver)),
+		server.WithToolHandlerMiddleware(tools.LoggingMiddleware(o.Log, o.ToolObserver, o.Deps.Clock)),
 		server.WithToolHandlerMiddleware(life.middleware),
 		server.WithTitle("By Your Side phone calls"),
 		// logging/setLevel is answered (2025-11-25 clients and the
@@ -125,7 +125,7 @@ func New(o Options) *Server {
 	return &Server{
 		mcp:        s,
 		life:       life,
-		sessionIDs: newSessionIDs(hooks),
+		sessionIDs: newSessionIDs(hooks, o.Deps.Clock),
 		tasks:      runner,
 		filter:     filter,
 		log:        o.Log,

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/mark3labs/mcp-go/server"
 )
 
@@ -19,6 +20,7 @@ import (
 // opens a new session. Memory stays bounded: live ids are dropped when
 // their session ends, tombstones after a while.
 type sessionIDs struct {
+	clock      clock.Clock
 	mu         sync.Mutex
 	issued     map[string]time.Time // issued, not yet registered
 	live       map[string]bool
@@ -33,8 +35,8 @@ const (
 	maxTombstones     = 10000
 )
 
-func newSessionIDs(hooks *server.Hooks) *sessionIDs {
-	m := &sessionIDs{issued: map[string]time.Time{}, live: map[string]bool{}, terminated: map[string]time.Time{}}
+func newSessionIDs(hooks *server.Hooks, c clock.Clock) *sessionIDs {
+	m := &sessionIDs{clock: clock.Or(c), issued: map[string]time.Time{}, live: map[string]bool{}, terminated: map[string]time.Time{}}
 	hooks.AddOnRegisterSession(func(_ context.Context, s server.ClientSession) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -56,8 +58,9 @@ func (m *sessionIDs) Generate() string {
 	id := "bys-" + hex.EncodeToString(b[:])
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.prune(time.Now())
-	m.issued[id] = time.Now()
+	now := m.clock.Now()
+	m.prune(now)
+	m.issued[id] = now
 	return id
 }
 
@@ -70,7 +73,7 @@ func (m *sessionIDs) Validate(id string) (bool, error) {
 	if m.live[id] {
 		return false, nil
 	}
-	if at, ok := m.issued[id]; ok && time.Since(at) < registrationGrace {
+	if at, ok := m.issued[id]; ok && clock.Since(m.clock, at) < registrationGrace {
 		return false, nil
 	}
 	if _, ok := m.terminated[id]; ok {
@@ -95,8 +98,9 @@ func (m *sessionIDs) end(id string) {
 	}
 	delete(m.live, id)
 	delete(m.issued, id)
-	m.prune(time.Now())
-	m.terminated[id] = time.Now()
+	now := m.clock.Now()
+	m.prune(now)
+	m.terminated[id] = now
 }
 
 // prune drops expired issued ids and old tombstones. Callers hold mu.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/sirupsen/logrus"
 )
 
@@ -37,6 +38,9 @@ type AuditRecord struct {
 // safe for concurrent use; a nil *Audit discards records.
 type Audit struct {
 	log logrus.FieldLogger
+	// Clock stamps records that come without a time (default the wall
+	// clock); set it before the first Record.
+	Clock clock.Clock
 
 	mu   sync.Mutex
 	file *os.File
@@ -84,7 +88,7 @@ func (a *Audit) Record(r AuditRecord) {
 		return
 	}
 	if r.Time.IsZero() {
-		r.Time = time.Now().UTC()
+		r.Time = clock.Or(a.Clock).Now().UTC()
 	}
 	r.To = MaskNumber(r.To)
 	if !looksLikeFingerprint(r.KeyFingerprint) {

@@ -41,6 +41,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/byourside/bys-mcp/internal/clock"
 )
 
 // Options configures a Sandbox. The zero value gives the documented defaults.
@@ -110,7 +112,7 @@ type tenant struct {
 // New returns a Sandbox with opts, defaults filled in.
 func New(opts Options) *Sandbox {
 	if opts.Clock == nil {
-		opts.Clock = realClock{}
+		opts.Clock = clock.Real
 	}
 	if !(opts.TimeScale > 0) || math.IsInf(opts.TimeScale, 0) {
 		opts.TimeScale = 1

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/clock"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -18,6 +19,8 @@ const FileName = "state.db"
 
 // FileOptions tunes the local file store. Zero values take the defaults.
 type FileOptions struct {
+	// Clock decides expiries and windows (default the wall clock).
+	Clock clock.Clock
 	// LockTimeout bounds how long one operation waits for another process
 	// holding the file (default 2s); past it the operation fails with
 	// ErrUnavailable.
@@ -72,7 +75,7 @@ func NewFile(dir string, opts FileOptions) *File {
 		poll:  opts.PollInterval,
 		sync:  !opts.NoSync,
 		onH:   opts.OnHealth,
-		now:   time.Now,
+		now:   clock.Or(opts.Clock).Now,
 		wake:  make(chan struct{}),
 	}
 	if f.lockT <= 0 {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/byourside/bys-mcp/internal/clock"
 )
 
 // MaxMemoryEntries bounds each of the Memory store's tables (dedupe entries,
@@ -43,10 +45,14 @@ type reservation struct {
 }
 
 // NewMemory returns an empty in-memory store with a fresh random secret.
-func NewMemory() *Memory {
+func NewMemory() *Memory { return NewMemoryWithClock(clock.Real) }
+
+// NewMemoryWithClock returns an empty in-memory store whose windows and
+// expiries read c.
+func NewMemoryWithClock(c clock.Clock) *Memory {
 	m := &Memory{
 		secret: randomSecret(),
-		now:    time.Now,
+		now:    clock.Or(c).Now,
 	}
 	m.dedupe = newBounded(MaxMemoryEntries, func(e *dedupeEntry) {
 		if e.ch != nil {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
 	"github.com/byourside/bys-mcp/config"
 	"github.com/byourside/bys-mcp/internal/app"
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/sirupsen/logrus"
 )
@@ -32,6 +34,26 @@ func QuietLogger() *logrus.Logger {
 	return NewLogger(io.Discard, logrus.InfoLevel)
 }
 
+// ClockEnv names the variable that moves every in-process test app to
+// another moment: BYS_TEST_CLOCK=2027-03-14T09:30:00Z go test ./... runs
+// the suites as if started then (the clock moves on from there), to show
+// that no test depends on the hour or date it runs at.
+const ClockEnv = "BYS_TEST_CLOCK"
+
+// Clock is the clock of in-process test apps: the wall clock, or one that
+// starts at $BYS_TEST_CLOCK (RFC 3339) and moves at the wall clock's pace.
+func Clock(tb testing.TB) clock.Clock {
+	v := os.Getenv(ClockEnv)
+	if v == "" {
+		return clock.Real
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		tb.Fatalf("%s=%q is not an RFC 3339 time: %v", ClockEnv, v, err)
+	}
+	return clock.StartingAt(t)
+}
+
 // SandboxApp builds an app against the embedded sandbox (cfg.Sandbox set)
 // after adjust (nil = none) edits the configuration, which must validate.
 // The app logs to log, gets opts, and is closed when the test ends.
@@ -41,8 +63,11 @@ func SandboxApp(tb testing.TB, adjust func(*config.Config), log *logrus.Logger, 
 	cfg.Sandbox = true
 	// Calling hours are on by default; a test that is not about them must
 	// not depend on the hour it runs at (tests of hours set them, with a
-	// fake clock through app.Options.Now).
+	// fake clock through app.Options.Clock).
 	cfg.CallingHours = "off"
+	if opts.Clock == nil {
+		opts.Clock = Clock(tb)
+	}
 	if adjust != nil {
 		adjust(cfg)
 	}

@@ -31,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/sirupsen/logrus"
 )
 
@@ -78,6 +79,8 @@ type Options struct {
 	// Observe, when set, counts each event by outcome.
 	Observe func(outcome string)
 	Log     logrus.FieldLogger
+	// Clock is the server's clock (default the wall clock).
+	Clock clock.Clock
 	// TokenTTL and DedupeFor: zero selects the defaults.
 	TokenTTL  time.Duration
 	DedupeFor time.Duration
@@ -134,6 +137,7 @@ func New(opts Options) (*Service, error) {
 	if opts.Hub == nil {
 		return nil, errors.New("webhook: Options.Hub is required")
 	}
+	opts.Clock = clock.Or(opts.Clock)
 	if opts.TokenTTL <= 0 {
 		opts.TokenTTL = DefaultTokenTTL
 	}
@@ -161,7 +165,7 @@ func (s *Service) NewURL(keyFP string) (string, string) {
 	var b [tokenBytes]byte
 	_, _ = rand.Read(b[:])
 	token := base64.RawURLEncoding.EncodeToString(b[:])
-	now := time.Now()
+	now := s.opts.Clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokenQ = prune(s.tokenQ, maxTokens, func(t string) bool {
@@ -319,7 +323,7 @@ func (s *Service) firstSight(id string) bool {
 			return first
 		}
 	}
-	now := time.Now()
+	now := s.opts.Clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if at, ok := s.seen[id]; ok && now.Sub(at) <= s.opts.DedupeFor {
