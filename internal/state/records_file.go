@@ -110,6 +110,28 @@ func (f *File) AcquireLease(ctx context.Context, name, owner string, ttl time.Du
 	return ok, err
 }
 
+// DeleteRecord implements Records.
+func (f *File) DeleteRecord(ctx context.Context, kind, id string) (bool, error) {
+	if f.missing() {
+		return false, ctx.Err()
+	}
+	found := false
+	err := f.update(ctx, "delete record", func(tx *bolt.Tx, now time.Time) error {
+		k := []byte(recordKey(kind, id))
+		var r fileRecord
+		ok, err := getJSON(tx, bucketRecords, k, &r)
+		if err != nil {
+			return err
+		}
+		found = ok && live(r.Expires, now)
+		if err := tx.Bucket(bucketActive).Delete(k); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketRecords).Delete(k)
+	})
+	return found, err
+}
+
 // ReleaseLease implements Records.
 func (f *File) ReleaseLease(ctx context.Context, name, owner string) error {
 	return f.update(ctx, "release lease", func(tx *bolt.Tx, now time.Time) error {

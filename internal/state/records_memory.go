@@ -69,6 +69,20 @@ func (m *Memory) ActiveRecords(ctx context.Context, kind string) ([]string, erro
 	return ids, nil
 }
 
+// DeleteRecord implements Records.
+func (m *Memory) DeleteRecord(ctx context.Context, kind, id string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.initRecords()
+	delete(m.active[kind], id)
+	it := m.records.get(recordKey(kind, id), m.now())
+	if it == nil {
+		return false, nil
+	}
+	m.records.remove(it)
+	return true, nil
+}
+
 // AcquireLease implements Records.
 func (m *Memory) AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
 	m.mu.Lock()

@@ -27,7 +27,7 @@ func (r *Redis) PutRecord(ctx context.Context, kind, id string, val []byte, ttl 
 		p.Set(octx, r.key("rec:"+kind, id), val, time.Duration(ms(ttl))*time.Millisecond)
 		if active {
 			p.SAdd(octx, idx, id)
-			p.PExpire(octx, idx, maxRecordTTL)
+			p.PExpire(octx, idx, max(maxRecordTTL, ttl))
 		} else {
 			p.SRem(octx, idx, id)
 		}
@@ -87,6 +87,22 @@ func (r *Redis) ActiveRecords(ctx context.Context, kind string) ([]string, error
 		_ = r.client.SRem(octx, idx, dead).Err()
 	}
 	return live, nil
+}
+
+// DeleteRecord implements Records.
+func (r *Redis) DeleteRecord(ctx context.Context, kind, id string) (bool, error) {
+	octx, cancel := context.WithTimeout(ctx, r.opTO)
+	defer cancel()
+	var del *redis.IntCmd
+	_, err := r.client.TxPipelined(octx, func(p redis.Pipeliner) error {
+		del = p.Del(octx, r.key("rec:"+kind, id))
+		p.SRem(octx, r.key("active", kind), id)
+		return nil
+	})
+	if err != nil {
+		return false, r.fail(ctx, "delete record", err)
+	}
+	return del.Val() == 1, nil
 }
 
 // AcquireLease implements Records.

@@ -71,6 +71,25 @@ func runRecordsContract(t *testing.T, newStore factory) {
 				t.Fatalf("finished record = %q, %v", v, ok)
 			}
 		}},
+		{"Delete", func(t *testing.T, r Records) {
+			if gone, err := r.DeleteRecord(ctx, "dnc", "nothing"); err != nil || gone {
+				t.Fatalf("delete of a missing record = %v, %v", gone, err)
+			}
+			for _, id := range []string{"k1:+14155550123", "k1:+14155550124"} {
+				if err := r.PutRecord(ctx, "dnc", id, []byte("x"), 5*365*24*time.Hour, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if gone, err := r.DeleteRecord(ctx, "dnc", "k1:+14155550123"); err != nil || !gone {
+				t.Fatalf("delete = %v, %v; want true", gone, err)
+			}
+			if _, ok, _ := r.GetRecord(ctx, "dnc", "k1:+14155550123"); ok {
+				t.Fatal("deleted record still readable")
+			}
+			if ids, err := r.ActiveRecords(ctx, "dnc"); err != nil || !slices.Equal(ids, []string{"k1:+14155550124"}) {
+				t.Fatalf("active after delete = %v, %v", ids, err)
+			}
+		}},
 		{"Expiry", func(t *testing.T, r Records) {
 			if err := r.PutRecord(ctx, "campaign", "short", []byte("x"), 200*time.Millisecond, true); err != nil {
 				t.Fatal(err)

@@ -127,6 +127,8 @@ type Records interface {
 	// ActiveRecords lists the ids of kind written with active true whose
 	// record still exists, in no particular order.
 	ActiveRecords(ctx context.Context, kind string) ([]string, error)
+	// DeleteRecord removes (kind, id); true when there was one.
+	DeleteRecord(ctx context.Context, kind, id string) (bool, error)
 	// AcquireLease takes or renews the lease name for owner for ttl: true
 	// when owner holds it afterwards, false when another owner holds it.
 	AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error)
