@@ -52,8 +52,12 @@ var bridge = (function () {
     var h = handlers[m.method];
     if (h) h(m.params || {});
   });
-  var lastW = 0, lastH = 0;
+  // Sizes go to the host only once the handshake is done (as the ext-apps
+  // App class does): before it a view's renders measure and send nothing,
+  // and connect reports the size then.
+  var initialized = false, lastW = 0, lastH = 0;
   function reportSize() {
+    if (!initialized) return;
     var el = document.documentElement, w = Math.ceil(el.scrollWidth), h = Math.ceil(el.scrollHeight);
     if (w === lastW && h === lastH) return;
     lastW = w; lastH = h;
@@ -70,6 +74,7 @@ var bridge = (function () {
         .then(function (r) {
           applyContext((r && r.hostContext) || {});
           notify("ui/notifications/initialized", {});
+          initialized = true;
           if (window.ResizeObserver) new ResizeObserver(reportSize).observe(document.body);
           reportSize();
           return r;
