@@ -13,7 +13,6 @@ import (
 	_ "embed"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -37,29 +36,24 @@ var (
 	CampaignTools = []string{"place_calls", "wait_for_campaign", "cancel_campaign"}
 )
 
+// The documents are made from assets/src by go generate (internal/gen):
+// each page in the shared layout, with the style sheet, host bridge and
+// helpers inlined, so that each is one self-contained document, served as
+// it is.
+//
+//go:generate go run ./internal/gen/cmd -src assets/src -out assets
 var (
 	//go:embed assets/call.html
 	callHTML string
 	//go:embed assets/campaign.html
 	campaignHTML string
-	//go:embed assets/common.css
-	commonCSS string
-	//go:embed assets/bridge.js
-	bridgeJS string
-)
 
-// The documents are assembled on first use (start-up does no work for
-// them): each page's placeholders take the shared style sheet and bridge.
-var documents = sync.OnceValue(func() map[string]string {
-	build := func(page string) string {
-		return strings.NewReplacer("/*COMMON_CSS*/", commonCSS, "/*BRIDGE_JS*/", bridgeJS).Replace(page)
-	}
-	return map[string]string{CallURI: build(callHTML), CampaignURI: build(campaignHTML)}
-})
+	documents = map[string]string{CallURI: callHTML, CampaignURI: campaignHTML}
+)
 
 // Document returns the HTML of the view at uri, as resources/read serves it.
 func Document(uri string) (string, bool) {
-	doc, ok := documents()[uri]
+	doc, ok := documents[uri]
 	return doc, ok
 }
 

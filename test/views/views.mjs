@@ -5,8 +5,10 @@
 // sandbox calls, loads each view exactly as resources/read returns it into a
 // sandboxed iframe, proxies the view's tools/call to the server, and checks
 // the rendered DOM: status and its live move to completed, summary, every
-// extracted value, the transcript toggle, both themes, no console errors and
-// no network request beyond the host page. Screenshots go to $VIEWS_OUT.
+// extracted value, the transcript toggle, both themes, that each view's
+// first message is ui/initialize and its size comes only after the
+// handshake, no console errors and no network request beyond the host page.
+// Screenshots go to $VIEWS_OUT.
 //
 // Env: BYS_BIN (the binary, required), CHROMIUM (default /usr/bin/chromium),
 // VIEWS_OUT (screenshots; default ./out), PLAYWRIGHT_CORE (module path, default
@@ -130,6 +132,7 @@ const hostURL = `http://127.0.0.1:${hostPort}/host.html`;
 
 browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
 const statusesSeen = [];
+const hosts = []; // [name, page] of every host page opened
 async function openHost(theme, name) {
   const ctx = await browser.newContext({ viewport: { width: 780, height: 900 }, deviceScaleFactor: 1, colorScheme: theme });
   await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: `http://127.0.0.1:${hostPort}` });
@@ -143,6 +146,7 @@ async function openHost(theme, name) {
     return r;
   });
   await page.goto(hostURL);
+  hosts.push([name, page]);
   return page;
 }
 const frameOf = (page) => page.frames().find((f) => f !== page.mainFrame());
@@ -370,6 +374,17 @@ await frameOf(mpage).click("#copy");
 assert.equal(await waitFor(mpage, "the copy button to answer", () => document.getElementById("copied").textContent), "Copied as CSV.");
 await shot(mpage, "campaign-scheduled.png");
 
+// --- the handshake first: every view's first message is ui/initialize, and
+// it reports its size only after ui/notifications/initialized (as the
+// ext-apps App class does), though it renders before it connects -----------
+for (const [name, page] of hosts) {
+  const sent = await page.evaluate(() => window.hostLog.filter((e) => e.dir === "in").map((e) => e.msg.method || "response"));
+  assert.equal(sent[0], "ui/initialize", `${name}: the view's first message is ${sent[0]}, not ui/initialize (${sent.slice(0, 4).join(", ")})`);
+  const init = sent.indexOf("ui/notifications/initialized"), size = sent.indexOf("ui/notifications/size-changed");
+  assert.ok(init > 0 && size > init, `${name}: size-changed is not after the handshake: ${sent.slice(0, 5).join(", ")}`);
+}
+step(`handshake first in all ${hosts.length} views`);
+
 }
 
 await cleanup();
@@ -382,5 +397,5 @@ if (process.env.VIEWS_UPDATE_DOCS) {
   for (const f of ["call-light.png", "call-dark.png", "campaign-light.png", "campaign-dark.png"]) copyFileSync(join(OUT, f), join(docs, f));
   step("updated " + docs);
 }
-step("PASS: call card (live to completed, fields, transcript, failed, not obtained), campaign board, light and dark, no console errors, no network requests");
+step("PASS: call card (live to completed, fields, transcript, failed, not obtained), campaign board, light and dark, handshake before any other message, no console errors, no network requests");
 process.exit(0);

@@ -52,8 +52,12 @@ var bridge = (function () {
     var h = handlers[m.method];
     if (h) h(m.params || {});
   });
-  var lastW = 0, lastH = 0;
+  // Sizes go to the host only once the handshake is done (as the ext-apps
+  // App class does): before it a view's renders measure and send nothing,
+  // and connect reports the size then.
+  var initialized = false, lastW = 0, lastH = 0;
   function reportSize() {
+    if (!initialized) return;
     var el = document.documentElement, w = Math.ceil(el.scrollWidth), h = Math.ceil(el.scrollHeight);
     if (w === lastW && h === lastH) return;
     lastW = w; lastH = h;
@@ -70,6 +74,7 @@ var bridge = (function () {
         .then(function (r) {
           applyContext((r && r.hostContext) || {});
           notify("ui/notifications/initialized", {});
+          initialized = true;
           if (window.ResizeObserver) new ResizeObserver(reportSize).observe(document.body);
           reportSize();
           return r;
@@ -78,49 +83,3 @@ var bridge = (function () {
     reportSize: reportSize
   };
 })();
-
-// Shared helpers of the two views.
-var TERMINAL = { completed: 1, no_answer: 1, voicemail: 1, declined: 1, failed: 1 };
-// HINTS say in one sentence what an error token of a call means.
-var HINTS = {
-  carrier_error: "The carrier could not connect the call. It may work if placed again later.",
-  not_found: "No such call exists for this API key; list_calls shows recent calls."
-};
-function hintFor(token) { return HINTS[token] || "The call failed (" + token + "). It may work if placed again later."; }
-var STATUS_LABEL = { queued: "Queued", dialing: "Dialing", in_progress: "In progress", completed: "Completed", no_answer: "No answer", voicemail: "Voicemail", declined: "Declined", failed: "Failed" };
-function el(tag, attrs, kids) {
-  var e = document.createElement(tag);
-  if (attrs) for (var k in attrs) { if (k === "text") e.textContent = attrs[k]; else if (attrs[k] !== undefined && attrs[k] !== null) e.setAttribute(k, attrs[k]); }
-  (kids || []).forEach(function (c) { if (c !== null && c !== undefined) e.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
-  return e;
-}
-function statusClass(s) { return s === "completed" ? "ok" : (s === "failed" || s === "declined" || s === "refused" || s === "expired") ? "bad" : (s === "no_answer" || s === "voicemail" || s === "cancelled") ? "warn" : "live"; }
-function humanize(name) { return String(name).replace(/_/g, " ").replace(/^./, function (c) { return c.toUpperCase(); }); }
-// formatValue renders an extracted value by type: yes/no, a number, text,
-// or an explicit "not obtained" (returns [text, isMissing]).
-function formatValue(v) {
-  if (v === null || v === undefined || v === "") return ["not obtained", true];
-  if (typeof v === "boolean") return [v ? "Yes" : "No", false];
-  if (typeof v === "number") return [new Intl.NumberFormat(undefined, { maximumFractionDigits: 4 }).format(v), false];
-  if (typeof v === "object") return [JSON.stringify(v), false];
-  return [String(v), false];
-}
-function valueCell(v) {
-  var f = formatValue(v), td = el("td", { "class": (typeof v === "number" ? "num" : "") + (f[1] ? " muted" : "") });
-  td.appendChild(f[1] ? el("em", { text: f[0] }) : document.createTextNode(f[0]));
-  if (typeof v === "boolean") td.setAttribute("data-value", String(v));
-  return td;
-}
-function resultData(params) {
-  var sc = params && params.structuredContent;
-  if (!sc && params && params.content) {
-    for (var i = 0; i < params.content.length; i++) {
-      var c = params.content[i];
-      if (c.type === "text") { try { var j = JSON.parse(c.text); if (j && typeof j === "object") { sc = j; break; } } catch (e) {} }
-    }
-  }
-  return { data: sc || null, isError: !!(params && params.isError) };
-}
-// backoff returns the next poll delay: from 2.5 s, times 1.5, at most 10 s
-// (never faster than the server's own follower, which polls the API).
-function backoff(prev) { return prev ? Math.min(prev * 1.5, 10000) : 2500; }
