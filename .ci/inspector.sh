@@ -60,7 +60,7 @@ main() {
   ci_wait_http "http://127.0.0.1:$http_port/healthz" 10 || ci_die "server did not start: $(tail -3 "$CI_WORK/server.log")"
 
   ci_log "inspector: stdio ($BYS_BIN --base-url http://127.0.0.1:$api_port, a sandbox API shared by the processes)"
-  run_flow stdio -e "BYS_API_KEY=$KEY" -e BYS_CALLING_HOURS=off "$BYS_BIN" --base-url "http://127.0.0.1:$api_port"
+  run_flow stdio -e "BYS_API_KEY=$KEY" -e BYS_CALLING_HOURS=off -e BYS_MAX_CALLS_PER_NUMBER=off "$BYS_BIN" --base-url "http://127.0.0.1:$api_port"
   ci_log "inspector: Streamable HTTP (http://127.0.0.1:$http_port/mcp)"
   run_flow http "http://127.0.0.1:$http_port/mcp" --transport http
   echo "inspector: $PASSED passed, $FAILED failed"

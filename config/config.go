@@ -49,6 +49,10 @@ const (
 	DefaultRequestTimeout   = 15 * time.Second
 	DefaultMaxBodyBytes     = 1 << 20
 	DefaultMaxSessions      = 1000
+	// DefaultMaxCallsPerNumber is --max-calls-per-number's default: three
+	// calls to one number per key in 24 hours (as Florida and Oklahoma
+	// allow on one subject).
+	DefaultMaxCallsPerNumber = "3/24h"
 	// APIKeyPrefix is how every By Your Side agent key starts.
 	APIKeyPrefix = "bys_ak_"
 )
@@ -58,6 +62,12 @@ const (
 	TransportStdio = "stdio"
 	TransportSSE   = "sse"
 	TransportHTTP  = "http"
+)
+
+// Modes accepted by --calling-rules.
+const (
+	CallingRulesWindow   = "window"
+	CallingRulesRegional = "regional"
 )
 
 // Modes accepted by --confirm-calls.
@@ -103,6 +113,18 @@ type Config struct {
 	CallingHours  string // --calling-hours / BYS_CALLING_HOURS: HH:MM-HH:MM at the destination, or off
 	CallingDays   string // --calling-days / BYS_CALLING_DAYS: days and ranges, e.g. mon-fri,sat
 	DefaultRegion string // --default-region / BYS_DEFAULT_REGION: ISO 3166 region national numbers are read in
+	CallingRules  string // --calling-rules / BYS_CALLING_RULES: window or regional
+
+	// OutcomeFields is --outcome-fields / BYS_OUTCOME_FIELDS (default on):
+	// every placed call asks for the reserved outcome fields.
+	OutcomeFields bool
+	DoNotCallFile string // --do-not-call-file / BYS_DO_NOT_CALL_FILE: operator's numbers, one E.164 per line
+	// MaxCallsPerNumber is --max-calls-per-number / BYS_MAX_CALLS_PER_NUMBER:
+	// "N/DURATION" or "off"; Validate fills CallsPerNumber and
+	// CallsPerNumberPeriod from it.
+	MaxCallsPerNumber    string
+	CallsPerNumber       int           // from MaxCallsPerNumber; 0 means no cap
+	CallsPerNumberPeriod time.Duration // from MaxCallsPerNumber
 
 	TaskMaxTTL time.Duration // --task-max-ttl / BYS_TASK_MAX_TTL: longest life of a wait_for_call task
 	StateURL   string        // --state-url / BYS_STATE_URL: redis:// or rediss:// URL of shared state
@@ -122,23 +144,28 @@ type Config struct {
 // Defaults returns a Config holding every default value and no API key.
 func Defaults() *Config {
 	return &Config{
-		Transport:        DefaultTransport,
-		Addr:             DefaultAddr,
-		BaseURL:          DefaultBaseURL,
-		LogLevel:         DefaultLogLevel,
-		LogFormat:        DefaultLogFormat,
-		MaxWait:          DefaultMaxWait,
-		MaxListLimit:     DefaultMaxListLimit,
-		MaxCampaignCalls: DefaultMaxCampaignCalls,
-		DedupeWindow:     DefaultDedupeWindow,
-		CallingHours:     callhours.DefaultHours,
-		CallingDays:      callhours.DefaultDays,
-		DefaultRegion:    DefaultRegion,
-		ConfirmCalls:     DefaultConfirmCalls,
-		TaskMaxTTL:       DefaultTaskMaxTTL,
-		RequestTimeout:   DefaultRequestTimeout,
-		MaxBodyBytes:     DefaultMaxBodyBytes,
-		MaxSessions:      DefaultMaxSessions,
+		Transport:            DefaultTransport,
+		Addr:                 DefaultAddr,
+		BaseURL:              DefaultBaseURL,
+		LogLevel:             DefaultLogLevel,
+		LogFormat:            DefaultLogFormat,
+		MaxWait:              DefaultMaxWait,
+		MaxListLimit:         DefaultMaxListLimit,
+		MaxCampaignCalls:     DefaultMaxCampaignCalls,
+		DedupeWindow:         DefaultDedupeWindow,
+		CallingHours:         callhours.DefaultHours,
+		CallingDays:          callhours.DefaultDays,
+		DefaultRegion:        DefaultRegion,
+		CallingRules:         CallingRulesWindow,
+		OutcomeFields:        true,
+		MaxCallsPerNumber:    DefaultMaxCallsPerNumber,
+		CallsPerNumber:       3,
+		CallsPerNumberPeriod: 24 * time.Hour,
+		ConfirmCalls:         DefaultConfirmCalls,
+		TaskMaxTTL:           DefaultTaskMaxTTL,
+		RequestTimeout:       DefaultRequestTimeout,
+		MaxBodyBytes:         DefaultMaxBodyBytes,
+		MaxSessions:          DefaultMaxSessions,
 	}
 }
 
@@ -214,6 +241,19 @@ func mainOptions(c *Config) []option {
 		{group: "Safety", name: "default-region", env: "BYS_DEFAULT_REGION", def: DefaultRegion,
 			usage: "ISO 3166 region whose national numbers, such as (415) 555-0123, get an E.164 suggestion",
 			value: &stringValue{p: &c.DefaultRegion}},
+
+		{group: "Respect for the person called", name: "outcome-fields", env: "BYS_OUTCOME_FIELDS", def: "on",
+			usage: "ask every placed call for the reserved fields bys_do_not_call, bys_callback_at and bys_reached (as many as fit in 20); off sends the agent's fields only",
+			value: &boolValue{p: &c.OutcomeFields}},
+		{group: "Respect for the person called", name: "do-not-call-file", env: "BYS_DO_NOT_CALL_FILE", def: "none",
+			usage: "file of numbers never to call, one E.164 number per line (# comments), for every key; read again when it changes",
+			value: &stringValue{p: &c.DoNotCallFile}},
+		{group: "Respect for the person called", name: "max-calls-per-number", env: "BYS_MAX_CALLS_PER_NUMBER", def: DefaultMaxCallsPerNumber,
+			usage: "calls each key may dial to one number in a rolling period, as N/DURATION (3/24h, 1/1h), or off",
+			value: &stringValue{p: &c.MaxCallsPerNumber, lower: true}},
+		{group: "Respect for the person called", name: "calling-rules", env: "BYS_CALLING_RULES", def: CallingRulesWindow,
+			usage: "window (only --calling-hours and --calling-days) or regional (also the published rules of the destination's place, where stricter)",
+			value: &stringValue{p: &c.CallingRules, lower: true}},
 
 		{group: "Tools and tasks", name: "max-wait", env: "BYS_MAX_WAIT", def: "5m",
 			usage: "largest timeoutSec that wait_for_call accepts (1s to 24h)",

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -161,6 +162,21 @@ func (c *Config) validate() error {
 			env = "BYS_CALLING_DAYS"
 		}
 		return fmt.Errorf("%v (%s)", err, env)
+	}
+	n, per, err := ParseCallsPerNumber(c.MaxCallsPerNumber)
+	if err != nil {
+		return fmt.Errorf("--max-calls-per-number %q is not valid (BYS_MAX_CALLS_PER_NUMBER): %v", c.MaxCallsPerNumber, err)
+	}
+	c.CallsPerNumber, c.CallsPerNumberPeriod = n, per
+	switch c.CallingRules {
+	case CallingRulesWindow, CallingRulesRegional:
+	default:
+		return fmt.Errorf("--calling-rules %q is not valid (BYS_CALLING_RULES): use window or regional", c.CallingRules)
+	}
+	if c.DoNotCallFile != "" {
+		if _, err := os.Stat(c.DoNotCallFile); err != nil {
+			return fmt.Errorf("--do-not-call-file %s cannot be read (BYS_DO_NOT_CALL_FILE): %v", c.DoNotCallFile, errors.Unwrap(err))
+		}
 	}
 	c.DefaultRegion = strings.ToUpper(strings.TrimSpace(c.DefaultRegion))
 	if !numbering.KnownRegion(c.DefaultRegion) {
@@ -374,4 +390,24 @@ func validatePublicURL(raw string) error {
 		return fmt.Errorf("--public-url %q must be an origin alone (BYS_MCP_PUBLIC_URL), such as https://mcp.example.com: no path, query or credentials; the receiver listens at /webhooks/bys/", raw)
 	}
 	return nil
+}
+
+// ParseCallsPerNumber reads --max-calls-per-number: "N/DURATION" (N from 1,
+// DURATION a Go duration of at least a minute, such as 24h) or "off"
+// (0, 0).
+func ParseCallsPerNumber(s string) (int, time.Duration, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if s == "off" || s == "0" {
+		return 0, 0, nil
+	}
+	ns, ds, ok := strings.Cut(s, "/")
+	n, err := strconv.Atoi(strings.TrimSpace(ns))
+	if !ok || err != nil || n < 1 {
+		return 0, 0, errors.New("use N/DURATION with N a whole number from 1, such as 3/24h, or off")
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(ds))
+	if err != nil || d < time.Minute {
+		return 0, 0, errors.New("the period after / must be a duration of at least 1m, such as 24h")
+	}
+	return n, d, nil
 }

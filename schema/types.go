@@ -101,6 +101,14 @@ type CallRecord struct {
 	EndedAt      *string        `json:"endedAt,omitempty" jsonschema:"nullable" jsonschema_description:"ISO 8601 time the call ended."`
 	DurationSec  *float64       `json:"durationSec,omitempty" jsonschema:"nullable" jsonschema_description:"Call duration in seconds."`
 	Error        *string        `json:"error,omitempty" jsonschema:"nullable" jsonschema_description:"Error token on failed calls (or, on an isError result, the token of what went wrong)."`
+	Outcome      *CallOutcome   `json:"outcome,omitempty" jsonschema_description:"What the server's own outcome questions obtained from the call (each null when not obtained)."`
+}
+
+// CallOutcome is what the reserved outcome fields obtained from a call.
+type CallOutcome struct {
+	DoNotCall  *bool   `json:"doNotCall" jsonschema:"nullable" jsonschema_description:"True when the person asked not to be called again (the number is then on this key's do-not-call list)."`
+	CallbackAt *string `json:"callbackAt" jsonschema:"nullable" jsonschema_description:"The local date and time (YYYY-MM-DDTHH:MM, the person's own zone) the person asked to be called back at."`
+	Reached    *string `json:"reached" jsonschema:"nullable" jsonschema_description:"Who answered: person, voicemail, phone_menu, wrong_number or nobody."`
 }
 
 // WaitForCallOutput is the result of wait_for_call: the record plus whether
@@ -208,7 +216,8 @@ type CampaignItem struct {
 	Status    string         `json:"status,omitempty" jsonschema_description:"The call's status: terminal (completed, no_answer, voicemail, declined, failed) once ended."`
 	Summary   string         `json:"summary,omitempty" jsonschema_description:"Summary of the call once completed."`
 	Extracted map[string]any `json:"extracted,omitempty" jsonschema_description:"Extracted field values of the call, keyed by field name."`
-	Error     string         `json:"error,omitempty" jsonschema_description:"Why the call was refused (or failed): a token such as invalid_number, destination_not_allowed, call_budget_exceeded or an API token."`
+	Outcome   *CallOutcome   `json:"outcome,omitempty" jsonschema_description:"What the server's own outcome questions obtained from the call once ended."`
+	Error     string         `json:"error,omitempty" jsonschema_description:"Why the call was refused (or failed): a token such as invalid_number, do_not_call, destination_not_allowed, number_call_limit, call_budget_exceeded or an API token."`
 	Hint      string         `json:"hint,omitempty" jsonschema_description:"What the refusal means, in one sentence."`
 }
 

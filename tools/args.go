@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/byourside/bys-mcp/internal/outcome"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -146,6 +147,9 @@ func validatePlaceCall(in *schema.PlaceCallInput) *toolError {
 	for i, f := range in.Fields {
 		if !schema.IsFieldName(f.Name) {
 			return invalidArgument("fields[%d].name must start with a letter or underscore and use only letters, digits and underscores (at most %d), e.g. confirmed_time", i, schema.MaxFieldNameLen)
+		}
+		if outcome.IsReserved(f.Name) {
+			return invalidArgument("fields[%d].name %q starts with %s, which is reserved for the server's own outcome fields (the result's outcome shows them): choose another name", i, f.Name, outcome.Prefix)
 		}
 		if seen[f.Name] {
 			return invalidArgument("fields[%d].name %q is used twice: every field needs a unique name", i, f.Name)

@@ -68,6 +68,10 @@ type campaignPlacer struct{ p *placer }
 // again: nothing was placed and the cause may pass.
 var retryItemOn = map[string]bool{"state_unavailable": true, "state_conflict": true, "rate_limited": true}
 
+// waitOn lists the refusals after which an item waits, scheduled, until
+// the refusal's opensAt.
+var waitOn = map[string]bool{"outside_calling_hours": true, "number_call_limit": true}
+
 func (cp campaignPlacer) Place(ctx context.Context, apiKey string, r campaign.Request) campaign.Outcome {
 	d := cp.p.deps
 	a := &attempt{
@@ -75,12 +79,13 @@ func (cp campaignPlacer) Place(ctx context.Context, apiKey string, r campaign.Re
 		client: d.Client.WithAPIKey(apiKey), keyFP: safety.KeyFingerprint(apiKey),
 	}
 	a.fp = intentOf(a).Fingerprint()
-	// The contract's order: the number check, the lists, then dedupe,
-	// calling hours, the budget and the API (place).
+	// The contract's order: the number check, do-not-call, the lists,
+	// then dedupe, calling hours, calls per number, the budget and the API
+	// (place).
 	var terr *toolError
 	if a.num, terr = d.checkNumber(r.To); terr != nil {
 		terr = cp.p.refused(a, terr)
-	} else {
+	} else if terr = cp.p.checkDoNotCall(ctx, a); terr == nil {
 		terr = cp.p.checkPolicy(a)
 	}
 	pl := &placement{err: terr}
@@ -89,8 +94,9 @@ func (cp campaignPlacer) Place(ctx context.Context, apiKey string, r campaign.Re
 	}
 	if pl.err != nil {
 		out := campaign.Outcome{Token: pl.err.Token, Hint: pl.err.Hint, Retryable: retryItemOn[pl.err.Token]}
-		if opens, ok := pl.err.Extra["opensAt"].(string); ok && pl.err.Token == "outside_calling_hours" {
-			// Outside its calling hours: the item waits until they open.
+		if opens, ok := pl.err.Extra["opensAt"].(string); ok && waitOn[pl.err.Token] {
+			// Outside its calling hours, or its number dialled enough for
+			// now: the item waits until it may dial.
 			out.OpensAt, _ = time.Parse(time.RFC3339, opens)
 		}
 		return out

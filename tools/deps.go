@@ -13,6 +13,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/callhours"
 	"github.com/byourside/bys-mcp/internal/campaign"
 	"github.com/byourside/bys-mcp/internal/clock"
+	"github.com/byourside/bys-mcp/internal/dnc"
 	"github.com/byourside/bys-mcp/internal/follow"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/state"
@@ -54,6 +55,15 @@ type Deps struct {
 	// numbers are read for a suggestion.
 	CallingHours  callhours.Window
 	DefaultRegion string
+	// OutcomeFields asks every placed call for the reserved outcome fields
+	// (--outcome-fields).
+	OutcomeFields bool
+	// DoNotCall is the do-not-call list (nil: none is kept).
+	DoNotCall *dnc.List
+	// CallsPerNumber caps the calls dialled to one number per key in
+	// CallsPerNumberPeriod (--max-calls-per-number); 0 means no cap.
+	CallsPerNumber       int
+	CallsPerNumberPeriod time.Duration
 	// Clock is the one clock of every decision by time (calling hours,
 	// local times, deadlines, confirmation states, campaigns); nil is the
 	// wall clock.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/internal/numbering"
+	"github.com/byourside/bys-mcp/internal/outcome"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/schema"
@@ -83,6 +84,9 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	if a.num, terr = d.checkNumber(in.To); terr != nil {
 		return fail(ctx, p.refused(a, terr)), nil
 	}
+	if terr := p.checkDoNotCall(ctx, a); terr != nil {
+		return fail(ctx, terr), nil
+	}
 
 	dedupe := d.DedupeWindow > 0 && !in.AllowDuplicate
 	answer := server.ElicitationResponse(req.Params.InputResponses, confirmInputID)
@@ -107,6 +111,9 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 			}
 		}
 		if terr := p.checkHours(a); terr != nil {
+			return fail(ctx, terr), nil
+		}
+		if terr := p.checkPerNumber(ctx, a); terr != nil {
 			return fail(ctx, terr), nil
 		}
 		if terr := p.checkBudget(ctx, a); terr != nil {
@@ -166,8 +173,8 @@ func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost 
 		}
 		a.num = num
 	}
-	if !dedupe && d.MaxCallsPerHour <= 0 {
-		// Neither dedupe nor the budget asks the store: make sure it works
+	if !dedupe && d.MaxCallsPerHour <= 0 && d.CallsPerNumber <= 0 {
+		// Neither dedupe nor a cap asks the store: make sure it works
 		// anyway, so that no call is placed while the safety state is broken
 		// (fail closed, as for every other call).
 		if err := d.Store.Ping(ctx); err != nil {
@@ -192,14 +199,21 @@ func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost 
 		release()
 		return &placement{err: terr}
 	}
+	perNumber, terr := p.reservePerNumber(ctx, a)
+	if terr != nil {
+		release()
+		return &placement{err: terr}
+	}
 	reservation, terr := p.reserveBudget(ctx, a)
 	if terr != nil {
+		p.refundPerNumber(context.WithoutCancel(ctx), a, perNumber)
 		release()
 		return &placement{err: terr}
 	}
 	if beforePost != nil {
 		if terr := beforePost(); terr != nil {
 			p.refund(context.WithoutCancel(ctx), a, reservation)
+			p.refundPerNumber(context.WithoutCancel(ctx), a, perNumber)
 			release()
 			return &placement{err: terr}
 		}
@@ -211,7 +225,7 @@ func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost 
 	in := a.in
 	hook := d.webhookFor(in.WebhookURL, a.keyFP)
 	resp, err := a.client.PlaceCall(postCtx, &client.PlaceCallRequest{
-		To: in.To, Objective: in.Objective, Context: in.Context, Fields: clientFields(in.Fields),
+		To: in.To, Objective: in.Objective, Context: in.Context, Fields: outcome.Fields(clientFields(in.Fields), d.OutcomeFields),
 		WebhookURL: hook.url, CallerID: in.CallerID, Language: in.Language, Voice: in.Voice,
 	})
 	hook.done(resp, err)
@@ -221,6 +235,7 @@ func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost 
 		if errors.As(err, &apiErr) && apiErr.HTTPStatus >= 400 && apiErr.HTTPStatus < 500 && !apiErr.MayHavePlaced {
 			// A 4xx proves that nothing was placed: it does not count.
 			p.refund(postCtx, a, reservation)
+			p.refundPerNumber(postCtx, a, perNumber)
 		}
 		release()
 		p.audit(a, "api_error", terr.Token, "", statusOf(terr))
@@ -235,6 +250,7 @@ func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost 
 		d.Metrics.CallPlaced()
 	}
 	p.audit(a, "placed", "", resp.CallID, http.StatusOK)
+	d.notePending(postCtx, a, resp.CallID)
 	return p.placed(a, &placement{callID: resp.CallID, status: resp.Status})
 }
 

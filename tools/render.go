@@ -8,11 +8,14 @@ import (
 	"strings"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/internal/outcome"
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
-// recordMap is the call record as the API returned it, every field kept.
+// recordMap is the call record as the API returned it, every field kept,
+// with the reserved outcome fields moved from extracted to outcome.
 func recordMap(c *client.Call) map[string]any {
+	c = outcome.Present(c)
 	m, err := c.Fields()
 	if err != nil || m == nil {
 		m = map[string]any{"id": c.ID, "status": c.Status}
@@ -20,9 +23,10 @@ func recordMap(c *client.Call) map[string]any {
 	return m
 }
 
-// rawRecord is the call record exactly as the API sent it, for results that
-// hand it on unchanged (no decode into a map and re-encode).
+// rawRecord is the call record as the API sent it (the reserved outcome
+// fields moved from extracted to outcome), for results that hand it on.
 func rawRecord(c *client.Call) any {
+	c = outcome.Present(c)
 	if raw := bytes.TrimSpace(c.Raw); len(raw) > 0 && raw[0] == '{' {
 		return json.RawMessage(raw)
 	}
@@ -35,6 +39,8 @@ const transcriptExcerpt = 600
 // renderCall is the short text rendering of a call record for hosts that
 // show text only: status, summary, extracted values, then the transcript.
 func renderCall(c *client.Call) string {
+	o := outcome.Of(c.Extracted)
+	c = outcome.Present(c)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Call %s: %s", c.ID, c.Status)
 	if c.To != "" {
@@ -62,6 +68,9 @@ func renderCall(c *client.Call) string {
 			fmt.Fprintf(&b, "  %s: %s\n", k, v)
 		}
 	}
+	if line := outcomeLine(o); line != "" {
+		b.WriteString(line + "\n")
+	}
 	if c.RecordingURL != nil && *c.RecordingURL != "" {
 		fmt.Fprintf(&b, "Recording: %s\n", *c.RecordingURL)
 	}
@@ -83,4 +92,23 @@ func structuredResult(structured any, text string) *mcp.CallToolResult {
 		Content:           []mcp.Content{mcp.NewTextContent(text)},
 		StructuredContent: structured,
 	}
+}
+
+// outcomeLine says what the outcome questions obtained, for the text
+// rendering ("" when nothing was).
+func outcomeLine(o outcome.Outcome) string {
+	var parts []string
+	if o.Reached != nil {
+		parts = append(parts, "reached "+*o.Reached)
+	}
+	if outcome.AskedNotToBeCalled(o) {
+		parts = append(parts, "the person asked not to be called again (the number is now on this key's do-not-call list)")
+	}
+	if o.CallbackAt != nil {
+		parts = append(parts, "the person asked to be called back at "+*o.CallbackAt+" their time (schedule it with place_call's notBefore)")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "Outcome: " + strings.Join(parts, "; ")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/callhours"
 	"github.com/byourside/bys-mcp/internal/campaign"
 	"github.com/byourside/bys-mcp/internal/clock"
+	"github.com/byourside/bys-mcp/internal/dnc"
 	"github.com/byourside/bys-mcp/internal/follow"
 	"github.com/byourside/bys-mcp/internal/mcpserver"
 	"github.com/byourside/bys-mcp/internal/metrics"
@@ -55,6 +56,8 @@ type App struct {
 	Follow *follow.Hub
 	// Webhooks receives the API's events (--public-url on sse and http).
 	Webhooks *webhook.Service
+	// DoNotCall is the do-not-call list (state store and operator file).
+	DoNotCall *dnc.List
 	// Sandbox is the embedded simulator when --sandbox is set.
 	Sandbox *sandbox.Sandbox
 }
@@ -138,6 +141,13 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 	}
 	a.Audit.Clock = a.Clock
 
+	if a.DoNotCall, err = doNotCallList(cfg, log, a.Store, a.Clock); err != nil {
+		return nil, err
+	}
+	if a.Metrics != nil {
+		a.DoNotCall.OnAdd = func(e dnc.Entry) { a.Metrics.DoNotCallListed(e.Source) }
+	}
+
 	limits := schema.Limits{MaxWaitSec: int(cfg.MaxWait / time.Second), MaxListLimit: cfg.MaxListLimit, MaxCampaignCalls: cfg.MaxCampaignCalls}
 	schemas, err := schema.Load(limits)
 	if err != nil {
@@ -181,23 +191,27 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		}
 	}
 	a.Deps = &tools.Deps{
-		Client:           c,
-		ServerKey:        serverKey,
-		Log:              log,
-		Schemas:          schemas,
-		Limits:           limits,
-		Policy:           safety.Policy{Allow: cfg.AllowDestinations, Deny: cfg.DenyDestinations},
-		Store:            a.Store,
-		Audit:            a.Audit,
-		DedupeWindow:     cfg.DedupeWindow,
-		MaxCallsPerHour:  cfg.MaxCallsPerHour,
-		ConfirmCalls:     cfg.ConfirmCalls,
-		CallingHours:     hours,
-		DefaultRegion:    cfg.DefaultRegion,
-		Clock:            a.Clock,
-		Poll:             poll,
-		Follow:           a.Follow,
-		ProgressInterval: opts.ProgressInterval,
+		Client:               c,
+		ServerKey:            serverKey,
+		Log:                  log,
+		Schemas:              schemas,
+		Limits:               limits,
+		Policy:               safety.Policy{Allow: cfg.AllowDestinations, Deny: cfg.DenyDestinations},
+		Store:                a.Store,
+		Audit:                a.Audit,
+		DedupeWindow:         cfg.DedupeWindow,
+		MaxCallsPerHour:      cfg.MaxCallsPerHour,
+		ConfirmCalls:         cfg.ConfirmCalls,
+		CallingHours:         hours,
+		DefaultRegion:        cfg.DefaultRegion,
+		Clock:                a.Clock,
+		OutcomeFields:        cfg.OutcomeFields,
+		DoNotCall:            a.DoNotCall,
+		CallsPerNumber:       cfg.CallsPerNumber,
+		CallsPerNumberPeriod: cfg.CallsPerNumberPeriod,
+		Poll:                 poll,
+		Follow:               a.Follow,
+		ProgressInterval:     opts.ProgressInterval,
 	}
 	if a.Webhooks != nil {
 		a.Deps.Webhooks = a.Webhooks
@@ -240,6 +254,25 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		},
 	})
 	return a, nil
+}
+
+// doNotCallList is the do-not-call list kept in the state store, with the
+// operator's file when --do-not-call-file is set.
+func doNotCallList(cfg *config.Config, log *logrus.Logger, store state.Store, c clock.Clock) (*dnc.List, error) {
+	records, ok := store.(state.Records)
+	if !ok {
+		return nil, errors.New("the state store keeps no records, so the do-not-call list cannot be kept")
+	}
+	var file *dnc.File
+	if cfg.DoNotCallFile != "" {
+		f, err := dnc.OpenFile(cfg.DoNotCallFile)
+		if err != nil {
+			return nil, fmt.Errorf("--do-not-call-file: %w", err)
+		}
+		f.Warn = func(msg string) { log.Warn(msg) }
+		file = f
+	}
+	return dnc.New(records, c, file), nil
 }
 
 // localStore is the state store without --state-url: the local database

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/outcome"
 	"github.com/byourside/bys-mcp/schema"
 )
 
@@ -49,15 +50,16 @@ type Item struct {
 	Language  string             `json:"language,omitempty"`
 	Voice     string             `json:"voice,omitempty"`
 
-	State     string         `json:"state"`
-	CallID    string         `json:"callId,omitempty"`
-	Attempts  int            `json:"attempts"`
-	NotBefore time.Time      `json:"notBefore,omitzero"`
-	Status    string         `json:"status,omitempty"`
-	Summary   string         `json:"summary,omitempty"`
-	Extracted map[string]any `json:"extracted,omitempty"`
-	Error     string         `json:"error,omitempty"`
-	Hint      string         `json:"hint,omitempty"`
+	State     string           `json:"state"`
+	CallID    string           `json:"callId,omitempty"`
+	Attempts  int              `json:"attempts"`
+	NotBefore time.Time        `json:"notBefore,omitzero"`
+	Status    string           `json:"status,omitempty"`
+	Summary   string           `json:"summary,omitempty"`
+	Extracted map[string]any   `json:"extracted,omitempty"`
+	Outcome   *outcome.Outcome `json:"outcome,omitempty"`
+	Error     string           `json:"error,omitempty"`
+	Hint      string           `json:"hint,omitempty"`
 	// Calls lists every call id placed for the item, oldest first (retries
 	// add one each).
 	Calls []string `json:"calls,omitempty"`
@@ -144,7 +146,7 @@ func (c *Campaign) View() schema.CampaignOutput {
 	for i, it := range c.Items {
 		v := schema.CampaignItem{
 			Index: it.Index, Label: it.Label, To: it.To, State: it.State, CallID: it.CallID,
-			Attempts: it.Attempts, Status: it.Status, Summary: it.Summary, Extracted: it.Extracted,
+			Attempts: it.Attempts, Status: it.Status, Summary: it.Summary, Extracted: it.Extracted, Outcome: it.Outcome,
 			Error: it.Error, Hint: it.Hint,
 		}
 		if !it.NotBefore.IsZero() && it.waiting() {

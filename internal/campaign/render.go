@@ -42,7 +42,7 @@ func Table(c *Campaign) string {
 		if it.Label != "" {
 			who = it.Label + " (" + it.To + ")"
 		}
-		cells := []string{strconv.Itoa(it.Index), who, outcome(it)}
+		cells := []string{strconv.Itoa(it.Index), who, stateInWords(it)}
 		for _, f := range c.FieldNames {
 			cells = append(cells, value(it.Extracted, f))
 		}
@@ -52,9 +52,9 @@ func Table(c *Campaign) string {
 	return b.String()
 }
 
-// outcome is an item's state in words: the call's status once ended, the
+// stateInWords is an item's state in words: the call's status once ended, the
 // refusal's token, or when a scheduled call may dial.
-func outcome(it *Item) string {
+func stateInWords(it *Item) string {
 	switch it.State {
 	case schema.ItemEnded:
 		return it.Status

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/internal/follow"
+	"github.com/byourside/bys-mcp/internal/outcome"
 	"github.com/byourside/bys-mcp/schema"
 )
 
@@ -400,7 +401,7 @@ func (r *run) placed(it *Item, out Outcome, now time.Time) {
 	case out.CallID != "":
 		it.State, it.CallID, it.Status = schema.ItemInCall, out.CallID, out.Status
 		it.Error, it.Hint, it.NotBefore = "", "", time.Time{}
-		it.Summary, it.Extracted = "", nil
+		it.Summary, it.Extracted, it.Outcome = "", nil, nil
 		if !slices.Contains(it.Calls, out.CallID) {
 			it.Calls = append(it.Calls, out.CallID)
 		}
@@ -429,7 +430,9 @@ func (r *run) followed(it *Item, u follow.Update, now time.Time) bool {
 		it.Status = u.Call.Status
 		if terminal[u.Call.Status] {
 			it.Summary = deref(u.Call.Summary)
-			it.Extracted = u.Call.Extracted
+			it.Extracted = outcome.Agent(u.Call.Extracted)
+			o := outcome.Of(u.Call.Extracted)
+			it.Outcome = &o
 			if retryOn[u.Call.Status] && it.Attempts <= r.c.Retries && !r.c.Cancelled {
 				it.State, it.NotBefore = schema.ItemScheduled, now.Add(r.c.RetryAfter)
 				if !it.NotBefore.Before(r.c.Deadline) {

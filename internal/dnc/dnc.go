@@ -177,3 +177,29 @@ func (l *List) Entries(ctx context.Context, keyFP string) ([]Entry, error) {
 	})
 	return out, nil
 }
+
+// pendingKind is the record kind of the calls placed to one number by one
+// key whose outcome has not been read yet.
+func pendingKind(keyFP, number string) string { return "dnc-pending:" + id(keyFP, number) }
+
+// PendingFor is how long a placed call waits to have its outcome read.
+const PendingFor = 7 * 24 * time.Hour
+
+// Pending notes a call placed to number whose outcome is still to be read:
+// before the key dials that number again, the call is read (Unsettled), so
+// a request not to be called again is honoured even when nobody waited for
+// the call, across restarts and replicas.
+func (l *List) Pending(ctx context.Context, keyFP, number, callID string) error {
+	return l.records.PutRecord(ctx, pendingKind(keyFP, number), callID, []byte("1"), PendingFor, true)
+}
+
+// Unsettled lists the calls to number whose outcome is still to be read.
+func (l *List) Unsettled(ctx context.Context, keyFP, number string) ([]string, error) {
+	return l.records.ActiveRecords(ctx, pendingKind(keyFP, number))
+}
+
+// Settle drops a call whose outcome was read.
+func (l *List) Settle(ctx context.Context, keyFP, number, callID string) error {
+	_, err := l.records.DeleteRecord(ctx, pendingKind(keyFP, number), callID)
+	return err
+}

@@ -1,6 +1,6 @@
 // Package metrics owns the Prometheus metrics served on /metrics: tool calls
 // by tool and outcome, API requests by route and status with latency, calls
-// placed, and safety refusals by token. It uses its own registry, built only
+// placed, safety refusals by token, and do-not-call listings by source. It uses its own registry, built only
 // for the HTTP transports, so stdio start-up pays nothing for it.
 package metrics
 
@@ -25,6 +25,7 @@ type Metrics struct {
 	refusals    *prometheus.CounterVec
 	followers   prometheus.Gauge
 	webhooks    *prometheus.CounterVec
+	doNotCall   *prometheus.CounterVec
 }
 
 // New registers every collector on a fresh registry.
@@ -56,7 +57,10 @@ func New() *Metrics {
 	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "bys_webhook_events_total", Help: "Webhook events received on /webhooks/bys/ by outcome (accepted, duplicate, unknown_token, unknown_call, invalid, too_large).",
 	}, []string{"outcome"})
-	m.registry.MustRegister(m.toolCalls, m.toolSeconds, m.apiRequests, m.apiSeconds, m.placed, m.refusals, m.followers, m.webhooks,
+	m.doNotCall = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bys_do_not_call_total", Help: "Numbers added to the do-not-call list, by source (call: the person asked on a call; operator: bys-mcp dnc add).",
+	}, []string{"source"})
+	m.registry.MustRegister(m.toolCalls, m.toolSeconds, m.apiRequests, m.apiSeconds, m.placed, m.refusals, m.followers, m.webhooks, m.doNotCall,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -83,6 +87,9 @@ func (m *Metrics) CallPlaced() { m.placed.Inc() }
 
 // Refusal counts one safety refusal.
 func (m *Metrics) Refusal(token string) { m.refusals.WithLabelValues(token).Inc() }
+
+// DoNotCallListed counts one number added to the do-not-call list.
+func (m *Metrics) DoNotCallListed(source string) { m.doNotCall.WithLabelValues(source).Inc() }
 
 // FollowersActive sets the number of running call followers.
 func (m *Metrics) FollowersActive(n int) { m.followers.Set(float64(n)) }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/schema"
 )
 
 // Prefix starts every reserved field name; agents may not use it.
@@ -59,11 +60,7 @@ func IsReserved(name string) bool {
 
 // Outcome is what the reserved fields obtained; each is nil when the call
 // did not obtain it.
-type Outcome struct {
-	DoNotCall  *bool   `json:"doNotCall"`
-	CallbackAt *string `json:"callbackAt"`
-	Reached    *string `json:"reached"`
-}
+type Outcome = schema.CallOutcome
 
 // CallbackLayout is the form of callbackAt: a local date and time.
 const CallbackLayout = "2006-01-02T15:04"
@@ -92,8 +89,8 @@ func Of(extracted map[string]any) Outcome {
 	return o
 }
 
-// AskedNotToBeCalled reports whether the outcome is a do-not-call request.
-func (o Outcome) AskedNotToBeCalled() bool { return o.DoNotCall != nil && *o.DoNotCall }
+// AskedNotToBeCalled reports whether o is a do-not-call request.
+func AskedNotToBeCalled(o Outcome) bool { return o.DoNotCall != nil && *o.DoNotCall }
 
 // Agent returns extracted without the reserved fields (nil stays nil).
 func Agent(extracted map[string]any) map[string]any {

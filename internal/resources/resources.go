@@ -19,6 +19,7 @@ import (
 
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/internal/follow"
+	"github.com/byourside/bys-mcp/internal/outcome"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/tenant"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -164,7 +165,7 @@ func (r *Resources) readRecord(ctx context.Context, req mcp.ReadResourceRequest)
 	if err != nil {
 		return nil, err
 	}
-	fields, err := call.Fields()
+	fields, err := outcome.Present(call).Fields()
 	if err != nil {
 		return nil, err
 	}

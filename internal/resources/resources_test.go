@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/internal/outcome"
 	"github.com/byourside/bys-mcp/internal/resources"
 	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/byourside/bys-mcp/internal/tenant"
@@ -307,7 +308,7 @@ func TestReadRecordAndTranscript(t *testing.T) {
 	if err := json.Unmarshal([]byte(body.Text), &got); err != nil {
 		t.Fatal(err)
 	}
-	fields, _ := call.Fields()
+	fields, _ := outcome.Present(call).Fields()
 	want := map[string]any{}
 	raw, _ := json.Marshal(fields)
 	_ = json.Unmarshal(raw, &want)

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/byourside/bys-mcp/internal/numbering"
 )
 
 // field is one requested extraction field, validated.
@@ -114,6 +116,7 @@ func newCall(id string, seq uint64, now time.Time, to, objective string, hasCont
 		c.endAt = ringEnd
 	}
 	c.script(to, objective, hasContext, fields, p)
+	c.answerReserved(to, fields, p, now)
 	return c
 }
 
@@ -188,6 +191,10 @@ func (c *call) script(to, objective string, hasContext bool, fields []field, p p
 		return
 	case "voicemail":
 		c.summary = "The call reached voicemail; no message was left and the objective was not completed."
+		c.extracted = make(map[string]any, len(fields))
+		for _, f := range fields {
+			c.extracted[f.name] = nil
+		}
 		c.transcript = "Voicemail: Hi, you've reached " + to + ". I can't take your call right now. Please leave a message after the tone."
 		c.hasRecord = true
 		return
@@ -223,6 +230,9 @@ func (c *call) script(to, objective string, hasContext bool, fields []field, p p
 	line("Contact", "Sure, I can help with that.")
 	var got []string
 	for _, f := range fields {
+		if isReserved(f.name) {
+			continue
+		}
 		v := valueFor(f)
 		c.extracted[f.name] = v
 		line("AI", "Could you tell me %s?", question(f))
@@ -236,8 +246,17 @@ func (c *call) script(to, objective string, hasContext bool, fields []field, p p
 		}
 		got = append(got, fmt.Sprintf("%s: %v", f.name, v))
 	}
-	line("AI", "Thank you, that's everything I needed. Goodbye!")
-	line("Contact", "You're welcome. Goodbye.")
+	switch {
+	case p.doNotCall:
+		line("Contact", "One more thing: please don't call me again, and take this number off your list.")
+		line("AI", "Understood, I'm sorry for the trouble. We won't call again. Goodbye.")
+	case p.callback:
+		line("Contact", "I have to go now. Could you call me back tomorrow at 10 in the morning?")
+		line("AI", "Of course, tomorrow at 10 AM. Thank you, goodbye!")
+	default:
+		line("AI", "Thank you, that's everything I needed. Goodbye!")
+		line("Contact", "You're welcome. Goodbye.")
+	}
 	c.transcript = strings.TrimSuffix(b.String(), "\n")
 	c.summary = fmt.Sprintf("The call achieved its objective (“%s”); the contact agreed and confirmed the details.", obj)
 	if len(got) > 0 {
@@ -304,4 +323,58 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "…"
+}
+
+// isReserved reports whether a field is one of bys-mcp's reserved outcome
+// questions (bys_ names), which the sandbox answers from the scripted
+// conversation as the API's extractor would.
+func isReserved(name string) bool { return strings.HasPrefix(name, "bys_") }
+
+// answerReserved answers the reserved outcome questions asked of the call:
+// who answered, whether the person asked not to be called again, and when
+// they asked to be called back (their local time, tomorrow at 10:00).
+// Calls that reached nobody leave them null, as an extractor would with no
+// conversation to read.
+func (c *call) answerReserved(to string, fields []field, p profile, now time.Time) {
+	if c.extracted == nil {
+		return
+	}
+	for _, f := range fields {
+		switch f.name {
+		case "bys_reached":
+			if p.final == "voicemail" {
+				c.extracted[f.name] = "voicemail"
+			} else {
+				c.extracted[f.name] = "person"
+			}
+		case "bys_do_not_call":
+			if p.final == "voicemail" {
+				c.extracted[f.name] = nil
+			} else {
+				c.extracted[f.name] = p.doNotCall
+			}
+		case "bys_callback_at":
+			switch {
+			case p.final == "voicemail":
+				c.extracted[f.name] = nil
+			case p.callback:
+				c.extracted[f.name] = callbackTime(to, now)
+			default:
+				c.extracted[f.name] = ""
+			}
+		}
+	}
+}
+
+// callbackTime is tomorrow at 10:00 in the number's first time zone (UTC
+// when the zone is not known), as YYYY-MM-DDTHH:MM.
+func callbackTime(to string, now time.Time) string {
+	loc := time.UTC
+	if zones := numbering.TimeZones(strings.TrimPrefix(to, "+")); len(zones) > 0 {
+		if l, err := time.LoadLocation(zones[0]); err == nil {
+			loc = l
+		}
+	}
+	local := now.In(loc).AddDate(0, 0, 1)
+	return time.Date(local.Year(), local.Month(), local.Day(), 10, 0, 0, 0, loc).Format("2006-01-02T15:04")
 }

@@ -212,8 +212,12 @@ func TestCompletedCallContent(t *testing.T) {
 		t.Fatalf("completed without fields: extracted %v, want {}", rec["extracted"])
 	}
 	rec = e.get(keyA, voicemail)
-	if tr, _ := rec["transcript"].(string); !strings.HasPrefix(tr, "Voicemail: ") || rec["extracted"] != nil || rec["recordingUrl"] == nil {
+	// Voicemail: the requested fields are not in the greeting (null).
+	if tr, _ := rec["transcript"].(string); !strings.HasPrefix(tr, "Voicemail: ") || rec["recordingUrl"] == nil {
 		t.Fatalf("voicemail: %v", rec)
+	}
+	if ex, _ := rec["extracted"].(map[string]any); len(ex) != 4 || ex["booked"] != nil {
+		t.Fatalf("voicemail extracted %v, want every requested field null", rec["extracted"])
 	}
 	for _, id := range []string{noAnswer, failed} {
 		rec := e.get(keyA, id)

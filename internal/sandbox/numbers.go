@@ -30,6 +30,8 @@ func Numbers() []NumberBehavior {
 		{"+14155550006", "completed", "A long call: in_progress for 90 s, so it outlasts the default 45 s wait_for_call."},
 		{"+14155550007", "in_progress", "Never ends: answered after 3 s and stays in_progress forever (counted as 60 minutes against the minute cap)."},
 		{"+14155550008", "completed", "Slow start: queued 15 s, dialing 5 s, in_progress 20 s (about 40 s in all, just inside the default wait)."},
+		{"+14155550009", "completed", "Completed (8 s), and the person asks not to be called again: bys_do_not_call is true, so bys-mcp puts the number on the key's do-not-call list."},
+		{"+14155550010", "completed", "Completed (8 s), and the person asks to be called back tomorrow at 10:00 their time: bys_callback_at holds that local date and time."},
 		{"+14155550502", "placement_failed", "The POST answers 502 placement_failed and no call is created (it still counts against the rate limit)."},
 		{"+14155550503", "store_error", "The POST answers 503 store_error and no call is created (it still counts against the rate limit)."},
 		{"+33142685300", "destination_blocked", "France: only US, CA (all of +1), GB (+44), AU (+61), NZ (+64) and IL (+972) are allowed."},
@@ -77,6 +79,8 @@ type profile struct {
 	final           string        // terminal status
 	errToken        string        // "error" of a failed call
 	noInfo          bool          // completed, but nothing extracted
+	doNotCall       bool          // the person asks not to be called again
+	callback        bool          // the person asks to be called back tomorrow at 10:00
 	placeStatus     int           // non-zero: the POST fails with this HTTP status
 	placeToken      string
 }
@@ -104,6 +108,10 @@ func profileFor(to string) profile {
 		p.talk = forever
 	case "0008":
 		p.queued, p.dialing, p.talk = 15*time.Second, 5*time.Second, 20*time.Second
+	case "0009":
+		p.doNotCall = true
+	case "0010":
+		p.callback = true
 	case "0502":
 		p.placeStatus, p.placeToken = 502, "placement_failed"
 	case "0503":

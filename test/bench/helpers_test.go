@@ -114,6 +114,7 @@ func newAppAt(tb testing.TB, baseURL, transport string) *app.App {
 	cfg.APIKey = benchKey
 	cfg.BaseURL = baseURL
 	cfg.CallingHours = "off" // not under test
+	cfg.MaxCallsPerNumber, cfg.CallsPerNumber = "off", 0
 	cfg.Transport = transport
 	cfg.Addr = "127.0.0.1:0"
 	cfg.MaxSessions = 10000
@@ -194,7 +195,7 @@ type stdioServer struct {
 func startStdio(tb testing.TB, args []string, env ...string) *stdioServer {
 	tb.Helper()
 	cmd := exec.Command(binary(tb), args...)
-	cmd.Env = append(append(os.Environ(), "BYS_STATE_DIR=memory", "BYS_CALLING_HOURS=off"), env...) // neither is under test here
+	cmd.Env = append(append(os.Environ(), "BYS_STATE_DIR=memory", "BYS_CALLING_HOURS=off", "BYS_MAX_CALLS_PER_NUMBER=off"), env...) // neither is under test here
 	cmd.Stderr = io.Discard
 	in, err := cmd.StdinPipe()
 	if err != nil {

@@ -115,6 +115,7 @@ func TestWaitForCallFakeClock(t *testing.T) {
 		cfg.APIKey = benchKey
 		cfg.BaseURL = "http://127.0.0.1:1"
 		cfg.CallingHours = "off" // not under test
+		cfg.MaxCallsPerNumber, cfg.CallsPerNumber = "off", 0
 		a, err := app.New(cfg, testkit.QuietLogger(), app.Options{HTTPClient: &http.Client{Transport: handlerTransport{api}}})
 		if err != nil {
 			t.Fatal(err)

@@ -289,6 +289,7 @@ func faultApp(t testing.TB, fs *faultServer) *app.App {
 	cfg.RequestTimeout = 3 * time.Second
 	cfg.DedupeWindow = 0
 	cfg.CallingHours = "off" // not under test; the test must not depend on the hour
+	cfg.MaxCallsPerNumber, cfg.CallsPerNumber = "off", 0
 	if err := cfg.Validate(); err != nil {
 		t.Fatalf("config: %v", err)
 	}

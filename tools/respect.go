@@ -1,0 +1,150 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/internal/dnc"
+	"github.com/byourside/bys-mcp/internal/outcome"
+	"github.com/byourside/bys-mcp/internal/safety"
+)
+
+// checkDoNotCall refuses a number on the key's do-not-call list (right
+// after the number check).
+func (p *placer) checkDoNotCall(ctx context.Context, a *attempt) *toolError {
+	d := p.deps
+	if d.DoNotCall == nil {
+		return nil
+	}
+	if err := p.settle(ctx, a); err != nil {
+		return p.stateUnavailable(a, err)
+	}
+	e, err := d.DoNotCall.Check(ctx, a.keyFP, a.num.E164)
+	if err != nil {
+		return p.stateUnavailable(a, err)
+	}
+	if e == nil {
+		return nil
+	}
+	return p.refused(a, newToolError("do_not_call", nil, false, fmt.Sprintf(
+		"%s is on the do-not-call list because %s, so no call was placed: tell the user; only the operator can take a number off the list",
+		a.num.E164, e.Reason())))
+}
+
+func perNumberKey(a *attempt) string { return "per-number:" + a.keyFP + ":" + a.num.E164 }
+
+// reservePerNumber counts one call to the number against
+// --max-calls-per-number; the refusal carries opensAt.
+func (p *placer) reservePerNumber(ctx context.Context, a *attempt) (string, *toolError) {
+	d := p.deps
+	if d.CallsPerNumber <= 0 {
+		return "", nil
+	}
+	reservation, ok, retryIn, err := d.Store.ReserveBudget(ctx, perNumberKey(a), d.CallsPerNumber, d.CallsPerNumberPeriod)
+	if err != nil {
+		return "", p.stateUnavailable(a, err)
+	}
+	if ok {
+		return reservation, nil
+	}
+	opens := d.now().Add(retryIn).Truncate(time.Second).Add(time.Second)
+	terr := newToolError("number_call_limit", nil, true, fmt.Sprintf(
+		"this key has already dialled %s %d times in the last %s (the operator's --max-calls-per-number), so no call was placed: tell the user, or schedule the call with notBefore at or after %s (in %s)",
+		a.num.E164, d.CallsPerNumber, humanPeriod(d.CallsPerNumberPeriod), opens.UTC().Format(time.RFC3339), humanDuration(retryIn)))
+	terr.Extra = map[string]any{"opensAt": opens.UTC().Format(time.RFC3339)}
+	return "", p.refused(a, terr)
+}
+
+// checkPerNumber tells, before a confirmation, whether the cap would
+// refuse the call (nothing stays counted).
+func (p *placer) checkPerNumber(ctx context.Context, a *attempt) *toolError {
+	reservation, terr := p.reservePerNumber(ctx, a)
+	if terr != nil {
+		return terr
+	}
+	p.refundPerNumber(ctx, a, reservation)
+	return nil
+}
+
+func (p *placer) refundPerNumber(ctx context.Context, a *attempt, reservation string) {
+	if reservation == "" {
+		return
+	}
+	if err := p.deps.Store.RefundBudget(ctx, perNumberKey(a), reservation); err != nil {
+		p.deps.Log.WithError(err).Warn("could not refund a calls-per-number reservation")
+	}
+}
+
+// humanPeriod renders a period: "24 h", "90 min".
+func humanPeriod(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%d h", d/time.Hour)
+	}
+	return fmt.Sprintf("%d min", d/time.Minute)
+}
+
+// notePending marks a placed call whose outcome is still to be read.
+func (d *Deps) notePending(ctx context.Context, a *attempt, callID string) {
+	if d.DoNotCall == nil || !d.OutcomeFields {
+		return
+	}
+	if err := d.DoNotCall.Pending(ctx, a.keyFP, a.num.E164, callID); err != nil {
+		d.Log.WithError(err).WithField("call_id", callID).Warn("could not note the call's outcome as pending; a do-not-call request on it is learnt only when the call is read")
+	}
+}
+
+// settle reads the calls to the attempt's number whose outcome is still
+// pending (nobody followed them to their end) and learns from the ended
+// ones, before the number is checked against the list.
+func (p *placer) settle(ctx context.Context, a *attempt) error {
+	d := p.deps
+	ids, err := d.DoNotCall.Unsettled(ctx, a.keyFP, a.num.E164)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		call, err := a.client.GetCall(ctx, id)
+		switch {
+		case client.IsNotFound(err):
+			_ = d.DoNotCall.Settle(ctx, a.keyFP, a.num.E164, id)
+		case err != nil:
+			// The API cannot say now; the call stays pending and is read
+			// again next time (the POST would meet the same trouble).
+			d.Log.WithError(err).WithField("call_id", id).Warn("could not read an earlier call's outcome before dialling its number again")
+		case call.Terminal():
+			d.NoteOutcome(a.keyFP, call)
+		}
+	}
+	return nil
+}
+
+// NoteOutcome learns from an ended call of the key keyFP: a number whose
+// person asked not to be called again goes on the do-not-call list, and
+// the call's outcome is no longer pending. Followers call it as calls end.
+func (d *Deps) NoteOutcome(keyFP string, call *client.Call) {
+	if d.DoNotCall == nil || call == nil || !call.Terminal() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if !outcome.AskedNotToBeCalled(outcome.Of(call.Extracted)) {
+		_ = d.DoNotCall.Settle(ctx, keyFP, call.To, call.ID)
+		return
+	}
+	added, err := d.DoNotCall.Add(ctx, dnc.Entry{Number: call.To, KeyFP: keyFP, Source: dnc.SourceCall, CallID: call.ID})
+	if err != nil {
+		d.Log.WithError(err).WithField("call_id", call.ID).Error("could not add a do-not-call request to the list; it will be tried again when the call is read")
+		return
+	}
+	if added && d.Audit != nil {
+		d.Audit.Record(auditListing(keyFP, call))
+	}
+	_ = d.DoNotCall.Settle(ctx, keyFP, call.To, call.ID)
+}
+
+// auditListing is the audit line of a number listed after a call.
+func auditListing(keyFP string, call *client.Call) safety.AuditRecord {
+	return safety.AuditRecord{Outcome: "do_not_call_listed", Reason: "asked_not_to_be_called", KeyFingerprint: keyFP, To: call.To, CallID: call.ID}
+}
