@@ -3,7 +3,8 @@
 // process, one follower polls the API for it (on the wait schedule), hands
 // every record it gets to all of them, and stops when nobody follows any
 // more or the call can change no more. Followers of one call id under two
-// keys are two followers: records never cross keys.
+// keys are two followers: records never cross keys. The followers of one
+// key share one list request per tick when there are several (batch.go).
 package follow
 
 import (
@@ -29,9 +30,11 @@ type Update struct {
 	// Err is the error of the latest request, nil when it succeeded. A
 	// subscriber never sees an error that happened before it joined.
 	Err error
-	// Seq counts the follower's requests; 0 before the first answer.
+	// Seq counts the follower's updates (its requests, and the list
+	// requests of its key that found the call unchanged); 0 before the
+	// first answer.
 	Seq uint64
-	// At is when the latest request ended.
+	// At is when the latest request (or list request) ended.
 	At time.Time
 	// Final is true when the follower has stopped: the record is terminal,
 	// or the API refused in a way that will not pass (404, 401, ...).
@@ -74,6 +77,10 @@ type Options struct {
 	// unreachable. Owner names this process in the leases (default random).
 	Shared Shared
 	Owner  string
+	// NoBatch turns list batching off: every call is polled with GETs by
+	// id, as before issue 22 (benchmarks compare with it).
+	NoBatch bool
+
 	// Probe is, with Shared, how often a quiet (webhook-backed) follower
 	// reads the store between its safety-net polls (default 150 ms): the
 	// lease holder reads the call's wake-up marker, which the replica that
@@ -126,6 +133,7 @@ type Hub struct {
 	closed    bool
 	expected  map[key]time.Time // webhook-backed calls, by when they were placed
 	expectQ   []key             // expected, oldest first
+	batchers  map[string]*batcher
 
 	sharedDown  atomic.Bool  // the shared store failed last time
 	sharedRetry atomic.Int64 // while down: Unix ns before which followers do not try it
@@ -177,7 +185,7 @@ func New(opts Options) *Hub {
 		opts.Log = l
 	}
 	base, stop := context.WithCancel(context.Background())
-	return &Hub{opts: opts, base: base, stop: stop, followers: map[key]*follower{}, expected: map[key]time.Time{}}
+	return &Hub{opts: opts, base: base, stop: stop, followers: map[key]*follower{}, expected: map[key]time.Time{}, batchers: map[string]*batcher{}}
 }
 
 // Close stops every follower and waits until they have returned; their
@@ -229,6 +237,8 @@ func (h *Hub) Follow(keyFP string, c *client.Client, callID string) *Sub {
 			f.cancel()
 		} else {
 			h.followers[k] = f
+			f.batch = h.batcherLocked(keyFP)
+			f.batch.add(f)
 			h.setActive(+1)
 			h.wg.Add(1)
 			start = true
@@ -364,6 +374,17 @@ type follower struct {
 	tokensAt       time.Time
 	wakeTimer      *time.Timer
 
+	// Batching (batch.go): ownPoll is true while the follower's records
+	// come from the API, not from another replica's; servedAt is when a
+	// list round last found the call unchanged (the follower then skips
+	// its request); byID makes the next request a GET by id (a list showed
+	// a change); unlisted is set once the call was missing from a list.
+	batch    *batcher
+	ownPoll  bool
+	servedAt time.Time
+	byID     bool
+	unlisted bool
+
 	// Shared store (run's goroutine only): held is true while this
 	// follower holds the call's lease; marker is the wake-up marker read
 	// before the holder's latest request; seenAt is the At of the latest
@@ -448,13 +469,14 @@ func (f *follower) run() {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
-		probe := false
+		probe, kicked := false, false
 		select {
 		case <-f.ctx.Done():
 			return
 		case <-timer.C:
 			probe = !last.IsZero() && f.probing() && clock.Since(f.hub.opts.Clock, last) < f.next(clock.Since(f.hub.opts.Clock, start))
 		case <-f.kick:
+			kicked = true
 		}
 		if probe {
 			if f.probe() {
@@ -467,6 +489,15 @@ func (f *follower) run() {
 			continue
 		}
 		f.mu.Lock()
+		if at := f.servedAt; !kicked && at.After(last) {
+			// A list request of the key found the call unchanged since our
+			// latest request: that was this tick's poll.
+			f.mu.Unlock()
+			f.sharedServed(at, start)
+			last = at
+			timer.Reset(f.delay(start, last))
+			continue
+		}
 		f.inFlight = true
 		select { // this request serves any kick already asked for
 		case <-f.kick:
@@ -489,6 +520,9 @@ func (f *follower) run() {
 			timer.Reset(f.hub.opts.Poll(0))
 			continue
 		}
+		f.mu.Lock()
+		f.ownPoll = fromAPI
+		f.mu.Unlock()
 		if fromAPI {
 			f.checkEvents(call, err, announced)
 		}
@@ -575,12 +609,12 @@ type sharedRecord struct {
 func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err error, got, fromAPI bool) {
 	sh := f.hub.opts.Shared
 	if sh == nil {
-		call, err = f.client.GetCall(f.ctx, f.key.callID)
+		call, err = f.ask(woken)
 		return call, err, true, true
 	}
 	if !f.hub.sharedUsable() {
 		// The store failed moments ago: do not make every tick wait for it.
-		call, err = f.client.GetCall(f.ctx, f.key.callID)
+		call, err = f.ask(woken)
 		return call, err, true, true
 	}
 	name := f.key.name()
@@ -603,7 +637,7 @@ func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err er
 	held, lerr := sh.AcquireLease(sctx, name, f.hub.opts.Owner, max(3*interval, minLease))
 	cancel()
 	if !f.hub.sharedOK(lerr) {
-		call, err = f.client.GetCall(f.ctx, f.key.callID)
+		call, err = f.ask(woken)
 		return call, err, true, true
 	}
 	f.held = held
@@ -636,7 +670,7 @@ func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err er
 		}
 		cancel()
 	}
-	call, err = f.client.GetCall(f.ctx, f.key.callID)
+	call, err = f.ask(woken)
 	if err == nil {
 		at := f.hub.opts.Clock.Now().UnixMilli()
 		f.seenAt = at
@@ -647,6 +681,18 @@ func (f *follower) fetch(start time.Time, woken bool) (call *client.Call, err er
 		}
 	}
 	return call, err, true, true
+}
+
+// ask asks the API for the call: through the key's list round when one
+// can serve it (see batch.go), else with a GET by id. A wake-up by an
+// event is always a GET by id.
+func (f *follower) ask(woken bool) (*client.Call, error) {
+	if !woken {
+		if call, ok := f.batch.serve(f); ok {
+			return call, nil
+		}
+	}
+	return f.client.GetCall(f.ctx, f.key.callID)
 }
 
 func mustRaw(c *client.Call) json.RawMessage {
@@ -709,6 +755,11 @@ func (f *follower) checkEvents(call *client.Call, err error, announced int) {
 func (f *follower) publish(call *client.Call, err error, final bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.publishLocked(call, err, final)
+}
+
+// publishLocked is publish with f.mu held.
+func (f *follower) publishLocked(call *client.Call, err error, final bool) {
 	f.inFlight = false
 	u := Update{Call: f.latest.Call, Err: err, Seq: f.latest.Seq + 1, At: f.hub.opts.Clock.Now(), Final: final}
 	if err == nil {
@@ -743,6 +794,7 @@ func (f *follower) stopped() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.setActive(-1)
+	f.batch.remove(f)
 	f.mu.Lock()
 	f.final = true
 	if f.wakeTimer != nil {

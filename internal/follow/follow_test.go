@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,25 +27,37 @@ const (
 
 // fakeAPI serves GET /v1/agent/calls/{id}: each call belongs to one key and
 // turns completed at a set time after the API started; fail makes the next
-// answers an error status instead.
+// answers an error status instead. It serves GET /v1/agent/calls?limit=N
+// too: the key's calls, most recently added first, in the reference's list
+// shape (no transcript, extracted fields, recording or error: fullList adds
+// them); listFail makes the list answer an error status.
 type fakeAPI struct {
-	mu    sync.Mutex
-	start time.Time
-	owner map[string]string        // call id -> key
-	ends  map[string]time.Duration // call id -> when it completes
-	ans   map[string]time.Duration // call id -> when it is answered (dialing before)
-	fail  map[string]int           // call id -> status to answer with
-	gets  map[string]int           // "key call" -> GETs
-	gate  chan struct{}            // when set, a GET waits for it to close
+	mu       sync.Mutex
+	start    time.Time
+	owner    map[string]string        // call id -> key
+	ends     map[string]time.Duration // call id -> when it completes
+	ans      map[string]time.Duration // call id -> when it is answered (dialing before)
+	fail     map[string]int           // call id -> status to answer with
+	gets     map[string]int           // "key call" -> GETs
+	gate     chan struct{}            // when set, a GET waits for it to close
+	order    []string                 // call ids, as added
+	lists    map[string]int           // key -> list requests
+	limits   []int                    // the limit of every list request
+	listFail int
+	fullList bool
 }
 
 func newFakeAPI() *fakeAPI {
-	return &fakeAPI{start: time.Now(), owner: map[string]string{}, ends: map[string]time.Duration{}, ans: map[string]time.Duration{}, fail: map[string]int{}, gets: map[string]int{}}
+	return &fakeAPI{start: time.Now(), owner: map[string]string{}, ends: map[string]time.Duration{}, ans: map[string]time.Duration{},
+		fail: map[string]int{}, gets: map[string]int{}, lists: map[string]int{}}
 }
 
 func (f *fakeAPI) add(key, id string, endsAfter time.Duration) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if _, ok := f.owner[id]; !ok {
+		f.order = append(f.order, id)
+	}
 	f.owner[id], f.ends[id] = key, endsAfter
 }
 
@@ -69,18 +82,53 @@ func (f *fakeAPI) count(key, id string) int {
 	return f.gets[key+" "+id]
 }
 
+// listCount is the number of list requests made with key.
+func (f *fakeAPI) listCount(key string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lists[key]
+}
+
+// total is every request made with key: GETs by id and lists.
+func (f *fakeAPI) total(key string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.lists[key]
+	for k, v := range f.gets {
+		if strings.HasPrefix(k, key+" ") {
+			n += v
+		}
+	}
+	return n
+}
+
+// statusLocked is id's status el after the start; f.mu is held.
+func (f *fakeAPI) statusLocked(id string, el time.Duration) string {
+	switch {
+	case el >= f.ends[id]:
+		return "completed"
+	case el < f.ans[id]:
+		return "dialing"
+	}
+	return "in_progress"
+}
+
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	w.Header().Set("Content-Type", "application/json")
+	if r.URL.Path == "/v1/agent/calls" {
+		f.serveList(w, r, key)
+		return
+	}
 	id := strings.TrimPrefix(r.URL.Path, "/v1/agent/calls/")
 	f.mu.Lock()
 	f.gets[key+" "+id]++
-	owner, ends, answers, fail, gate := f.owner[id], f.ends[id], f.ans[id], f.fail[id], f.gate
-	el := time.Since(f.start)
+	owner, fail, gate := f.owner[id], f.fail[id], f.gate
+	status := f.statusLocked(id, time.Since(f.start))
 	f.mu.Unlock()
 	if gate != nil {
 		<-gate
 	}
-	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case fail != 0:
 		w.WriteHeader(fail)
@@ -91,14 +139,51 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"error":"not_found"}`)
 		return
 	}
-	status := "in_progress"
-	switch {
-	case el >= ends:
-		status = "completed"
-	case el < answers:
-		status = "dialing"
+	_ = json.NewEncoder(w).Encode(fullRecord(id, status))
+}
+
+// fullRecord is a call record as GET /v1/agent/calls/{id} answers it.
+func fullRecord(id, status string) map[string]any {
+	rec := map[string]any{"id": id, "status": status, "to": "+14155550123", "objective": "follow test",
+		"summary": nil, "transcript": nil, "extracted": nil, "recordingUrl": nil, "startedAt": nil, "endedAt": nil,
+		"durationSec": nil, "error": nil}
+	if client.IsTerminalStatus(status) {
+		rec["summary"], rec["transcript"], rec["extracted"] = "done", "Agent: hello", map[string]any{"ok": true}
 	}
-	_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "status": status, "to": "+14155550123", "objective": "follow test"})
+	return rec
+}
+
+func (f *fakeAPI) serveList(w http.ResponseWriter, r *http.Request, key string) {
+	limit := 20
+	if q := r.URL.Query().Get("limit"); q != "" {
+		limit, _ = strconv.Atoi(q)
+	}
+	f.mu.Lock()
+	f.lists[key]++
+	f.limits = append(f.limits, limit)
+	fail, full := f.listFail, f.fullList
+	el := time.Since(f.start)
+	items := []map[string]any{}
+	for i := len(f.order) - 1; i >= 0 && len(items) < limit; i-- {
+		id := f.order[i]
+		if f.owner[id] != key {
+			continue
+		}
+		rec := fullRecord(id, f.statusLocked(id, el))
+		if !full {
+			for _, k := range []string{"transcript", "extracted", "recordingUrl", "error"} {
+				delete(rec, k)
+			}
+		}
+		items = append(items, rec)
+	}
+	f.mu.Unlock()
+	if fail != 0 {
+		w.WriteHeader(fail)
+		fmt.Fprintf(w, `{"error":"store_error"}`)
+		return
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"calls": items})
 }
 
 type handlerTransport struct{ h http.Handler }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,47 +16,89 @@ import (
 
 	"github.com/byourside/bys-mcp/config"
 	"github.com/byourside/bys-mcp/internal/app"
+	"github.com/byourside/bys-mcp/internal/follow"
 	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // flipAPI answers GET /v1/agent/calls/{id} for calls whose status turns
-// from in_progress to completed at a known time after start, and records
-// when each request came.
+// from in_progress to completed at a known time after start (dialing
+// before the time in answer, when set), and records when each request
+// came. It answers GET /v1/agent/calls?limit=N too (recorded under
+// listID): the calls asked for by id so far, most recently first asked
+// first, in the reference's list shape (no transcript, extracted fields,
+// recording or error).
 type flipAPI struct {
-	mu    sync.Mutex
-	start time.Time
-	flip  map[string]time.Duration
-	seen  map[string][]time.Duration // request times per call, since start
+	mu     sync.Mutex
+	start  time.Time
+	flip   map[string]time.Duration
+	answer map[string]time.Duration
+	seen   map[string][]time.Duration // request times per call, since start
+	placed []string                   // calls in the order of their first GET
 }
 
+// listID is the id under which flipAPI records list requests.
+const listID = "(list)"
+
 func newFlipAPI(flips map[string]time.Duration) *flipAPI {
-	return &flipAPI{start: time.Now(), flip: flips, seen: map[string][]time.Duration{}}
+	return &flipAPI{start: time.Now(), flip: flips, answer: map[string]time.Duration{}, seen: map[string][]time.Duration{}}
+}
+
+// recordLocked is id's record el after start; f.mu is held.
+func (f *flipAPI) recordLocked(id string, el time.Duration) map[string]any {
+	status := "in_progress"
+	switch {
+	case el >= f.flip[id]:
+		status = "completed"
+	case el < f.answer[id]:
+		status = "dialing"
+	}
+	return map[string]any{
+		"id": id, "status": status, "to": "+14155550123", "objective": "wait benchmark",
+		"createdAt": "2026-01-01T00:00:00Z", "startedAt": nil, "endedAt": nil, "durationSec": nil,
+		"summary": nil, "transcript": nil, "extracted": nil, "recordingUrl": nil, "error": nil,
+	}
 }
 
 func (f *flipAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if r.URL.Path == "/v1/agent/calls" && r.Method == http.MethodGet {
+		limit, err := strconv.Atoi(r.URL.Query().Get("limit"))
+		if err != nil {
+			limit = 20
+		}
+		f.mu.Lock()
+		el := time.Since(f.start)
+		f.seen[listID] = append(f.seen[listID], el)
+		calls := []map[string]any{}
+		for i := len(f.placed) - 1; i >= 0 && len(calls) < limit; i-- {
+			rec := f.recordLocked(f.placed[i], el)
+			for _, k := range []string{"transcript", "extracted", "recordingUrl", "error"} {
+				delete(rec, k)
+			}
+			calls = append(calls, rec)
+		}
+		f.mu.Unlock()
+		_ = json.NewEncoder(w).Encode(map[string]any{"calls": calls})
+		return
+	}
 	id := strings.TrimPrefix(r.URL.Path, "/v1/agent/calls/")
 	f.mu.Lock()
 	el := time.Since(f.start)
-	at, ok := f.flip[id]
+	_, ok := f.flip[id]
+	if _, asked := f.seen[id]; ok && !asked {
+		f.placed = append(f.placed, id)
+	}
 	f.seen[id] = append(f.seen[id], el)
+	rec := f.recordLocked(id, el)
 	f.mu.Unlock()
 	if !ok {
 		w.WriteHeader(http.StatusNotFound)
 		_, _ = io.WriteString(w, `{"error":"not_found"}`)
 		return
 	}
-	status := "in_progress"
-	if el >= at {
-		status = "completed"
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"id": id, "status": status, "to": "+14155550123", "objective": "wait benchmark",
-		"createdAt": "2026-01-01T00:00:00Z", "startedAt": nil, "endedAt": nil, "durationSec": nil,
-		"summary": nil, "transcript": nil, "extracted": nil, "recordingUrl": nil, "error": nil,
-	})
+	_ = json.NewEncoder(w).Encode(rec)
 }
 
 // requests returns the request times seen for id.
@@ -116,7 +159,10 @@ func TestWaitForCallFakeClock(t *testing.T) {
 		cfg.BaseURL = "http://127.0.0.1:1"
 		cfg.CallingHours = "off" // not under test
 		cfg.MaxCallsPerNumber, cfg.CallsPerNumber = "off", 0
-		a, err := app.New(cfg, testkit.QuietLogger(), app.Options{HTTPClient: &http.Client{Transport: handlerTransport{api}}})
+		// Each call on its own schedule: these are one call's figures, not
+		// those of several calls of one key sharing lists.
+		noBatch := func(o *follow.Options) { o.NoBatch = true }
+		a, err := app.New(cfg, testkit.QuietLogger(), app.Options{HTTPClient: &http.Client{Transport: handlerTransport{api}}, FollowOptions: noBatch})
 		if err != nil {
 			t.Fatal(err)
 		}
