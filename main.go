@@ -39,6 +39,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runSandbox(ctx, args[1:], stderr)
 		case "demo":
 			return runDemo(ctx, args[1:], stdout, stderr)
+		case "dnc":
+			return runDNC(ctx, args[1:], stdout, stderr)
 		}
 	}
 	cfg, err := config.Load(args, os.Getenv, stderr)

@@ -59,7 +59,8 @@ type PlaceCallOutput struct {
 	Suggestion string `json:"suggestion,omitempty" jsonschema_description:"On an invalid_number refusal: the E.164 form the input most likely means (never dialled on its own; confirm it with the user and call again with it)."`
 	TimeZone   string `json:"timeZone,omitempty" jsonschema_description:"On an outside_calling_hours refusal: the destination's IANA time zone that is outside calling hours."`
 	LocalTime  string `json:"localTime,omitempty" jsonschema:"format=date-time" jsonschema_description:"On an outside_calling_hours refusal: the time now at the destination (RFC 3339, in timeZone)."`
-	OpensAt    string `json:"opensAt,omitempty" jsonschema:"format=date-time" jsonschema_description:"On an outside_calling_hours refusal: when calling hours next open at the destination (RFC 3339, in timeZone)."`
+	OpensAt    string `json:"opensAt,omitempty" jsonschema:"format=date-time" jsonschema_description:"On an outside_calling_hours refusal: when calling hours next open at the destination (RFC 3339, in timeZone); on a number_call_limit refusal: when the number may be dialled again (RFC 3339)."`
+	Rule       string `json:"rule,omitempty" jsonschema_description:"On an outside_calling_hours refusal under --calling-rules regional: the published rule that refused, e.g. Florida (Fla. Stat. § 501.616(6)(a))."`
 }
 
 // Destination is what the numbering plan says about a call's destination.

@@ -55,6 +55,9 @@ type Deps struct {
 	// numbers are read for a suggestion.
 	CallingHours  callhours.Window
 	DefaultRegion string
+	// RegionalRules holds calls to the published calling rules of their
+	// destination too (--calling-rules regional).
+	RegionalRules bool
 	// OutcomeFields asks every placed call for the reserved outcome fields
 	// (--outcome-fields).
 	OutcomeFields bool

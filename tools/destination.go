@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/internal/callhours"
+	"github.com/byourside/bys-mcp/internal/callrules"
 	"github.com/byourside/bys-mcp/internal/numbering"
 	"github.com/byourside/bys-mcp/schema"
 )
@@ -37,11 +38,18 @@ func numberWarnings(num numbering.Number) []string {
 // tied to a place are exempt; a number held to hours whose zone is unknown
 // is refused (fail closed).
 func (d *Deps) checkHours(num numbering.Number) *toolError {
-	if !d.CallingHours.On() || !num.TiedToPlace() {
+	if !num.TiedToPlace() {
+		return nil
+	}
+	var rules []callrules.Rule
+	if d.RegionalRules {
+		rules = callrules.For(num.Region, num.E164)
+	}
+	if !d.CallingHours.On() && len(rules) == 0 {
 		return nil
 	}
 	now := d.now()
-	v, err := d.CallingHours.Check(num.TimeZones, now)
+	v, err := callrules.Check(d.CallingHours, rules, num.TimeZones, now)
 	if err != nil { // no zone, or one the database lacks: fail closed
 		return newToolError("outside_calling_hours", nil, false, fmt.Sprintf(
 			"the local time at %s cannot be known (no time zone for the number), so it cannot be checked against calling hours (%s) and no call was placed: check the number with the user", num.E164, d.CallingHours))
@@ -50,17 +58,25 @@ func (d *Deps) checkHours(num numbering.Number) *toolError {
 		return nil
 	}
 	place := callhours.Place(v.Zone)
-	hint := fmt.Sprintf("It is %s in %s (%s), outside calling hours (%s at the destination), so no call was placed", callhours.Clock(v.Local), place, v.Zone, d.CallingHours)
+	window := fmt.Sprintf("%s at the destination", d.CallingHours)
+	if v.Rule != nil {
+		// A published rule refused: name it.
+		window = v.Reason()
+	}
+	hint := fmt.Sprintf("It is %s in %s (%s), outside calling hours (%s), so no call was placed", callhours.Clock(v.Local), place, v.Zone, window)
 	extra := map[string]any{"timeZone": v.Zone.String(), "localTime": v.Local.Format(time.RFC3339)}
 	if !v.OpensAt.IsZero() {
 		when := callhours.Clock(v.OpensAt)
 		if v.OpensAt.Sub(now) >= 24*time.Hour {
 			when = v.OpensAt.Format("Monday") + " " + when
 		}
-		hint = fmt.Sprintf("It is %s in %s; calls open at %s, in %s (%s at the destination). No call was placed: tell the user, or call back then", callhours.Clock(v.Local), place, when, callhours.Until(v.OpensAt.Sub(now)), d.CallingHours)
+		hint = fmt.Sprintf("It is %s in %s; calls open at %s, in %s (%s). No call was placed: tell the user, or call back then", callhours.Clock(v.Local), place, when, callhours.Until(v.OpensAt.Sub(now)), window)
 		extra["opensAt"] = v.OpensAt.Format(time.RFC3339)
 	} else {
 		hint += ", and the window never opens in every time zone of this number: tell the user"
+	}
+	if v.Rule != nil {
+		extra["rule"] = v.Rule.Name()
 	}
 	terr := newToolError("outside_calling_hours", nil, true, hint)
 	terr.Extra = extra

@@ -171,6 +171,9 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 			hubOpts.Shared = shared
 		}
 	}
+	// Calls seen ended teach the do-not-call list (a.Deps is set below,
+	// before any call is followed).
+	hubOpts.Ended = func(keyFP string, call *client.Call) { a.Deps.NoteOutcome(keyFP, call) }
 	if opts.FollowOptions != nil {
 		opts.FollowOptions(&hubOpts)
 	}
@@ -206,6 +209,7 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		DefaultRegion:        cfg.DefaultRegion,
 		Clock:                a.Clock,
 		OutcomeFields:        cfg.OutcomeFields,
+		RegionalRules:        cfg.CallingRules == config.CallingRulesRegional,
 		DoNotCall:            a.DoNotCall,
 		CallsPerNumber:       cfg.CallsPerNumber,
 		CallsPerNumberPeriod: cfg.CallsPerNumberPeriod,

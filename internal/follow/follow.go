@@ -43,6 +43,10 @@ type Update struct {
 
 // Options configure a Hub. Zero values select the defaults.
 type Options struct {
+	// Ended, when set, is told once of each followed call seen ended (its
+	// key's fingerprint and terminal record), off the follower's lock: the
+	// do-not-call list learns there.
+	Ended func(keyFP string, call *client.Call)
 	// Clock is the server's clock (default the wall clock): record ages,
 	// schedules, leases and wake-up budgets read it.
 	Clock clock.Clock
@@ -777,6 +781,9 @@ func (f *follower) publishLocked(call *client.Call, err error, final bool) {
 	}
 	if final {
 		clear(f.subs)
+		if ended := f.hub.opts.Ended; ended != nil && u.Call != nil && u.Call.Terminal() {
+			go ended(f.key.keyFP, u.Call)
+		}
 	}
 }
 
