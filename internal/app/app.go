@@ -16,21 +16,17 @@ import (
 
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/config"
-	"github.com/byourside/bys-mcp/internal/callhours"
 	"github.com/byourside/bys-mcp/internal/campaign"
 	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/byourside/bys-mcp/internal/dnc"
 	"github.com/byourside/bys-mcp/internal/follow"
 	"github.com/byourside/bys-mcp/internal/mcpserver"
 	"github.com/byourside/bys-mcp/internal/metrics"
-	"github.com/byourside/bys-mcp/internal/resources"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/internal/webhook"
-	"github.com/byourside/bys-mcp/schema"
 	"github.com/byourside/bys-mcp/tools"
-	"github.com/mark3labs/mcp-go/server"
 	"github.com/sirupsen/logrus"
 )
 
@@ -60,6 +56,12 @@ type App struct {
 	DoNotCall *dnc.List
 	// Sandbox is the embedded simulator when --sandbox is set.
 	Sandbox *sandbox.Sandbox
+
+	// What the parts hand on to the parts after them.
+	opts      Options
+	client    *client.Client
+	serverKey string
+	poll      tools.PollSchedule
 }
 
 // Options adjust what New builds, for tests and the demo.
@@ -88,175 +90,29 @@ type Options struct {
 	Clock clock.Clock
 }
 
-// New builds the app from a validated configuration.
+// New builds the app from a validated configuration: one part after the
+// other, each built by its own constructor from what the parts before it
+// made (parts.go). A part that fails closes what was built.
 func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
-	a := &App{Config: cfg, Log: log, Clock: clock.Or(opts.Clock)}
-	httpMode := cfg.Transport == "sse" || cfg.Transport == "http"
-	if httpMode {
-		a.Metrics = metrics.New()
+	a := &App{Config: cfg, Log: log, Clock: clock.Or(opts.Clock), opts: opts}
+	parts := []func() error{
+		a.buildMetrics,
+		a.buildClient,
+		a.buildStore,
+		a.buildAudit,
+		a.buildDoNotCall,
+		a.buildFollow,
+		a.buildWebhooks,
+		a.buildTools,
+		a.buildCampaigns,
+		a.buildServer,
 	}
-
-	clientOpts := client.Options{BaseURL: cfg.BaseURL, APIKey: cfg.APIKey, Timeout: cfg.RequestTimeout, HTTPClient: opts.HTTPClient, Clock: a.Clock}
-	serverKey := cfg.APIKey
-	if cfg.Sandbox {
-		sbOpts := opts.SandboxOptions
-		if sbOpts.Clock == nil {
-			sbOpts.Clock = a.Clock
-		}
-		a.Sandbox = sandbox.New(sbOpts)
-		clientOpts.BaseURL = "http://sandbox.invalid"
-		clientOpts.HTTPClient = &http.Client{Transport: inProcess{a.Sandbox}}
-		if serverKey == "" {
-			serverKey = SandboxKey
-		}
-		clientOpts.APIKey = serverKey
-	}
-	if a.Metrics != nil {
-		clientOpts.Observer = a.Metrics.APIRequest
-	}
-	if opts.WrapTransport != nil {
-		var base http.RoundTripper = http.DefaultTransport
-		if clientOpts.HTTPClient != nil && clientOpts.HTTPClient.Transport != nil {
-			base = clientOpts.HTTPClient.Transport
-		}
-		clientOpts.HTTPClient = &http.Client{Transport: opts.WrapTransport(base)}
-	}
-	c, err := client.New(clientOpts)
-	if err != nil {
-		return nil, err
-	}
-
-	if cfg.StateURL != "" {
-		rs, err := state.NewRedis(context.Background(), cfg.StateURL, state.RedisOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("--state-url: %w", err)
-		}
-		a.Store = rs
-	} else {
-		a.Store = localStore(cfg.StateDir, log, a.Clock)
-	}
-
-	if a.Audit, err = safety.NewAudit(log, cfg.AuditLog); err != nil {
-		return nil, fmt.Errorf("--audit-log: %w", err)
-	}
-	a.Audit.Clock = a.Clock
-
-	if a.DoNotCall, err = doNotCallList(cfg, log, a.Store, a.Clock); err != nil {
-		return nil, err
-	}
-	if a.Metrics != nil {
-		a.DoNotCall.OnAdd = func(e dnc.Entry) { a.Metrics.DoNotCallListed(e.Source) }
-	}
-
-	limits := schema.Limits{MaxWaitSec: int(cfg.MaxWait / time.Second), MaxListLimit: cfg.MaxListLimit, MaxCampaignCalls: cfg.MaxCampaignCalls}
-	schemas, err := schema.Load(limits)
-	if err != nil {
-		return nil, err
-	}
-	hours, err := callhours.Parse(cfg.CallingHours, cfg.CallingDays)
-	if err != nil {
-		return nil, err
-	}
-	poll := tools.DefaultPollSchedule
-	if opts.Poll != nil {
-		poll = *opts.Poll
-	}
-	hubOpts := follow.Options{Poll: poll.Next, Log: log, Clock: a.Clock}
-	if a.Metrics != nil {
-		hubOpts.Active = a.Metrics.FollowersActive
-	}
-	if cfg.StateURL != "" {
-		// Replicas on one Redis take turns polling each call.
-		if shared, ok := a.Store.(follow.Shared); ok {
-			hubOpts.Shared = shared
+	for _, build := range parts {
+		if err := build(); err != nil {
+			a.Close()
+			return nil, err
 		}
 	}
-	// Calls seen ended teach the do-not-call list (a.Deps is set below,
-	// before any call is followed).
-	hubOpts.Ended = func(keyFP string, call *client.Call) { a.Deps.NoteOutcome(keyFP, call) }
-	if opts.FollowOptions != nil {
-		opts.FollowOptions(&hubOpts)
-	}
-	a.Follow = follow.New(hubOpts)
-	if cfg.PublicURL != "" && httpMode {
-		whOpts := webhook.Options{PublicURL: cfg.PublicURL, Hub: a.Follow, Log: log, Clock: a.Clock}
-		if cfg.StateURL != "" {
-			// Any replica takes the events of a call another placed.
-			if shared, ok := a.Store.(webhook.Shared); ok {
-				whOpts.Shared = shared
-			}
-		}
-		if a.Metrics != nil {
-			whOpts.Observe = a.Metrics.WebhookEvent
-		}
-		if a.Webhooks, err = webhook.New(whOpts); err != nil {
-			return nil, fmt.Errorf("--public-url: %w", err)
-		}
-	}
-	a.Deps = &tools.Deps{
-		Client:               c,
-		ServerKey:            serverKey,
-		Log:                  log,
-		Schemas:              schemas,
-		Limits:               limits,
-		Policy:               safety.Policy{Allow: cfg.AllowDestinations, Deny: cfg.DenyDestinations},
-		Store:                a.Store,
-		Audit:                a.Audit,
-		DedupeWindow:         cfg.DedupeWindow,
-		MaxCallsPerHour:      cfg.MaxCallsPerHour,
-		ConfirmCalls:         cfg.ConfirmCalls,
-		CallingHours:         hours,
-		DefaultRegion:        cfg.DefaultRegion,
-		Clock:                a.Clock,
-		OutcomeFields:        cfg.OutcomeFields,
-		RegionalRules:        cfg.CallingRules == config.CallingRulesRegional,
-		DoNotCall:            a.DoNotCall,
-		CallsPerNumber:       cfg.CallsPerNumber,
-		CallsPerNumberPeriod: cfg.CallsPerNumberPeriod,
-		Poll:                 poll,
-		Follow:               a.Follow,
-		ProgressInterval:     opts.ProgressInterval,
-	}
-	if a.Webhooks != nil {
-		a.Deps.Webhooks = a.Webhooks
-	}
-	if !cfg.ReadOnly {
-		// Campaigns run where calls may be placed; this also continues the
-		// campaigns a stopped process left in the store.
-		records, ok := a.Store.(state.Records)
-		if !ok {
-			return nil, errors.New("the state store keeps no campaign records")
-		}
-		a.Campaigns = tools.NewCampaignManager(a.Deps, records, opts.Campaigns)
-		a.Deps.Campaigns = a.Campaigns
-		a.Campaigns.Start()
-	}
-	var observe tools.ToolObserver
-	if a.Metrics != nil {
-		a.Deps.Metrics = a.Metrics
-		observe = a.Metrics.ToolCall
-	}
-	resDeps := resources.Deps{Client: c, ServerKey: serverKey, Log: log, Poll: poll.Next, Follow: a.Follow}
-	if a.Campaigns != nil {
-		resDeps.Campaigns = a.Campaigns
-	}
-	res := resources.New(resDeps)
-	taskOpts := &mcpserver.TaskOptions{MaxTTL: cfg.TaskMaxTTL}
-	if opts.TaskOptions != nil {
-		opts.TaskOptions(taskOpts)
-	}
-	a.Server = mcpserver.New(mcpserver.Options{
-		Resources:    res,
-		Tasks:        taskOpts,
-		Version:      client.Version,
-		Deps:         a.Deps,
-		ReadOnly:     cfg.ReadOnly,
-		Log:          log,
-		ToolObserver: observe,
-		ServerOptions: []server.ServerOption{
-			server.WithElicitation(),
-		},
-	})
 	return a, nil
 }
 
