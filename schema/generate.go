@@ -71,7 +71,7 @@ func Generate(l Limits) (*Set, error) {
 		return t
 	}
 	set.PlaceCall = build(PlaceCallInput{}, PlaceCallOutput{}, nil)
-	set.GetCall = build(GetCallInput{}, CallRecord{}, nil)
+	set.GetCall = build(GetCallInput{}, GetCallOutput{}, nil)
 	set.ListCalls = build(ListCallsInput{}, ListCallsOutput{}, func(in map[string]any) { patchListCalls(in, l) })
 	set.WaitForCall = build(WaitForCallInput{}, WaitForCallOutput{}, func(in map[string]any) { patchWaitForCall(in, l) })
 	set.PlaceCalls = build(PlaceCallsInput{}, CampaignOutput{}, func(in map[string]any) { patchPlaceCalls(in, l) })

@@ -187,6 +187,11 @@ func TestInputSchemasAcceptGoodArgumentsAndRefuseBadOnes(t *testing.T) {
 		{set.WaitForCall.Input, `{"callId":"abc","timeoutSec":300}`, true},
 		{set.WaitForCall.Input, `{"callId":"abc","timeoutSec":0}`, false},
 		{set.WaitForCall.Input, `{"callId":"abc","timeoutSec":301}`, false},
+		{set.GetCall.Input, `{"callId":"abc","transcriptMaxChars":0,"transcriptOffset":0}`, true},
+		{set.GetCall.Input, `{"callId":"abc","transcriptMaxChars":-1}`, false},
+		{set.WaitForCall.Input, `{"callId":"abc","transcriptMaxChars":500,"transcriptOffset":1000}`, true},
+		{set.WaitForCall.Input, `{"callId":"abc","transcriptOffset":-5}`, false},
+		{set.WaitForCall.Input, `{"callId":"abc","transcriptOffset":1.5}`, false},
 	}
 	for _, tt := range tests {
 		err := valid(t, compile(t, tt.tool), tt.instance)
@@ -217,6 +222,10 @@ func TestOutputSchemasAdmitWhatReallyComesBack(t *testing.T) {
 		{"get_call final record with an unknown field", set.GetCall.Output, finalRecord, true},
 		{"get_call error", set.GetCall.Output, `{"error":"not_found","httpStatus":404,"retryable":false,"hint":"Check the id."}`, true},
 		{"get_call record without id", set.GetCall.Output, `{"status":"queued"}`, false},
+		{"get_call record with a cut transcript", set.GetCall.Output, strings.Replace(finalRecord, `{`, `{"transcriptTotalChars":900,"transcriptNextOffset":40,`, 1), true},
+		{"get_call record with the last part of a transcript", set.GetCall.Output, strings.Replace(finalRecord, `{`, `{"transcriptTotalChars":900,"transcriptNextOffset":null,`, 1), true},
+		{"get_call record with a fractional total", set.GetCall.Output, strings.Replace(finalRecord, `{`, `{"transcriptTotalChars":9.5,`, 1), false},
+		{"wait_for_call record with a cut transcript", set.WaitForCall.Output, strings.Replace(finalRecord, `{`, `{"timedOut":false,"transcriptTotalChars":900,"transcriptNextOffset":null,`, 1), true},
 		{"list_calls success", set.ListCalls.Output, `{"calls":[` + runningRecord + `,` + finalRecord + `]}`, true},
 		{"list_calls empty", set.ListCalls.Output, `{"calls":[]}`, true},
 		{"list_calls error", set.ListCalls.Output, errorNoStatus, true},

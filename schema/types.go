@@ -72,7 +72,9 @@ type Destination struct {
 
 // GetCallInput is the input of get_call.
 type GetCallInput struct {
-	CallID string `json:"callId" jsonschema:"minLength=1,maxLength=128,pattern=^[A-Za-z0-9_-]{1\\,128}$" jsonschema_description:"Id of the call as returned by place_call or list_calls, e.g. f47ac10b-58cc-4372-a567-0e02b2c3d479."`
+	CallID             string `json:"callId" jsonschema:"minLength=1,maxLength=128,pattern=^[A-Za-z0-9_-]{1\\,128}$" jsonschema_description:"Id of the call as returned by place_call or list_calls, e.g. f47ac10b-58cc-4372-a567-0e02b2c3d479."`
+	TranscriptMaxChars *int   `json:"transcriptMaxChars,omitempty" jsonschema:"minimum=0" jsonschema_description:"At most this many characters of the transcript (Unicode code points), from transcriptOffset; 0 leaves the transcript out. Leave it out for the whole transcript."`
+	TranscriptOffset   *int   `json:"transcriptOffset,omitempty" jsonschema:"minimum=0,default=0" jsonschema_description:"Character (Unicode code point) of the transcript to start from, default 0; pass the transcriptNextOffset of an earlier result to read on."`
 }
 
 // ListCallsInput is the input of list_calls.
@@ -82,8 +84,10 @@ type ListCallsInput struct {
 
 // WaitForCallInput is the input of wait_for_call.
 type WaitForCallInput struct {
-	CallID     string `json:"callId" jsonschema:"minLength=1,maxLength=128,pattern=^[A-Za-z0-9_-]{1\\,128}$" jsonschema_description:"Id of the call to wait for, as returned by place_call."`
-	TimeoutSec int    `json:"timeoutSec,omitempty" jsonschema:"minimum=1,maximum=300,default=45" jsonschema_description:"Seconds to wait at most before returning the latest record with timedOut: true (default 45). Call again to keep waiting."`
+	CallID             string `json:"callId" jsonschema:"minLength=1,maxLength=128,pattern=^[A-Za-z0-9_-]{1\\,128}$" jsonschema_description:"Id of the call to wait for, as returned by place_call."`
+	TimeoutSec         int    `json:"timeoutSec,omitempty" jsonschema:"minimum=1,maximum=300,default=45" jsonschema_description:"Seconds to wait at most before returning the latest record with timedOut: true (default 45). Call again to keep waiting."`
+	TranscriptMaxChars *int   `json:"transcriptMaxChars,omitempty" jsonschema:"minimum=0" jsonschema_description:"At most this many characters of the transcript (Unicode code points), from transcriptOffset; 0 leaves the transcript out. Leave it out for the whole transcript."`
+	TranscriptOffset   *int   `json:"transcriptOffset,omitempty" jsonschema:"minimum=0,default=0" jsonschema_description:"Character (Unicode code point) of the transcript to start from, default 0; pass the transcriptNextOffset of an earlier result to read on."`
 }
 
 // CallRecord is a call as the API returns it. The API adds fields over time;
@@ -103,10 +107,25 @@ type CallRecord struct {
 	Error        *string        `json:"error,omitempty" jsonschema:"nullable" jsonschema_description:"Error token on failed calls (or, on an isError result, the token of what went wrong)."`
 }
 
+// TranscriptWindow is added to a call record (get_call, wait_for_call) when
+// transcriptMaxChars or transcriptOffset cut its transcript.
+type TranscriptWindow struct {
+	TranscriptTotalChars *int `json:"transcriptTotalChars,omitempty" jsonschema_description:"Present when the transcript was cut (transcriptOffset above 0, or more remains): its whole length in characters (Unicode code points)."`
+	TranscriptNextOffset *int `json:"transcriptNextOffset,omitempty" jsonschema:"nullable" jsonschema_description:"Present when the transcript was cut: the transcriptOffset that reads on from this part, or null when nothing remains."`
+}
+
+// GetCallOutput is the result of get_call: the record, with the transcript
+// window's facts when it was cut.
+type GetCallOutput struct {
+	CallRecord
+	TranscriptWindow
+}
+
 // WaitForCallOutput is the result of wait_for_call: the record plus whether
 // the wait ended before the call did.
 type WaitForCallOutput struct {
 	CallRecord
+	TranscriptWindow
 	TimedOut bool   `json:"timedOut" jsonschema_description:"True when timeoutSec passed before the call ended; the record is the latest seen. Call wait_for_call again to keep waiting."`
 	Hint     string `json:"hint,omitempty" jsonschema_description:"What to do next."`
 }
