@@ -15,6 +15,7 @@ const (
 	MaxCallIDLen      = 128
 	MaxLanguageLen    = 35
 	MaxVoiceLen       = 64
+	MaxVoicemailLen   = 500
 	DefaultListLimit  = 20
 	MaxListLimit      = 100
 	DefaultWaitSec    = 45
@@ -22,6 +23,12 @@ const (
 	CallIDPattern     = `^[A-Za-z0-9_-]{1,128}$`
 	FieldNamePattern  = `^[A-Za-z_][A-Za-z0-9_]{0,63}$`
 	WebhookURLPattern = `^https://`
+)
+
+// What the AI caller does when it reaches voicemail (voicemail argument).
+const (
+	VoicemailLeaveMessage = "leave_message"
+	VoicemailHangUp       = "hang_up"
 )
 
 // Terminal statuses of a call, in the API's words.
@@ -45,6 +52,10 @@ type PlaceCallInput struct {
 	Language       string      `json:"language,omitempty" jsonschema:"minLength=1,maxLength=35" jsonschema_description:"Optional language the AI caller speaks, as a BCP 47 tag such as es-MX, fr or en-GB, or auto to let it follow the person called. Leave it out to let the API infer it from the number."`
 	Voice          string      `json:"voice,omitempty" jsonschema:"minLength=1,maxLength=64" jsonschema_description:"Optional name of the AI caller's voice, e.g. Kore. Leave it out for the account's default voice."`
 	AllowDuplicate bool        `json:"allowDuplicate,omitempty" jsonschema_description:"Set true only to dial again on purpose when an identical call was placed in the last few minutes; otherwise the earlier call is returned with deduplicated: true."`
+
+	// What the AI caller does on reaching voicemail.
+	Voicemail        string `json:"voicemail,omitempty" jsonschema:"enum=leave_message,enum=hang_up" jsonschema_description:"What the AI caller does if it reaches voicemail: leave_message (give the message in voicemailMessage) or hang_up (hang up without a message). Leave it out to let the AI caller decide."`
+	VoicemailMessage string `json:"voicemailMessage,omitempty" jsonschema:"minLength=1,maxLength=500" jsonschema_description:"With voicemail: leave_message, the message to leave, at most 500 characters, e.g. 'Hi, this is Sam's assistant about Friday's booking; please call back on 415 555 0100.' Only with leave_message."`
 }
 
 // PlaceCallOutput is the successful result of place_call.
@@ -189,20 +200,35 @@ type CampaignCallInput struct {
 	Label     string      `json:"label,omitempty" jsonschema:"maxLength=100" jsonschema_description:"A name for this call in the results table, e.g. the business or person called."`
 	Language  string      `json:"language,omitempty" jsonschema:"minLength=1,maxLength=35" jsonschema_description:"Optional BCP 47 language tag of the AI caller for this call, or auto."`
 	Voice     string      `json:"voice,omitempty" jsonschema:"minLength=1,maxLength=64" jsonschema_description:"Optional voice name of the AI caller for this call."`
+
+	// What the AI caller does on reaching voicemail.
+	Voicemail        string `json:"voicemail,omitempty" jsonschema:"enum=leave_message,enum=hang_up" jsonschema_description:"What to do on reaching voicemail on this call: leave_message (with voicemailMessage) or hang_up; when given (or voicemailMessage is), replaces the campaign's voicemail and voicemailMessage."`
+	VoicemailMessage string `json:"voicemailMessage,omitempty" jsonschema:"minLength=1,maxLength=500" jsonschema_description:"With voicemail: leave_message, the message to leave on this call, at most 500 characters."`
 }
 
 // PlaceCallsInput is the input of place_calls.
 type PlaceCallsInput struct {
-	Calls         []CampaignCallInput `json:"calls" jsonschema:"minItems=1,maxItems=50" jsonschema_description:"The calls to place, 1 to 50; each is {to, objective?, context?, fields?, label?, language?, voice?}, and what it leaves out comes from the campaign's objective, context and fields."`
+	Calls         []CampaignCallInput `json:"calls" jsonschema:"minItems=1,maxItems=50" jsonschema_description:"The calls to place, 1 to 50; each is {to, objective?, context?, fields?, label?, language?, voice?, voicemail?, voicemailMessage?}, and what it leaves out comes from the campaign's objective, context, fields and voicemail."`
 	Objective     string              `json:"objective,omitempty" jsonschema:"minLength=1,maxLength=4000" jsonschema_description:"Objective of every call that has none of its own; required unless every call has one."`
 	Context       string              `json:"context,omitempty" jsonschema:"maxLength=8000" jsonschema_description:"Background for every call that has none of its own (never read out)."`
 	Fields        []FieldSpec         `json:"fields,omitempty" jsonschema:"maxItems=20" jsonschema_description:"Values to extract from every call that has no fields of its own; they become the columns of the results table."`
 	Concurrency   int                 `json:"concurrency,omitempty" jsonschema:"minimum=1,maximum=5,default=3" jsonschema_description:"At most this many calls of the campaign ring at once, 1 to 5 (default 3)."`
-	Retries       int                 `json:"retries,omitempty" jsonschema:"minimum=0,maximum=2,default=0" jsonschema_description:"How many times to redial a call that ended no_answer or failed, 0 to 2 (default 0); redials stay inside calling hours."`
+	Retries       int                 `json:"retries,omitempty" jsonschema:"minimum=0,maximum=2,default=0" jsonschema_description:"How many times to redial a call that ended with a status in retryOn (default no_answer or failed), 0 to 2 (default 0); redials stay inside calling hours."`
+	RetryOn       []string            `json:"retryOn,omitempty" jsonschema:"minItems=1,enum=no_answer,enum=failed,enum=voicemail,default=no_answer,default=failed" jsonschema_description:"The call statuses that retries redials: any of no_answer, failed and voicemail (default no_answer and failed)."`
 	RetryAfterMin int                 `json:"retryAfterMin,omitempty" jsonschema:"minimum=10,maximum=1440,default=30" jsonschema_description:"Minutes between a call's end and its redial, at least 10 (default 30)."`
 	Deadline      string              `json:"deadline,omitempty" jsonschema:"format=date-time" jsonschema_description:"RFC 3339 time after which nothing more is dialled (default 24 hours from now, at most 7 days); calls whose calling hours do not open before it end expired."`
 	Name          string              `json:"name,omitempty" jsonschema:"maxLength=200" jsonschema_description:"A name for the campaign, e.g. 'Water heater quotes'."`
+
+	// What the AI caller does on reaching voicemail.
+	Voicemail        string `json:"voicemail,omitempty" jsonschema:"enum=leave_message,enum=hang_up" jsonschema_description:"What the AI caller does on reaching voicemail, for every call that says nothing of its own: leave_message (with voicemailMessage) or hang_up."`
+	VoicemailMessage string `json:"voicemailMessage,omitempty" jsonschema:"minLength=1,maxLength=500" jsonschema_description:"With voicemail: leave_message, the message to leave, at most 500 characters."`
 }
+
+// Statuses that place_calls' retryOn may list, and its default.
+var (
+	RetryOnStatuses = []string{"no_answer", "failed", "voicemail"}
+	DefaultRetryOn  = []string{"no_answer", "failed"}
+)
 
 // CampaignIDInput is the input of cancel_campaign.
 type CampaignIDInput struct {

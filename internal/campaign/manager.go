@@ -36,6 +36,8 @@ type Request struct {
 	To, Objective, Context string
 	Fields                 []schema.FieldSpec
 	Language, Voice        string
+	// Voicemail and VoicemailMessage: what to do on reaching voicemail.
+	Voicemail, VoicemailMessage string
 }
 
 // Outcome is what placing one call came to.

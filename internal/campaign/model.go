@@ -1,7 +1,8 @@
 // Package campaign owns campaigns: many calls placed from one place_calls
 // request, at most Concurrency of them ringing at once, each through every
 // check of place_call (the Placer), each held to its destination's calling
-// hours, redialled on no_answer or failed when asked, until every call ended,
+// hours, redialled on the statuses of RetryOn (no_answer or failed by
+// default) when asked, until every call ended,
 // the deadline passed or the campaign was cancelled. Campaigns, their items
 // and every placed call id live in the state store (state.Records), so that a
 // restarted process, or another replica sharing Redis, continues a campaign
@@ -29,7 +30,10 @@ type Campaign struct {
 	Concurrency int           `json:"concurrency"`
 	Retries     int           `json:"retries"`
 	RetryAfter  time.Duration `json:"retryAfter"`
-	FieldNames  []string      `json:"fieldNames,omitempty"` // columns of the results
+	// RetryOn lists the call statuses that Retries redials; empty (a
+	// campaign stored before it existed) is schema.DefaultRetryOn.
+	RetryOn    []string `json:"retryOn,omitempty"`
+	FieldNames []string `json:"fieldNames,omitempty"` // columns of the results
 
 	Cancelled bool    `json:"cancelled,omitempty"`
 	Status    string  `json:"status"`
@@ -48,6 +52,10 @@ type Item struct {
 	Fields    []schema.FieldSpec `json:"fields,omitempty"`
 	Language  string             `json:"language,omitempty"`
 	Voice     string             `json:"voice,omitempty"`
+	// Voicemail and VoicemailMessage say what the call does on reaching
+	// voicemail (place_call's voicemail arguments).
+	Voicemail        string `json:"voicemail,omitempty"`
+	VoicemailMessage string `json:"voicemailMessage,omitempty"`
 
 	State     string         `json:"state"`
 	CallID    string         `json:"callId,omitempty"`
@@ -101,6 +109,15 @@ func (c *Campaign) EndedCount() int {
 		}
 	}
 	return n
+}
+
+// redials reports whether an item whose call ended with status is redialled
+// (while retries remain).
+func (c *Campaign) redials(status string) bool {
+	if len(c.RetryOn) == 0 {
+		return slices.Contains(schema.DefaultRetryOn, status)
+	}
+	return slices.Contains(c.RetryOn, status)
 }
 
 // settle sets the campaign's status from its items.

@@ -10,9 +10,6 @@ import (
 	"github.com/byourside/bys-mcp/schema"
 )
 
-// retryOn lists the outcomes a campaign redials when retries are asked.
-var retryOn = map[string]bool{"no_answer": true, "failed": true}
-
 var terminal = func() map[string]bool {
 	m := map[string]bool{}
 	for _, s := range schema.TerminalStatuses {
@@ -333,7 +330,8 @@ func (r *run) dial(now time.Time) {
 	}
 	for _, it := range start {
 		r.dials[it.Index] = true
-		req := Request{To: it.To, Objective: it.Objective, Context: it.Context, Fields: it.Fields, Language: it.Language, Voice: it.Voice}
+		req := Request{To: it.To, Objective: it.Objective, Context: it.Context, Fields: it.Fields, Language: it.Language, Voice: it.Voice,
+			Voicemail: it.Voicemail, VoicemailMessage: it.VoicemailMessage}
 		go func(idx int) {
 			out := r.m.o.Placer.Place(context.WithoutCancel(r.ctx), r.apiKey, req)
 			r.outcomes <- event{idx: idx, placed: &out} // buffered for every item: never blocks
@@ -430,7 +428,7 @@ func (r *run) followed(it *Item, u follow.Update, now time.Time) bool {
 		if terminal[u.Call.Status] {
 			it.Summary = deref(u.Call.Summary)
 			it.Extracted = u.Call.Extracted
-			if retryOn[u.Call.Status] && it.Attempts <= r.c.Retries && !r.c.Cancelled {
+			if r.c.redials(u.Call.Status) && it.Attempts <= r.c.Retries && !r.c.Cancelled {
 				it.State, it.NotBefore = schema.ItemScheduled, now.Add(r.c.RetryAfter)
 				if !it.NotBefore.Before(r.c.Deadline) {
 					it.State, it.NotBefore = schema.ItemEnded, time.Time{}
