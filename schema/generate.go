@@ -29,6 +29,10 @@ type Set struct {
 	PlaceCalls      Tool
 	WaitForCampaign Tool
 	CancelCampaign  Tool
+	ListCampaigns   Tool
+	PauseCampaign   Tool
+	ResumeCampaign  Tool
+	RetryCampaign   Tool
 }
 
 // DefaultLimits are the limits of a server started without --max-wait or
@@ -77,6 +81,10 @@ func Generate(l Limits) (*Set, error) {
 	set.PlaceCalls = build(PlaceCallsInput{}, CampaignOutput{}, func(in map[string]any) { patchPlaceCalls(in, l) })
 	set.WaitForCampaign = build(WaitForCampaignInput{}, CampaignOutput{}, func(in map[string]any) { patchWaitForCampaign(in, l) })
 	set.CancelCampaign = build(CampaignIDInput{}, CampaignOutput{}, nil)
+	set.ListCampaigns = build(ListCampaignsInput{}, ListCampaignsOutput{}, nil)
+	set.PauseCampaign = build(CampaignIDInput{}, CampaignOutput{}, nil)
+	set.ResumeCampaign = build(CampaignIDInput{}, CampaignOutput{}, nil)
+	set.RetryCampaign = build(RetryCampaignInput{}, CampaignOutput{}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("generating tool schemas: %w", err)
 	}

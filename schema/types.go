@@ -172,6 +172,7 @@ const (
 const (
 	ItemPending   = "pending"
 	ItemScheduled = "scheduled"
+	ItemPaused    = "paused"
 	ItemDialing   = "dialing"
 	ItemInCall    = "in_call"
 	ItemEnded     = "ended"
@@ -181,11 +182,12 @@ const (
 )
 
 // ItemStates lists every item state, in the order of an item's life.
-var ItemStates = []string{ItemPending, ItemScheduled, ItemDialing, ItemInCall, ItemEnded, ItemRefused, ItemCancelled, ItemExpired}
+var ItemStates = []string{ItemPending, ItemScheduled, ItemPaused, ItemDialing, ItemInCall, ItemEnded, ItemRefused, ItemCancelled, ItemExpired}
 
 // Campaign statuses.
 const (
 	CampaignRunning   = "running"
+	CampaignPaused    = "paused"
 	CampaignCompleted = "completed"
 	CampaignCancelled = "cancelled"
 	CampaignExpired   = "expired"
@@ -230,9 +232,42 @@ var (
 	DefaultRetryOn  = []string{"no_answer", "failed"}
 )
 
-// CampaignIDInput is the input of cancel_campaign.
+// CampaignIDInput is the input of cancel_campaign, pause_campaign and
+// resume_campaign.
 type CampaignIDInput struct {
-	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls."`
+	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls or list_campaigns."`
+}
+
+// Statuses that retry_campaign may redial, and its default: calls that did
+// not reach anyone (a declined call is not redialled).
+var RetryCampaignStatuses = []string{"no_answer", "voicemail", "failed"}
+
+// RetryCampaignInput is the input of retry_campaign.
+type RetryCampaignInput struct {
+	CampaignID string   `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls or list_campaigns."`
+	Statuses   []string `json:"statuses,omitempty" jsonschema:"minItems=1,enum=no_answer,enum=voicemail,enum=failed,default=no_answer,default=voicemail,default=failed" jsonschema_description:"Redial the calls of the campaign that ended with these statuses: any of no_answer, voicemail and failed (default all three)."`
+}
+
+// ListCampaignsInput is the input of list_campaigns.
+type ListCampaignsInput struct {
+	Limit int `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100,default=20" jsonschema_description:"How many of the most recent campaigns to return, 1 to 100 (default 20)."`
+}
+
+// CampaignSummary is one campaign in list_campaigns: the campaign without
+// its items.
+type CampaignSummary struct {
+	CampaignID string         `json:"campaignId" jsonschema_description:"Id of the campaign; pass it to wait_for_campaign, pause_campaign, resume_campaign, retry_campaign or cancel_campaign."`
+	Name       string         `json:"name,omitempty" jsonschema_description:"The campaign's name."`
+	Status     string         `json:"status" jsonschema:"enum=running,enum=paused,enum=completed,enum=cancelled,enum=expired" jsonschema_description:"running, paused, completed, cancelled or expired."`
+	CreatedAt  string         `json:"createdAt" jsonschema_description:"RFC 3339 time the campaign was created."`
+	Deadline   string         `json:"deadline" jsonschema_description:"RFC 3339 time after which nothing more is dialled."`
+	Total      int            `json:"total" jsonschema_description:"Number of calls in the campaign."`
+	Counts     map[string]int `json:"counts" jsonschema_description:"Number of calls in each state."`
+}
+
+// ListCampaignsOutput is the result of list_campaigns.
+type ListCampaignsOutput struct {
+	Campaigns []CampaignSummary `json:"campaigns" jsonschema_description:"The key's campaigns, newest first."`
 }
 
 // WaitForCampaignInput is the input of wait_for_campaign.
@@ -246,7 +281,7 @@ type CampaignItem struct {
 	Index     int            `json:"index" jsonschema_description:"Position of the call in place_calls' calls, from 0."`
 	Label     string         `json:"label,omitempty" jsonschema_description:"The label given to the call."`
 	To        string         `json:"to" jsonschema_description:"Destination number (E.164)."`
-	State     string         `json:"state" jsonschema:"enum=pending,enum=scheduled,enum=dialing,enum=in_call,enum=ended,enum=refused,enum=cancelled,enum=expired" jsonschema_description:"pending (waiting its turn), scheduled (outside its calling hours until notBefore), dialing, in_call, ended (status says how), refused (error and hint say why), cancelled or expired (its window did not open before the deadline)."`
+	State     string         `json:"state" jsonschema:"enum=pending,enum=scheduled,enum=paused,enum=dialing,enum=in_call,enum=ended,enum=refused,enum=cancelled,enum=expired" jsonschema_description:"pending (waiting its turn), scheduled (outside its calling hours until notBefore), paused (not dialled while the campaign is paused), dialing, in_call, ended (status says how), refused (error and hint say why), cancelled or expired (its window did not open before the deadline)."`
 	CallID    string         `json:"callId,omitempty" jsonschema_description:"Id of the call once placed (get_call, wait_for_call)."`
 	Attempts  int            `json:"attempts" jsonschema_description:"How many times the number was dialled."`
 	NotBefore string         `json:"notBefore,omitempty" jsonschema_description:"RFC 3339 time before which the call will not be dialled (calling hours or retry spacing)."`
@@ -262,7 +297,7 @@ type CampaignItem struct {
 type CampaignOutput struct {
 	CampaignID string         `json:"campaignId" jsonschema_description:"Id of the campaign; pass it to wait_for_campaign or cancel_campaign."`
 	Name       string         `json:"name,omitempty" jsonschema_description:"The campaign's name."`
-	Status     string         `json:"status" jsonschema:"enum=running,enum=completed,enum=cancelled,enum=expired" jsonschema_description:"running, completed (every call ended), cancelled or expired (the deadline passed before every call could be dialled)."`
+	Status     string         `json:"status" jsonschema:"enum=running,enum=paused,enum=completed,enum=cancelled,enum=expired" jsonschema_description:"running, paused (pause_campaign: nothing more is dialled until resume_campaign), completed (every call ended), cancelled or expired (the deadline passed before every call could be dialled)."`
 	CreatedAt  string         `json:"createdAt" jsonschema_description:"RFC 3339 time the campaign was created."`
 	Deadline   string         `json:"deadline" jsonschema_description:"RFC 3339 time after which nothing more is dialled."`
 	Total      int            `json:"total" jsonschema_description:"Number of calls in the campaign."`

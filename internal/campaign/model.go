@@ -26,6 +26,9 @@ type Campaign struct {
 	Name      string    `json:"name,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	Deadline  time.Time `json:"deadline"`
+	// Stored is when Create stored the campaign, to the nanosecond (it
+	// orders List among campaigns created in the same second).
+	Stored time.Time `json:"stored,omitzero"`
 
 	Concurrency int           `json:"concurrency"`
 	Retries     int           `json:"retries"`
@@ -35,9 +38,15 @@ type Campaign struct {
 	RetryOn    []string `json:"retryOn,omitempty"`
 	FieldNames []string `json:"fieldNames,omitempty"` // columns of the results
 
-	Cancelled bool    `json:"cancelled,omitempty"`
-	Status    string  `json:"status"`
-	Items     []*Item `json:"items"`
+	Cancelled bool `json:"cancelled,omitempty"`
+	// Paused holds the items not yet dialled (pause_campaign) until it is
+	// resumed; Retried lists the retry requests (retry_campaign) already
+	// applied, newest last, so that none is applied twice.
+	Paused  bool     `json:"paused,omitempty"`
+	Retried []string `json:"retried,omitempty"`
+
+	Status string  `json:"status"`
+	Items  []*Item `json:"items"`
 	// Version counts saves, so that readers can tell a newer state.
 	Version int `json:"version"`
 }
@@ -80,9 +89,76 @@ func (it *Item) Ended() bool {
 	return false
 }
 
-// waiting reports whether the item is still to be dialled.
+// waiting reports whether the item is still to be dialled, once its
+// notBefore has passed.
 func (it *Item) waiting() bool {
 	return it.State == schema.ItemPending || it.State == schema.ItemScheduled
+}
+
+// undialled reports whether the item is still to be dialled, now or after
+// the campaign is resumed.
+func (it *Item) undialled() bool {
+	return it.waiting() || it.State == schema.ItemPaused
+}
+
+// hold makes the campaign's items not yet dialled paused while it is
+// paused, and waiting again (scheduled when their notBefore is ahead) once
+// it is not; true when an item changed.
+func (c *Campaign) hold(now time.Time) bool {
+	changed := false
+	for _, it := range c.Items {
+		switch {
+		case c.Paused && it.waiting():
+			it.State = schema.ItemPaused
+			changed = true
+		case !c.Paused && it.State == schema.ItemPaused:
+			it.State = schema.ItemPending
+			if it.NotBefore.After(now) {
+				it.State = schema.ItemScheduled
+			}
+			changed = true
+		}
+	}
+	return changed
+}
+
+// maxRetried bounds Campaign.Retried.
+const maxRetried = 32
+
+// redial makes the items that ended with one of statuses wait to be
+// dialled again (paused while the campaign is), and notes the request id;
+// it returns how many items it changed. A request already applied changes
+// nothing.
+func (c *Campaign) redial(reqID string, statuses []string, now time.Time) int {
+	if slices.Contains(c.Retried, reqID) {
+		return 0
+	}
+	n := 0
+	for _, it := range c.Items {
+		if it.State != schema.ItemEnded || !slices.Contains(statuses, it.Status) {
+			continue
+		}
+		it.State, it.NotBefore = schema.ItemPending, time.Time{}
+		it.Status, it.Summary, it.Extracted, it.Error, it.Hint = "", "", nil, "", ""
+		n++
+	}
+	c.Retried = append(c.Retried, reqID)
+	if len(c.Retried) > maxRetried {
+		c.Retried = slices.Clone(c.Retried[len(c.Retried)-maxRetried:])
+	}
+	c.hold(now)
+	return n
+}
+
+// Redialable counts the items that ended with one of statuses.
+func (c *Campaign) Redialable(statuses []string) int {
+	n := 0
+	for _, it := range c.Items {
+		if it.State == schema.ItemEnded && slices.Contains(statuses, it.Status) {
+			n++
+		}
+	}
+	return n
 }
 
 // active reports whether the item holds one of the campaign's lines.
@@ -125,6 +201,8 @@ func (c *Campaign) settle() {
 	switch {
 	case c.Cancelled:
 		c.Status = schema.CampaignCancelled
+	case !c.AllEnded() && c.Paused:
+		c.Status = schema.CampaignPaused
 	case !c.AllEnded():
 		c.Status = schema.CampaignRunning
 	case slices.ContainsFunc(c.Items, func(it *Item) bool { return it.State == schema.ItemExpired }):
@@ -164,7 +242,7 @@ func (c *Campaign) View() schema.CampaignOutput {
 			Attempts: it.Attempts, Status: it.Status, Summary: it.Summary, Extracted: it.Extracted,
 			Error: it.Error, Hint: it.Hint,
 		}
-		if !it.NotBefore.IsZero() && it.waiting() {
+		if !it.NotBefore.IsZero() && it.undialled() {
 			v.NotBefore = it.NotBefore.UTC().Format(time.RFC3339)
 		}
 		out.Items[i] = v
