@@ -135,7 +135,7 @@ func PlaceCalls(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			"each call goes through every check of place_call, and one outside its destination's calling hours waits (scheduled, with notBefore) until they open. "+
 			"retries (0 to 2) redials calls that ended with a status of retryOn (default no_answer or failed; voicemail may be added), at least retryAfterMin minutes later. "+
 			"voicemail (leave_message with voicemailMessage, or hang_up) says what the AI caller does on reaching voicemail. Nothing is dialled after the deadline (default 24 h, at most 7 days). "+
-			"Placed calls cannot be cancelled (the API has no cancel); cancel_campaign stops the calls not yet dialled. Confirm the numbers and the objective with the user first.", maxCalls),
+			"Placed calls cannot be cancelled (the API has no cancel); pause_campaign holds the calls not yet dialled until resume_campaign, cancel_campaign stops them, and retry_campaign redials calls that ended unanswered. Confirm the numbers and the objective with the user first.", maxCalls),
 		d.Schemas.PlaceCalls, writes)
 	p := &placer{deps: d}
 	d.followHub()
@@ -427,8 +427,13 @@ func CancelCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 }
 
 func campaignError(err error) *toolError {
-	if errors.Is(err, campaign.ErrNotFound) {
+	switch {
+	case errors.Is(err, campaign.ErrNotFound):
 		return campaignNotFound()
+	case errors.Is(err, campaign.ErrCancelled):
+		return newToolError("campaign_cancelled", nil, false, "the campaign was cancelled, so none of its calls is dialled again: start a new campaign with place_calls if the user wants these calls")
+	case errors.Is(err, campaign.ErrDeadlinePassed):
+		return newToolError("deadline_passed", nil, false, "the campaign's deadline has passed, so none of its calls is dialled again: start a new campaign with place_calls if the user wants these calls")
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return errorFromAPI(err, false)
@@ -525,7 +530,11 @@ func WaitForCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 func waitTimedOut(ctx context.Context, pr *campaignProgress, c *campaign.Campaign) *mcp.CallToolResult {
 	pr.flush()
 	noteCampaign(ctx, c)
-	return campaignResult(c, true, fmt.Sprintf("Timed out waiting (not an error): %d of %d calls have ended. Call wait_for_campaign again with campaignId %s to keep waiting.", c.EndedCount(), len(c.Items), c.ID))
+	lead := fmt.Sprintf("Timed out waiting (not an error): %d of %d calls have ended. Call wait_for_campaign again with campaignId %s to keep waiting.", c.EndedCount(), len(c.Items), c.ID)
+	if c.Status == schema.CampaignPaused {
+		lead += " The campaign is paused: nothing more is dialled until resume_campaign."
+	}
+	return campaignResult(c, true, lead)
 }
 
 // campaignProgress sends notifications/progress as a campaign's calls end:

@@ -280,7 +280,16 @@ func (m *Manager) put(ctx context.Context, c *Campaign, active bool) error {
 	if err != nil {
 		return err
 	}
-	return m.o.Records.PutRecord(ctx, kindCampaign, c.ID, raw, m.ttl(c), active)
+	if err := m.o.Records.PutRecord(ctx, kindCampaign, c.ID, raw, m.ttl(c), active); err != nil {
+		return err
+	}
+	if !active {
+		// The campaign has ended: its entry in the key's index is written
+		// again, so that an index that expires some time after its latest
+		// write (Redis: 8 days) lists it as long as it can be read.
+		_ = m.o.Records.PutRecord(ctx, kindByKey+c.KeyFP, c.ID, []byte(c.CreatedAt.UTC().Format(time.RFC3339)), m.ttl(c), true)
+	}
+	return nil
 }
 
 // ttl is how long c's records stay readable: until its deadline, and a

@@ -81,7 +81,8 @@ func toolsSection() (string, error) {
 	for name := range tools {
 		names = append(names, name)
 	}
-	order := map[string]int{"place_call": 0, "wait_for_call": 1, "get_call": 2, "list_calls": 3, "place_calls": 4, "wait_for_campaign": 5, "cancel_campaign": 6}
+	order := map[string]int{"place_call": 0, "wait_for_call": 1, "get_call": 2, "list_calls": 3, "place_calls": 4, "wait_for_campaign": 5, "cancel_campaign": 6,
+		"list_campaigns": 7, "pause_campaign": 8, "resume_campaign": 9, "retry_campaign": 10}
 	sort.Slice(names, func(i, j int) bool { return order[names[i]] < order[names[j]] })
 	var b strings.Builder
 	for _, name := range names {
