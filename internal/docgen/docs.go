@@ -133,6 +133,16 @@ func writeTool(b *strings.Builder, t mcp.Tool) {
 		}
 		if typ == "array" {
 			typ = "array of objects"
+			if items, _ := s["items"].(map[string]any); items["type"] == "string" {
+				typ = "array of strings"
+				if enum, ok := items["enum"].([]any); ok {
+					parts := make([]string, len(enum))
+					for i, e := range enum {
+						parts[i] = fmt.Sprint(e)
+					}
+					typ += " (" + strings.Join(parts, ", ") + ")"
+				}
+			}
 		}
 		req := ""
 		if required[p] {
