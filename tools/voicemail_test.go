@@ -144,3 +144,25 @@ func TestReadRetryOn(t *testing.T) {
 		})
 	}
 }
+
+// The user who confirms a call is told what it leaves on an answering
+// machine.
+func TestConfirmationQuestionSaysTheVoicemailSetting(t *testing.T) {
+	tests := []struct {
+		mode, message, want string
+	}{
+		{"", "", ""},
+		{"hang_up", "", "On voicemail: hang up without leaving a message"},
+		{"leave_message", "Call Sam back.", "On voicemail: leave this message: «Call Sam back.»"},
+	}
+	for _, tt := range tests {
+		msg := confirmMessage(&attempt{in: schema.PlaceCallInput{To: "+14155550123", Objective: "Book.", Voicemail: tt.mode, VoicemailMessage: tt.message}})
+		if tt.want == "" {
+			if strings.Contains(msg, "voicemail") {
+				t.Errorf("no setting, yet the question speaks of voicemail: %q", msg)
+			}
+		} else if !strings.Contains(msg, tt.want) {
+			t.Errorf("%s: the question lacks %q: %q", tt.mode, tt.want, msg)
+		}
+	}
+}
