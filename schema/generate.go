@@ -29,6 +29,10 @@ type Set struct {
 	PlaceCalls      Tool
 	WaitForCampaign Tool
 	CancelCampaign  Tool
+	ListCampaigns   Tool
+	PauseCampaign   Tool
+	ResumeCampaign  Tool
+	RetryCampaign   Tool
 }
 
 // DefaultLimits are the limits of a server started without --max-wait or
@@ -71,12 +75,16 @@ func Generate(l Limits) (*Set, error) {
 		return t
 	}
 	set.PlaceCall = build(PlaceCallInput{}, PlaceCallOutput{}, nil)
-	set.GetCall = build(GetCallInput{}, CallRecord{}, nil)
+	set.GetCall = build(GetCallInput{}, GetCallOutput{}, nil)
 	set.ListCalls = build(ListCallsInput{}, ListCallsOutput{}, func(in map[string]any) { patchListCalls(in, l) })
 	set.WaitForCall = build(WaitForCallInput{}, WaitForCallOutput{}, func(in map[string]any) { patchWaitForCall(in, l) })
 	set.PlaceCalls = build(PlaceCallsInput{}, CampaignOutput{}, func(in map[string]any) { patchPlaceCalls(in, l) })
 	set.WaitForCampaign = build(WaitForCampaignInput{}, CampaignOutput{}, func(in map[string]any) { patchWaitForCampaign(in, l) })
 	set.CancelCampaign = build(CampaignIDInput{}, CampaignOutput{}, nil)
+	set.ListCampaigns = build(ListCampaignsInput{}, ListCampaignsOutput{}, nil)
+	set.PauseCampaign = build(CampaignIDInput{}, CampaignOutput{}, nil)
+	set.ResumeCampaign = build(CampaignIDInput{}, CampaignOutput{}, nil)
+	set.RetryCampaign = build(RetryCampaignInput{}, CampaignOutput{}, nil)
 	if err != nil {
 		return nil, fmt.Errorf("generating tool schemas: %w", err)
 	}
@@ -106,7 +114,7 @@ func patchWaitForCall(in map[string]any, l Limits) {
 func patchPlaceCalls(in map[string]any, l Limits) {
 	calls := property(in, "calls")
 	calls["maxItems"] = l.MaxCampaignCalls
-	calls["description"] = fmt.Sprintf("The calls to place, 1 to %d; each is {to, objective?, context?, fields?, label?, language?, voice?}, and what it leaves out comes from the campaign's objective, context and fields.", l.MaxCampaignCalls)
+	calls["description"] = fmt.Sprintf("The calls to place, 1 to %d; each is {to, objective?, context?, fields?, label?, language?, voice?, voicemail?, voicemailMessage?}, and what it leaves out comes from the campaign's objective, context, fields and voicemail.", l.MaxCampaignCalls)
 }
 
 // patchWaitForCampaign writes the operator's maximum wait into

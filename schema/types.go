@@ -15,6 +15,7 @@ const (
 	MaxCallIDLen      = 128
 	MaxLanguageLen    = 35
 	MaxVoiceLen       = 64
+	MaxVoicemailLen   = 500
 	DefaultListLimit  = 20
 	MaxListLimit      = 100
 	DefaultWaitSec    = 45
@@ -22,6 +23,12 @@ const (
 	CallIDPattern     = `^[A-Za-z0-9_-]{1,128}$`
 	FieldNamePattern  = `^[A-Za-z_][A-Za-z0-9_]{0,63}$`
 	WebhookURLPattern = `^https://`
+)
+
+// What the AI caller does when it reaches voicemail (voicemail argument).
+const (
+	VoicemailLeaveMessage = "leave_message"
+	VoicemailHangUp       = "hang_up"
 )
 
 // Terminal statuses of a call, in the API's words.
@@ -45,6 +52,10 @@ type PlaceCallInput struct {
 	Language       string      `json:"language,omitempty" jsonschema:"minLength=1,maxLength=35" jsonschema_description:"Optional language the AI caller speaks, as a BCP 47 tag such as es-MX, fr or en-GB, or auto to let it follow the person called. Leave it out to let the API infer it from the number."`
 	Voice          string      `json:"voice,omitempty" jsonschema:"minLength=1,maxLength=64" jsonschema_description:"Optional name of the AI caller's voice, e.g. Kore. Leave it out for the account's default voice."`
 	AllowDuplicate bool        `json:"allowDuplicate,omitempty" jsonschema_description:"Set true only to dial again on purpose when an identical call was placed in the last few minutes; otherwise the earlier call is returned with deduplicated: true."`
+
+	// What the AI caller does on reaching voicemail.
+	Voicemail        string `json:"voicemail,omitempty" jsonschema:"enum=leave_message,enum=hang_up" jsonschema_description:"What the AI caller does if it reaches voicemail: leave_message (give the message in voicemailMessage) or hang_up (hang up without a message). Leave it out to let the AI caller decide."`
+	VoicemailMessage string `json:"voicemailMessage,omitempty" jsonschema:"minLength=1,maxLength=500" jsonschema_description:"With voicemail: leave_message, the message to leave, at most 500 characters, e.g. 'Hi, this is Sam's assistant about Friday's booking; please call back on 415 555 0100.' Only with leave_message."`
 }
 
 // PlaceCallOutput is the successful result of place_call.
@@ -73,7 +84,9 @@ type Destination struct {
 
 // GetCallInput is the input of get_call.
 type GetCallInput struct {
-	CallID string `json:"callId" jsonschema:"minLength=1,maxLength=128,pattern=^[A-Za-z0-9_-]{1\\,128}$" jsonschema_description:"Id of the call as returned by place_call or list_calls, e.g. f47ac10b-58cc-4372-a567-0e02b2c3d479."`
+	CallID             string `json:"callId" jsonschema:"minLength=1,maxLength=128,pattern=^[A-Za-z0-9_-]{1\\,128}$" jsonschema_description:"Id of the call as returned by place_call or list_calls, e.g. f47ac10b-58cc-4372-a567-0e02b2c3d479."`
+	TranscriptMaxChars *int   `json:"transcriptMaxChars,omitempty" jsonschema:"minimum=0" jsonschema_description:"At most this many characters of the transcript (Unicode code points), from transcriptOffset; 0 leaves the transcript out. Leave it out for the whole transcript."`
+	TranscriptOffset   *int   `json:"transcriptOffset,omitempty" jsonschema:"minimum=0,default=0" jsonschema_description:"Character (Unicode code point) of the transcript to start from, default 0; pass the transcriptNextOffset of an earlier result to read on."`
 }
 
 // ListCallsInput is the input of list_calls.
@@ -83,8 +96,10 @@ type ListCallsInput struct {
 
 // WaitForCallInput is the input of wait_for_call.
 type WaitForCallInput struct {
-	CallID     string `json:"callId" jsonschema:"minLength=1,maxLength=128,pattern=^[A-Za-z0-9_-]{1\\,128}$" jsonschema_description:"Id of the call to wait for, as returned by place_call."`
-	TimeoutSec int    `json:"timeoutSec,omitempty" jsonschema:"minimum=1,maximum=300,default=45" jsonschema_description:"Seconds to wait at most before returning the latest record with timedOut: true (default 45). Call again to keep waiting."`
+	CallID             string `json:"callId" jsonschema:"minLength=1,maxLength=128,pattern=^[A-Za-z0-9_-]{1\\,128}$" jsonschema_description:"Id of the call to wait for, as returned by place_call."`
+	TimeoutSec         int    `json:"timeoutSec,omitempty" jsonschema:"minimum=1,maximum=300,default=45" jsonschema_description:"Seconds to wait at most before returning the latest record with timedOut: true (default 45). Call again to keep waiting."`
+	TranscriptMaxChars *int   `json:"transcriptMaxChars,omitempty" jsonschema:"minimum=0" jsonschema_description:"At most this many characters of the transcript (Unicode code points), from transcriptOffset; 0 leaves the transcript out. Leave it out for the whole transcript."`
+	TranscriptOffset   *int   `json:"transcriptOffset,omitempty" jsonschema:"minimum=0,default=0" jsonschema_description:"Character (Unicode code point) of the transcript to start from, default 0; pass the transcriptNextOffset of an earlier result to read on."`
 }
 
 // CallRecord is a call as the API returns it. The API adds fields over time;
@@ -112,10 +127,25 @@ type CallOutcome struct {
 	Reached    *string `json:"reached" jsonschema:"nullable" jsonschema_description:"Who answered: person, voicemail, phone_menu, wrong_number or nobody."`
 }
 
+// TranscriptWindow is added to a call record (get_call, wait_for_call) when
+// transcriptMaxChars or transcriptOffset cut its transcript.
+type TranscriptWindow struct {
+	TranscriptTotalChars *int `json:"transcriptTotalChars,omitempty" jsonschema_description:"Present when the transcript was cut (transcriptOffset above 0, or more remains): its whole length in characters (Unicode code points)."`
+	TranscriptNextOffset *int `json:"transcriptNextOffset,omitempty" jsonschema:"nullable" jsonschema_description:"Present when the transcript was cut: the transcriptOffset that reads on from this part, or null when nothing remains."`
+}
+
+// GetCallOutput is the result of get_call: the record, with the transcript
+// window's facts when it was cut.
+type GetCallOutput struct {
+	CallRecord
+	TranscriptWindow
+}
+
 // WaitForCallOutput is the result of wait_for_call: the record plus whether
 // the wait ended before the call did.
 type WaitForCallOutput struct {
 	CallRecord
+	TranscriptWindow
 	TimedOut bool   `json:"timedOut" jsonschema_description:"True when timeoutSec passed before the call ended; the record is the latest seen. Call wait_for_call again to keep waiting."`
 	Hint     string `json:"hint,omitempty" jsonschema_description:"What to do next."`
 }
@@ -151,6 +181,7 @@ const (
 const (
 	ItemPending   = "pending"
 	ItemScheduled = "scheduled"
+	ItemPaused    = "paused"
 	ItemDialing   = "dialing"
 	ItemInCall    = "in_call"
 	ItemEnded     = "ended"
@@ -160,11 +191,12 @@ const (
 )
 
 // ItemStates lists every item state, in the order of an item's life.
-var ItemStates = []string{ItemPending, ItemScheduled, ItemDialing, ItemInCall, ItemEnded, ItemRefused, ItemCancelled, ItemExpired}
+var ItemStates = []string{ItemPending, ItemScheduled, ItemPaused, ItemDialing, ItemInCall, ItemEnded, ItemRefused, ItemCancelled, ItemExpired}
 
 // Campaign statuses.
 const (
 	CampaignRunning   = "running"
+	CampaignPaused    = "paused"
 	CampaignCompleted = "completed"
 	CampaignCancelled = "cancelled"
 	CampaignExpired   = "expired"
@@ -179,24 +211,72 @@ type CampaignCallInput struct {
 	Label     string      `json:"label,omitempty" jsonschema:"maxLength=100" jsonschema_description:"A name for this call in the results table, e.g. the business or person called."`
 	Language  string      `json:"language,omitempty" jsonschema:"minLength=1,maxLength=35" jsonschema_description:"Optional BCP 47 language tag of the AI caller for this call, or auto."`
 	Voice     string      `json:"voice,omitempty" jsonschema:"minLength=1,maxLength=64" jsonschema_description:"Optional voice name of the AI caller for this call."`
+
+	// What the AI caller does on reaching voicemail.
+	Voicemail        string `json:"voicemail,omitempty" jsonschema:"enum=leave_message,enum=hang_up" jsonschema_description:"What to do on reaching voicemail on this call: leave_message (with voicemailMessage) or hang_up; when given (or voicemailMessage is), replaces the campaign's voicemail and voicemailMessage."`
+	VoicemailMessage string `json:"voicemailMessage,omitempty" jsonschema:"minLength=1,maxLength=500" jsonschema_description:"With voicemail: leave_message, the message to leave on this call, at most 500 characters."`
 }
 
 // PlaceCallsInput is the input of place_calls.
 type PlaceCallsInput struct {
-	Calls         []CampaignCallInput `json:"calls" jsonschema:"minItems=1,maxItems=50" jsonschema_description:"The calls to place, 1 to 50; each is {to, objective?, context?, fields?, label?, language?, voice?}, and what it leaves out comes from the campaign's objective, context and fields."`
+	Calls         []CampaignCallInput `json:"calls" jsonschema:"minItems=1,maxItems=50" jsonschema_description:"The calls to place, 1 to 50; each is {to, objective?, context?, fields?, label?, language?, voice?, voicemail?, voicemailMessage?}, and what it leaves out comes from the campaign's objective, context, fields and voicemail."`
 	Objective     string              `json:"objective,omitempty" jsonschema:"minLength=1,maxLength=4000" jsonschema_description:"Objective of every call that has none of its own; required unless every call has one."`
 	Context       string              `json:"context,omitempty" jsonschema:"maxLength=8000" jsonschema_description:"Background for every call that has none of its own (never read out)."`
 	Fields        []FieldSpec         `json:"fields,omitempty" jsonschema:"maxItems=20" jsonschema_description:"Values to extract from every call that has no fields of its own; they become the columns of the results table."`
 	Concurrency   int                 `json:"concurrency,omitempty" jsonschema:"minimum=1,maximum=5,default=3" jsonschema_description:"At most this many calls of the campaign ring at once, 1 to 5 (default 3)."`
-	Retries       int                 `json:"retries,omitempty" jsonschema:"minimum=0,maximum=2,default=0" jsonschema_description:"How many times to redial a call that ended no_answer or failed, 0 to 2 (default 0); redials stay inside calling hours."`
+	Retries       int                 `json:"retries,omitempty" jsonschema:"minimum=0,maximum=2,default=0" jsonschema_description:"How many times to redial a call that ended with a status in retryOn (default no_answer or failed), 0 to 2 (default 0); redials stay inside calling hours."`
+	RetryOn       []string            `json:"retryOn,omitempty" jsonschema:"minItems=1,enum=no_answer,enum=failed,enum=voicemail,default=no_answer,default=failed" jsonschema_description:"The call statuses that retries redials: any of no_answer, failed and voicemail (default no_answer and failed)."`
 	RetryAfterMin int                 `json:"retryAfterMin,omitempty" jsonschema:"minimum=10,maximum=1440,default=30" jsonschema_description:"Minutes between a call's end and its redial, at least 10 (default 30)."`
 	Deadline      string              `json:"deadline,omitempty" jsonschema:"format=date-time" jsonschema_description:"RFC 3339 time after which nothing more is dialled (default 24 hours from now, at most 7 days); calls whose calling hours do not open before it end expired."`
 	Name          string              `json:"name,omitempty" jsonschema:"maxLength=200" jsonschema_description:"A name for the campaign, e.g. 'Water heater quotes'."`
+
+	// What the AI caller does on reaching voicemail.
+	Voicemail        string `json:"voicemail,omitempty" jsonschema:"enum=leave_message,enum=hang_up" jsonschema_description:"What the AI caller does on reaching voicemail, for every call that says nothing of its own: leave_message (with voicemailMessage) or hang_up."`
+	VoicemailMessage string `json:"voicemailMessage,omitempty" jsonschema:"minLength=1,maxLength=500" jsonschema_description:"With voicemail: leave_message, the message to leave, at most 500 characters."`
 }
 
-// CampaignIDInput is the input of cancel_campaign.
+// Statuses that place_calls' retryOn may list, and its default.
+var (
+	RetryOnStatuses = []string{"no_answer", "failed", "voicemail"}
+	DefaultRetryOn  = []string{"no_answer", "failed"}
+)
+
+// CampaignIDInput is the input of cancel_campaign, pause_campaign and
+// resume_campaign.
 type CampaignIDInput struct {
-	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls."`
+	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls or list_campaigns."`
+}
+
+// Statuses that retry_campaign may redial, and its default: calls that did
+// not reach anyone (a declined call is not redialled).
+var RetryCampaignStatuses = []string{"no_answer", "voicemail", "failed"}
+
+// RetryCampaignInput is the input of retry_campaign.
+type RetryCampaignInput struct {
+	CampaignID string   `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls or list_campaigns."`
+	Statuses   []string `json:"statuses,omitempty" jsonschema:"minItems=1,enum=no_answer,enum=voicemail,enum=failed,default=no_answer,default=voicemail,default=failed" jsonschema_description:"Redial the calls of the campaign that ended with these statuses: any of no_answer, voicemail and failed (default all three)."`
+}
+
+// ListCampaignsInput is the input of list_campaigns.
+type ListCampaignsInput struct {
+	Limit int `json:"limit,omitempty" jsonschema:"minimum=1,maximum=100,default=20" jsonschema_description:"How many of the most recent campaigns to return, 1 to 100 (default 20)."`
+}
+
+// CampaignSummary is one campaign in list_campaigns: the campaign without
+// its items.
+type CampaignSummary struct {
+	CampaignID string         `json:"campaignId" jsonschema_description:"Id of the campaign; pass it to wait_for_campaign, pause_campaign, resume_campaign, retry_campaign or cancel_campaign."`
+	Name       string         `json:"name,omitempty" jsonschema_description:"The campaign's name."`
+	Status     string         `json:"status" jsonschema:"enum=running,enum=paused,enum=completed,enum=cancelled,enum=expired" jsonschema_description:"running, paused, completed, cancelled or expired."`
+	CreatedAt  string         `json:"createdAt" jsonschema_description:"RFC 3339 time the campaign was created."`
+	Deadline   string         `json:"deadline" jsonschema_description:"RFC 3339 time after which nothing more is dialled."`
+	Total      int            `json:"total" jsonschema_description:"Number of calls in the campaign."`
+	Counts     map[string]int `json:"counts" jsonschema_description:"Number of calls in each state."`
+}
+
+// ListCampaignsOutput is the result of list_campaigns.
+type ListCampaignsOutput struct {
+	Campaigns []CampaignSummary `json:"campaigns" jsonschema_description:"The key's campaigns, newest first."`
 }
 
 // WaitForCampaignInput is the input of wait_for_campaign.
@@ -210,7 +290,7 @@ type CampaignItem struct {
 	Index     int            `json:"index" jsonschema_description:"Position of the call in place_calls' calls, from 0."`
 	Label     string         `json:"label,omitempty" jsonschema_description:"The label given to the call."`
 	To        string         `json:"to" jsonschema_description:"Destination number (E.164)."`
-	State     string         `json:"state" jsonschema:"enum=pending,enum=scheduled,enum=dialing,enum=in_call,enum=ended,enum=refused,enum=cancelled,enum=expired" jsonschema_description:"pending (waiting its turn), scheduled (outside its calling hours until notBefore), dialing, in_call, ended (status says how), refused (error and hint say why), cancelled or expired (its window did not open before the deadline)."`
+	State     string         `json:"state" jsonschema:"enum=pending,enum=scheduled,enum=paused,enum=dialing,enum=in_call,enum=ended,enum=refused,enum=cancelled,enum=expired" jsonschema_description:"pending (waiting its turn), scheduled (outside its calling hours until notBefore), paused (not dialled while the campaign is paused), dialing, in_call, ended (status says how), refused (error and hint say why), cancelled or expired (its window did not open before the deadline)."`
 	CallID    string         `json:"callId,omitempty" jsonschema_description:"Id of the call once placed (get_call, wait_for_call)."`
 	Attempts  int            `json:"attempts" jsonschema_description:"How many times the number was dialled."`
 	NotBefore string         `json:"notBefore,omitempty" jsonschema_description:"RFC 3339 time before which the call will not be dialled (calling hours or retry spacing)."`
@@ -227,7 +307,7 @@ type CampaignItem struct {
 type CampaignOutput struct {
 	CampaignID string         `json:"campaignId" jsonschema_description:"Id of the campaign; pass it to wait_for_campaign or cancel_campaign."`
 	Name       string         `json:"name,omitempty" jsonschema_description:"The campaign's name."`
-	Status     string         `json:"status" jsonschema:"enum=running,enum=completed,enum=cancelled,enum=expired" jsonschema_description:"running, completed (every call ended), cancelled or expired (the deadline passed before every call could be dialled)."`
+	Status     string         `json:"status" jsonschema:"enum=running,enum=paused,enum=completed,enum=cancelled,enum=expired" jsonschema_description:"running, paused (pause_campaign: nothing more is dialled until resume_campaign), completed (every call ended), cancelled or expired (the deadline passed before every call could be dialled)."`
 	CreatedAt  string         `json:"createdAt" jsonschema_description:"RFC 3339 time the campaign was created."`
 	Deadline   string         `json:"deadline" jsonschema_description:"RFC 3339 time after which nothing more is dialled."`
 	Total      int            `json:"total" jsonschema_description:"Number of calls in the campaign."`

@@ -140,6 +140,9 @@ func validatePlaceCall(in *schema.PlaceCallInput) *toolError {
 	if err := validateVoice("voice", in.Voice); err != nil {
 		return err
 	}
+	if err := validateVoicemail(in.Voicemail, in.VoicemailMessage); err != nil {
+		return err
+	}
 	if len(in.Fields) > schema.MaxFields {
 		return invalidArgument("argument \"fields\" has %d items; at most %d are allowed, so keep the ones that matter most", len(in.Fields), schema.MaxFields)
 	}

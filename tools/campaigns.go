@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 )
 
-const placeCallsArgs = "calls, objective, context, fields, concurrency, retries, retryAfterMin, deadline, name"
+const placeCallsArgs = "calls, objective, context, fields, concurrency, retries, retryOn, retryAfterMin, deadline, name, voicemail, voicemailMessage"
 
 // maxCampaignDeadline is the furthest a campaign's deadline may lie.
 const maxCampaignDeadline = 7 * 24 * time.Hour
@@ -75,7 +76,8 @@ var waitOn = map[string]bool{"outside_calling_hours": true, "number_call_limit":
 func (cp campaignPlacer) Place(ctx context.Context, apiKey string, r campaign.Request) campaign.Outcome {
 	d := cp.p.deps
 	a := &attempt{
-		in:     schema.PlaceCallInput{To: r.To, Objective: r.Objective, Context: r.Context, Fields: r.Fields, Language: r.Language, Voice: r.Voice},
+		in: schema.PlaceCallInput{To: r.To, Objective: r.Objective, Context: r.Context, Fields: r.Fields, Language: r.Language, Voice: r.Voice,
+			Voicemail: r.Voicemail, VoicemailMessage: r.VoicemailMessage},
 		client: d.Client.WithAPIKey(apiKey), keyFP: safety.KeyFingerprint(apiKey),
 	}
 	a.fp = intentOf(a).Fingerprint()
@@ -137,8 +139,9 @@ func PlaceCalls(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			"Returns at once with the campaign (campaignId, one item per call); then call wait_for_campaign with that campaignId to follow it to its end and read every call's outcome and extracted values as one table. "+
 			"Give the shared objective, context and fields once; an item may override them. At most concurrency calls (1 to 5, default 3) ring at once; "+
 			"each call goes through every check of place_call, and one outside its destination's calling hours waits (scheduled, with notBefore) until they open. "+
-			"retries (0 to 2) redials calls that ended no_answer or failed, at least retryAfterMin minutes later. Nothing is dialled after the deadline (default 24 h, at most 7 days). "+
-			"Placed calls cannot be cancelled (the API has no cancel); cancel_campaign stops the calls not yet dialled. Confirm the numbers and the objective with the user first.", maxCalls),
+			"retries (0 to 2) redials calls that ended with a status of retryOn (default no_answer or failed; voicemail may be added), at least retryAfterMin minutes later. "+
+			"voicemail (leave_message with voicemailMessage, or hang_up) says what the AI caller does on reaching voicemail. Nothing is dialled after the deadline (default 24 h, at most 7 days). "+
+			"Placed calls cannot be cancelled (the API has no cancel); pause_campaign holds the calls not yet dialled until resume_campaign, cancel_campaign stops them, and retry_campaign redials calls that ended unanswered. Confirm the numbers and the objective with the user first.", maxCalls),
 		d.Schemas.PlaceCalls, writes)
 	p := &placer{deps: d}
 	d.followHub()
@@ -222,9 +225,22 @@ func campaignConfirmMessage(c *campaign.Campaign) string {
 			fmt.Fprintf(&b, "\n- %s", o)
 		}
 	}
+	var onVoicemail []string
+	for _, it := range c.Items {
+		if w := voicemailWords(it.Voicemail, it.VoicemailMessage); w != "" && !slices.Contains(onVoicemail, w) {
+			onVoicemail = append(onVoicemail, w)
+		}
+	}
+	for _, w := range onVoicemail {
+		fmt.Fprintf(&b, "\nOn voicemail: %s", w)
+	}
 	fmt.Fprintf(&b, "\n\nAt most %d at once; ", c.Concurrency)
 	if c.Retries > 0 {
-		fmt.Fprintf(&b, "no_answer or failed calls redialled up to %d times; ", c.Retries)
+		on := c.RetryOn
+		if len(on) == 0 {
+			on = schema.DefaultRetryOn
+		}
+		fmt.Fprintf(&b, "%s calls redialled up to %d times; ", strings.Join(on, ", "), c.Retries)
 	}
 	fmt.Fprintf(&b, "nothing dialled after %s.", c.Deadline.UTC().Format(time.RFC3339))
 	return b.String()
@@ -254,9 +270,17 @@ func buildCampaign(in *schema.PlaceCallsInput, args map[string]any, maxCalls int
 	if terr := validateFields("fields", in.Fields); terr != nil {
 		return nil, terr
 	}
+	if terr := validateVoicemail(in.Voicemail, in.VoicemailMessage); terr != nil {
+		return nil, terr
+	}
+	retryOn, terr := readRetryOn(in.RetryOn, given("retryOn"))
+	if terr != nil {
+		return nil, terr
+	}
 	c := &campaign.Campaign{
 		Name: in.Name, CreatedAt: now.UTC().Truncate(time.Second),
 		Concurrency: schema.DefaultCampaignConcurrent, Retries: in.Retries, RetryAfter: schema.DefaultRetryAfterMin * time.Minute,
+		RetryOn: retryOn,
 	}
 	if given("concurrency") {
 		if in.Concurrency < 1 || in.Concurrency > schema.MaxCampaignConcurrency {
@@ -308,6 +332,12 @@ func buildCampaign(in *schema.PlaceCallsInput, args map[string]any, maxCalls int
 		if eff.Fields == nil {
 			eff.Fields = in.Fields
 		}
+		if call.Voicemail == "" && call.VoicemailMessage == "" {
+			// The item says nothing of voicemail: the campaign's setting.
+			eff.Voicemail, eff.VoicemailMessage = in.Voicemail, in.VoicemailMessage
+		} else {
+			eff.Voicemail, eff.VoicemailMessage = call.Voicemail, call.VoicemailMessage
+		}
 		if call.To == "" {
 			return nil, invalidArgument("calls[%d].to is required: the destination in E.164 format, e.g. +14155550123", i)
 		}
@@ -328,7 +358,7 @@ func buildCampaign(in *schema.PlaceCallsInput, args map[string]any, maxCalls int
 		addFields(eff.Fields)
 		c.Items = append(c.Items, &campaign.Item{
 			Index: i, Label: call.Label, To: eff.To, Objective: eff.Objective, Context: eff.Context, Fields: eff.Fields,
-			Language: eff.Language, Voice: eff.Voice, State: schema.ItemPending,
+			Language: eff.Language, Voice: eff.Voice, Voicemail: eff.Voicemail, VoicemailMessage: eff.VoicemailMessage, State: schema.ItemPending,
 		})
 	}
 	return c, nil
@@ -403,8 +433,13 @@ func CancelCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 }
 
 func campaignError(err error) *toolError {
-	if errors.Is(err, campaign.ErrNotFound) {
+	switch {
+	case errors.Is(err, campaign.ErrNotFound):
 		return campaignNotFound()
+	case errors.Is(err, campaign.ErrCancelled):
+		return newToolError("campaign_cancelled", nil, false, "the campaign was cancelled, so none of its calls is dialled again: start a new campaign with place_calls if the user wants these calls")
+	case errors.Is(err, campaign.ErrDeadlinePassed):
+		return newToolError("deadline_passed", nil, false, "the campaign's deadline has passed, so none of its calls is dialled again: start a new campaign with place_calls if the user wants these calls")
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return errorFromAPI(err, false)
@@ -501,7 +536,11 @@ func WaitForCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 func waitTimedOut(ctx context.Context, pr *campaignProgress, c *campaign.Campaign) *mcp.CallToolResult {
 	pr.flush()
 	noteCampaign(ctx, c)
-	return campaignResult(c, true, fmt.Sprintf("Timed out waiting (not an error): %d of %d calls have ended. Call wait_for_campaign again with campaignId %s to keep waiting.", c.EndedCount(), len(c.Items), c.ID))
+	lead := fmt.Sprintf("Timed out waiting (not an error): %d of %d calls have ended. Call wait_for_campaign again with campaignId %s to keep waiting.", c.EndedCount(), len(c.Items), c.ID)
+	if c.Status == schema.CampaignPaused {
+		lead += " The campaign is paused: nothing more is dialled until resume_campaign."
+	}
+	return campaignResult(c, true, lead)
 }
 
 // campaignProgress sends notifications/progress as a campaign's calls end:

@@ -126,6 +126,9 @@ func confirmMessage(a *attempt) string {
 	if a.in.Voice != "" {
 		fmt.Fprintf(&b, "\nVoice: %s", a.in.Voice)
 	}
+	if w := voicemailWords(a.in.Voicemail, a.in.VoicemailMessage); w != "" {
+		fmt.Fprintf(&b, "\nOn voicemail: %s", w)
+	}
 	if a.in.WebhookURL != "" {
 		host := a.in.WebhookURL
 		if u, err := url.Parse(a.in.WebhookURL); err == nil {

@@ -1,5 +1,7 @@
-// Package tools owns the four MCP tools (place_call, get_call, list_calls,
-// wait_for_call): one constructor per tool returning its definition and its
+// Package tools owns the MCP tools (place_call, get_call, list_calls,
+// wait_for_call, and the campaign tools place_calls, wait_for_campaign,
+// cancel_campaign, list_campaigns, pause_campaign, resume_campaign and
+// retry_campaign): one constructor per tool returning its definition and its
 // handler, argument decoding and validation, the mapping of every failure to
 // an isError result an agent can act on, and the text rendering of results.
 package tools

@@ -12,12 +12,17 @@ import (
 func GetCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 	tool := newTool("get_call", "Get call",
 		"Get the current record of one call placed with place_call: status, summary, transcript, extracted field values, recording URL, timestamps and duration. "+
+			"For a long transcript, read it in parts with transcriptMaxChars and transcriptOffset (transcriptMaxChars 0 leaves it out). "+
 			"Statuses queued, dialing and in_progress mean the call is still running; prefer wait_for_call to follow a running call instead of calling get_call repeatedly.",
 		d.Schemas.GetCall, readOnly)
 	return tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		in, terr := decodeArgs[schema.GetCallInput](req, "callId")
+		in, terr := decodeArgs[schema.GetCallInput](req, "callId, transcriptMaxChars, transcriptOffset")
 		if terr == nil {
 			terr = validateCallID(in.CallID)
+		}
+		var window transcriptWindow
+		if terr == nil {
+			window, terr = readTranscriptWindow(in.TranscriptMaxChars, in.TranscriptOffset)
 		}
 		if terr != nil {
 			return fail(ctx, terr), nil
@@ -32,6 +37,10 @@ func GetCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			return fail(ctx, errorFromAPI(err, false)), nil
 		}
 		noteStatus(ctx, call.Status)
+		if window.set {
+			rec := recordMap(call)
+			return structuredResult(rec, renderCallCut(call, window.apply(rec))), nil
+		}
 		return structuredResult(rawRecord(call), renderCall(call)), nil
 	}
 }

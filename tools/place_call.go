@@ -20,7 +20,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 )
 
-const placeCallArgs = "to, objective, context, fields, webhookUrl, callerId, language, voice, allowDuplicate"
+const placeCallArgs = "to, objective, context, fields, webhookUrl, callerId, language, voice, voicemail, voicemailMessage, allowDuplicate"
 
 // placementLease bounds how long one placement may hold the dedupe claim:
 // longer than a POST with its retries on rate_limited can take.
@@ -225,7 +225,7 @@ func (p *placer) place(ctx context.Context, a *attempt, dedupe bool, beforePost 
 	in := a.in
 	hook := d.webhookFor(in.WebhookURL, a.keyFP)
 	resp, err := a.client.PlaceCall(postCtx, &client.PlaceCallRequest{
-		To: in.To, Objective: in.Objective, Context: in.Context, Fields: outcome.Fields(clientFields(in.Fields), d.OutcomeFields),
+		To: in.To, Objective: in.Objective, Context: apiContext(in), Fields: outcome.Fields(clientFields(in.Fields), d.OutcomeFields),
 		WebhookURL: hook.url, CallerID: in.CallerID, Language: in.Language, Voice: in.Voice,
 	})
 	hook.done(resp, err)
@@ -283,18 +283,24 @@ func intentOf(a *attempt) safety.Intent {
 	for i, f := range a.in.Fields {
 		fields[i] = safety.IntentField{Name: f.Name, Type: f.Type, Description: f.Description}
 	}
-	return safety.Intent{KeyFingerprint: a.keyFP, To: a.in.To, Objective: a.in.Objective, Context: a.in.Context, CallerID: a.in.CallerID, Fields: fields}
+	// The context is the one sent to the API: a voicemail setting makes
+	// another call (without one it is the agent's context, as before).
+	return safety.Intent{KeyFingerprint: a.keyFP, To: a.in.To, Objective: a.in.Objective, Context: apiContext(a.in), CallerID: a.in.CallerID, Fields: fields}
 }
 
 // confirmationFingerprint binds an approval to the exact call: the dedupe
 // identity (key, to, objective, context, fields, callerId) plus webhookUrl,
 // which decides where the transcript goes, and language and voice, which
-// decide how the call sounds (added only when set, so that approvals of
-// calls without them keep their value).
+// decide how the call sounds, and the voicemail setting, which decides what
+// is left on an answering machine (each added only when set, so that
+// approvals of calls without them keep their value).
 func confirmationFingerprint(intentFP string, in schema.PlaceCallInput) string {
 	s := "bys-mcp confirmation v1\x00" + intentFP + "\x00" + in.WebhookURL
 	if in.Language != "" || in.Voice != "" {
 		s += "\x00language\x00" + in.Language + "\x00voice\x00" + in.Voice
+	}
+	if in.Voicemail != "" {
+		s += "\x00voicemail\x00" + in.Voicemail + "\x00" + in.VoicemailMessage
 	}
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])

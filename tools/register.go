@@ -60,6 +60,17 @@ func Definitions(d *Deps, includeWrite bool) []server.ServerTool {
 		t, h = CancelCampaign(d)
 		out = append(out, mustWrite(t, h))
 	}
+	// Listing campaigns reads only: --read-only keeps it.
+	t, h := ListCampaigns(d)
+	out = append(out, mustRead(t, h))
+	// Pausing, resuming and redialling change what is dialled: withdrawn
+	// by --read-only.
+	if includeWrite {
+		for _, ctor := range []func(*Deps) (mcp.Tool, server.ToolHandlerFunc){PauseCampaign, ResumeCampaign, RetryCampaign} {
+			t, h := ctor(d)
+			out = append(out, mustWrite(t, h))
+		}
+	}
 	return out
 }
 

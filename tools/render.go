@@ -33,12 +33,13 @@ func rawRecord(c *client.Call) any {
 	return recordMap(c)
 }
 
-// transcriptExcerpt bounds the transcript shown in a result's text.
-const transcriptExcerpt = 600
-
 // renderCall is the short text rendering of a call record for hosts that
 // show text only: status, summary, extracted values, then the transcript.
-func renderCall(c *client.Call) string {
+func renderCall(c *client.Call) string { return renderCallCut(c, nil) }
+
+// renderCallCut is renderCall with the transcript window that was asked for
+// (nil: none).
+func renderCallCut(c *client.Call, cut *transcriptCut) string {
 	o := outcome.Of(c.Extracted)
 	c = outcome.Present(c)
 	var b strings.Builder
@@ -74,15 +75,7 @@ func renderCall(c *client.Call) string {
 	if c.RecordingURL != nil && *c.RecordingURL != "" {
 		fmt.Fprintf(&b, "Recording: %s\n", *c.RecordingURL)
 	}
-	if c.Transcript != nil && *c.Transcript != "" {
-		// The text stays short; the whole transcript is in the structured
-		// record and in the bys://calls/{id}/transcript resource.
-		t := *c.Transcript
-		if len(t) > transcriptExcerpt {
-			t = truncate(t, transcriptExcerpt) + fmt.Sprintf("\n(%d characters in all: the full transcript is in the record's transcript field and in the resource bys://calls/%s/transcript)", len(*c.Transcript), c.ID)
-		}
-		fmt.Fprintf(&b, "Transcript:\n%s\n", t)
-	}
+	writeTranscript(&b, c, cut)
 	return strings.TrimRight(b.String(), "\n")
 }
 

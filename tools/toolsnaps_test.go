@@ -14,8 +14,9 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
-// toolNames are the seven tools, in the order the snapshots are checked.
-var toolNames = []string{"place_call", "get_call", "list_calls", "wait_for_call", "place_calls", "wait_for_campaign", "cancel_campaign"}
+// toolNames are the eleven tools, in the order the snapshots are checked.
+var toolNames = []string{"place_call", "get_call", "list_calls", "wait_for_call", "place_calls", "wait_for_campaign", "cancel_campaign",
+	"list_campaigns", "pause_campaign", "resume_campaign", "retry_campaign"}
 
 // TestToolSnapshots compares each tool's definition, as tools/list returns
 // it, with testdata/toolsnaps/<tool>.json. UPDATE_TOOLSNAPS=1 rewrites them.
@@ -174,6 +175,10 @@ func TestInputSchemasAreClosedObjectsWithRequiredListsAndDescribedProperties(t *
 		"place_calls":       {"calls"},
 		"wait_for_campaign": {"campaignId"},
 		"cancel_campaign":   {"campaignId"},
+		"list_campaigns":    nil,
+		"pause_campaign":    {"campaignId"},
+		"resume_campaign":   {"campaignId"},
+		"retry_campaign":    {"campaignId"},
 	}
 	for _, name := range toolNames {
 		t.Run(name, func(t *testing.T) {

@@ -20,15 +20,20 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 	tool := newTool("wait_for_call", "Wait for a call to finish",
 		fmt.Sprintf("Wait until a call placed with place_call has ended, then return its final record: status, summary, transcript and the extracted field values. "+
 			"Returns as soon as the status is terminal (completed, no_answer, voicemail, declined or failed). "+
+			"For a long transcript, read it in parts with transcriptMaxChars and transcriptOffset (transcriptMaxChars 0 leaves it out). "+
 			"If timeoutSec (default %d, at most %d) passes first, it returns the latest record with timedOut: true; this is not an error, call wait_for_call again with the same callId to keep waiting. "+
 			"When the request carries a progress token, sends progress notifications on each status change and at least every 15 s (progress = seconds waited, total = timeoutSec). Waiting never affects the call itself.",
 			min(schema.DefaultWaitSec, maxWait), maxWait),
 		d.Schemas.WaitForCall, readOnly)
 	d.followHub()
 	return tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		in, terr := decodeArgs[schema.WaitForCallInput](req, "callId, timeoutSec")
+		in, terr := decodeArgs[schema.WaitForCallInput](req, "callId, timeoutSec, transcriptMaxChars, transcriptOffset")
 		if terr == nil {
 			terr = validateCallID(in.CallID)
+		}
+		var window transcriptWindow
+		if terr == nil {
+			window, terr = readTranscriptWindow(in.TranscriptMaxChars, in.TranscriptOffset)
 		}
 		timeout := in.TimeoutSec
 		if v, given := req.GetArguments()["timeoutSec"]; !given || v == nil { // null counts as left out, as for place_call
@@ -66,8 +71,8 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			// Shutting down: hand back what is known, to be followed
 			// elsewhere; the call itself goes on.
 			if w.latest != nil {
-				res := waitResult(w.latest, true)
-				res.Content = []mcp.Content{mcp.NewTextContent(fmt.Sprintf("The server is shutting down, so the wait stopped (the call goes on). Call wait_for_call again with callId %s to keep waiting.\n%s", in.CallID, renderCall(w.latest)))}
+				res, cut := waitResultCut(w.latest, true, window)
+				res.Content = []mcp.Content{mcp.NewTextContent(fmt.Sprintf("The server is shutting down, so the wait stopped (the call goes on). Call wait_for_call again with callId %s to keep waiting.\n%s", in.CallID, renderCallCut(w.latest, cut)))}
 				return res, nil
 			}
 			return fail(ctx, newToolError("server_stopping", nil, true, "the server is shutting down; call wait_for_call again in a moment (the call itself goes on)")), nil
@@ -77,7 +82,7 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 				switch {
 				case errors.Is(ctx.Err(), context.DeadlineExceeded) && w.latest != nil:
 					// The task's TTL ended the wait: hand back the latest record.
-					return waitResult(w.latest, true), nil
+					return waitResult(w.latest, true, window), nil
 				case errors.Is(ctx.Err(), context.Canceled):
 					// tasks/cancel: mcp-go records the task as cancelled.
 					return nil, context.Canceled
@@ -86,21 +91,28 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			return fail(ctx, errorFromAPI(err, false)), nil
 		}
 		noteStatus(ctx, call.Status)
-		return waitResult(call, timedOut), nil
+		return waitResult(call, timedOut, window), nil
 	}
 }
 
-// waitResult is wait_for_call's result: the record plus timedOut.
-func waitResult(call *client.Call, timedOut bool) *mcp.CallToolResult {
+// waitResult is wait_for_call's result: the record, its transcript
+// windowed as asked, plus timedOut.
+func waitResult(call *client.Call, timedOut bool, window transcriptWindow) *mcp.CallToolResult {
+	res, _ := waitResultCut(call, timedOut, window)
+	return res
+}
+
+func waitResultCut(call *client.Call, timedOut bool, window transcriptWindow) (*mcp.CallToolResult, *transcriptCut) {
 	rec := recordMap(call)
+	cut := window.apply(rec)
 	rec["timedOut"] = timedOut
-	text := renderCall(call)
+	text := renderCallCut(call, cut)
 	if timedOut {
 		hint := fmt.Sprintf("The call is still %s; call wait_for_call again with callId %s to keep waiting.", call.Status, call.ID)
 		rec["hint"] = hint
 		text = "Timed out waiting (not an error). " + hint + "\n" + text
 	}
-	return structuredResult(rec, text)
+	return structuredResult(rec, text), cut
 }
 
 // waiter follows one call through the process's shared follower

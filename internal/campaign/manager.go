@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,25 +19,66 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// Record kinds and lease names in the state store.
+// Record kinds and lease names in the state store. A runner is the only
+// writer of its campaign's record; what other processes ask of it (cancel,
+// pause, resume, retry) are records of their own that it reads.
 const (
 	kindCampaign = "campaign"
 	kindCancel   = "campaign-cancel"
-	leasePrefix  = "campaign-runner:"
+	// kindPause holds pauseOn or pauseOff under the campaign id: the last
+	// pause_campaign or resume_campaign.
+	kindPause = "campaign-pause"
+	// kindRetry holds one retry_campaign request under "<campaign id>.<request
+	// id>", active until the campaign that applied it is saved; the scan
+	// also continues ended campaigns that have one.
+	kindRetry = "campaign-retry"
+	// kindByKey + key fingerprint lists a key's campaigns (list_campaigns).
+	kindByKey   = "campaign-key:"
+	leasePrefix = "campaign-runner:"
 	// keepAfterDeadline is how long a campaign stays readable after its
 	// deadline.
 	keepAfterDeadline = 7 * 24 * time.Hour
+)
+
+// Values of a kindPause record.
+const (
+	pauseOn  = "paused"
+	pauseOff = "running"
 )
 
 // ErrNotFound is returned for a campaign that does not exist or belongs to
 // another key.
 var ErrNotFound = errors.New("campaign not found")
 
+// ErrCancelled and ErrDeadlinePassed refuse a retry of a campaign that may
+// dial nothing more.
+var (
+	ErrCancelled      = errors.New("campaign cancelled")
+	ErrDeadlinePassed = errors.New("campaign deadline passed")
+)
+
+// retryRequest is the value of a kindRetry record.
+type retryRequest struct {
+	Statuses []string `json:"statuses"`
+}
+
+// splitRetryID splits a kindRetry record id into the campaign id and the
+// request id.
+func splitRetryID(rid string) (campaignID, reqID string, ok bool) {
+	i := strings.LastIndexByte(rid, '.')
+	if i <= 0 || i == len(rid)-1 {
+		return "", "", false
+	}
+	return rid[:i], rid[i+1:], true
+}
+
 // Request is one call for the Placer.
 type Request struct {
 	To, Objective, Context string
 	Fields                 []schema.FieldSpec
 	Language, Voice        string
+	// Voicemail and VoicemailMessage: what to do on reaching voicemail.
+	Voicemail, VoicemailMessage string
 }
 
 // Outcome is what placing one call came to.
@@ -120,6 +163,8 @@ type Manager struct {
 	changed map[string]chan struct{}
 	started bool
 	done    sync.WaitGroup
+	// lastStamp is the latest Campaign.Stored given (stamp).
+	lastStamp time.Time
 }
 
 // New returns a manager; Start begins resuming abandoned campaigns.
@@ -178,6 +223,19 @@ func randomHex(n int) string {
 // NewID returns a fresh campaign id.
 func NewID() string { return "cmp_" + randomHex(16) }
 
+// stamp is the clock's time, after every stamp this manager gave before
+// (campaigns created in one tick of the clock keep their order).
+func (m *Manager) stamp() time.Time {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.o.Clock.Now().Round(0)
+	if !now.After(m.lastStamp) {
+		now = m.lastStamp.Add(time.Nanosecond)
+	}
+	m.lastStamp = now
+	return now
+}
+
 // Create stores c (built by the caller: items pending, fields resolved) as
 // a campaign of apiKey's and starts running it. It returns the stored
 // campaign.
@@ -190,10 +248,16 @@ func (m *Manager) Create(ctx context.Context, apiKey string, c *Campaign) (*Camp
 		c.ID = NewID()
 	}
 	c.KeyFP = m.o.KeyFP(apiKey)
+	c.Stored = m.stamp()
 	if c.SealedKey, err = sealKey(secret, c.ID, apiKey); err != nil {
 		return nil, err
 	}
 	c.settle()
+	// The key's index first: an entry whose campaign was never stored is
+	// skipped by List, a campaign missing from the index would be lost to it.
+	if err := m.o.Records.PutRecord(ctx, kindByKey+c.KeyFP, c.ID, []byte(c.CreatedAt.UTC().Format(time.RFC3339)), m.ttl(c), true); err != nil {
+		return nil, err
+	}
 	if ok, err := m.o.Records.AcquireLease(ctx, leasePrefix+c.ID, m.owner, m.o.LeaseTTL); err != nil || !ok {
 		if err == nil {
 			err = errors.New("campaign: a fresh campaign id is leased by another runner")
@@ -216,8 +280,22 @@ func (m *Manager) put(ctx context.Context, c *Campaign, active bool) error {
 	if err != nil {
 		return err
 	}
-	ttl := clock.Until(m.o.Clock, c.Deadline) + keepAfterDeadline
-	return m.o.Records.PutRecord(ctx, kindCampaign, c.ID, raw, ttl, active)
+	if err := m.o.Records.PutRecord(ctx, kindCampaign, c.ID, raw, m.ttl(c), active); err != nil {
+		return err
+	}
+	if !active {
+		// The campaign has ended: its entry in the key's index is written
+		// again, so that an index that expires some time after its latest
+		// write (Redis: 8 days) lists it as long as it can be read.
+		_ = m.o.Records.PutRecord(ctx, kindByKey+c.KeyFP, c.ID, []byte(c.CreatedAt.UTC().Format(time.RFC3339)), m.ttl(c), true)
+	}
+	return nil
+}
+
+// ttl is how long c's records stay readable: until its deadline, and a
+// week after.
+func (m *Manager) ttl(c *Campaign) time.Duration {
+	return clock.Until(m.o.Clock, c.Deadline) + keepAfterDeadline
 }
 
 func (m *Manager) load(ctx context.Context, id string) (*Campaign, error) {
@@ -332,7 +410,7 @@ func cancelItems(c *Campaign, now time.Time) bool {
 	changed := !c.Cancelled
 	c.Cancelled = true
 	for _, it := range c.Items {
-		if it.waiting() {
+		if it.undialled() {
 			it.State = schema.ItemCancelled
 			it.NotBefore = time.Time{}
 			changed = true
@@ -384,7 +462,8 @@ func (m *Manager) scanLoop() {
 	}
 }
 
-// scan adopts every active campaign that no runner holds.
+// scan adopts every active campaign that no runner holds, and every ended
+// one with a retry request waiting.
 func (m *Manager) scan() {
 	ctx, cancel := context.WithTimeout(m.base, 10*time.Second)
 	defer cancel()
@@ -393,35 +472,67 @@ func (m *Manager) scan() {
 		m.o.Log.WithError(err).Debug("campaigns: cannot list active campaigns")
 		return
 	}
-	for _, id := range ids {
-		m.mu.Lock()
-		_, mine := m.runs[id]
-		m.mu.Unlock()
-		if mine {
-			continue
-		}
-		ok, err := m.o.Records.AcquireLease(ctx, leasePrefix+id, m.owner, m.o.LeaseTTL)
-		if err != nil || !ok {
-			continue
-		}
-		c, err := m.load(ctx, id)
-		if err != nil || c.AllEnded() {
-			_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner)
-			continue
-		}
-		secret, err := m.o.Store.Secret(ctx)
-		var apiKey string
-		if err == nil {
-			apiKey, err = openKey(secret, c.ID, c.SealedKey)
-		}
-		if err != nil {
-			m.o.Log.WithError(err).WithField("campaign_id", id).Warn("campaigns: cannot continue a campaign (its key does not open)")
-			_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner)
-			continue
-		}
-		m.o.Log.WithField("campaign_id", id).Info("campaigns: continuing a campaign whose runner stopped")
-		if !m.startRun(m.newRun(c, apiKey, true)) {
-			_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner)
+	retried := m.retryWaiting(ctx)
+	for id := range retried {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
 		}
 	}
+	for _, id := range ids {
+		if m.adopt(ctx, id, retried[id]) {
+			m.o.Log.WithField("campaign_id", id).Info("campaigns: continuing a campaign whose runner stopped")
+		}
+	}
+}
+
+// retryWaiting returns the ids of the campaigns with a retry request not
+// yet retired.
+func (m *Manager) retryWaiting(ctx context.Context) map[string]bool {
+	rids, err := m.o.Records.ActiveRecords(ctx, kindRetry)
+	if err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, rid := range rids {
+		if cid, _, ok := splitRetryID(rid); ok {
+			out[cid] = true
+		}
+	}
+	return out
+}
+
+// adopt starts a runner here for campaign id if no runner holds it: one
+// that has not ended, or (retry) one with a retry request waiting. It
+// reports whether it started one.
+func (m *Manager) adopt(ctx context.Context, id string, retry bool) bool {
+	m.mu.Lock()
+	_, mine := m.runs[id]
+	m.mu.Unlock()
+	if mine {
+		return false
+	}
+	ok, err := m.o.Records.AcquireLease(ctx, leasePrefix+id, m.owner, m.o.LeaseTTL)
+	if err != nil || !ok {
+		return false
+	}
+	c, err := m.load(ctx, id)
+	if err != nil || c.AllEnded() && !retry {
+		_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner)
+		return false
+	}
+	secret, err := m.o.Store.Secret(ctx)
+	var apiKey string
+	if err == nil {
+		apiKey, err = openKey(secret, c.ID, c.SealedKey)
+	}
+	if err != nil {
+		m.o.Log.WithError(err).WithField("campaign_id", id).Warn("campaigns: cannot continue a campaign (its key does not open)")
+		_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner)
+		return false
+	}
+	if !m.startRun(m.newRun(c, apiKey, true)) {
+		_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner)
+		return false
+	}
+	return true
 }

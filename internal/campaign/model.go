@@ -1,7 +1,8 @@
 // Package campaign owns campaigns: many calls placed from one place_calls
 // request, at most Concurrency of them ringing at once, each through every
 // check of place_call (the Placer), each held to its destination's calling
-// hours, redialled on no_answer or failed when asked, until every call ended,
+// hours, redialled on the statuses of RetryOn (no_answer or failed by
+// default) when asked, until every call ended,
 // the deadline passed or the campaign was cancelled. Campaigns, their items
 // and every placed call id live in the state store (state.Records), so that a
 // restarted process, or another replica sharing Redis, continues a campaign
@@ -26,15 +27,27 @@ type Campaign struct {
 	Name      string    `json:"name,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	Deadline  time.Time `json:"deadline"`
+	// Stored is when Create stored the campaign, to the nanosecond (it
+	// orders List among campaigns created in the same second).
+	Stored time.Time `json:"stored,omitzero"`
 
 	Concurrency int           `json:"concurrency"`
 	Retries     int           `json:"retries"`
 	RetryAfter  time.Duration `json:"retryAfter"`
-	FieldNames  []string      `json:"fieldNames,omitempty"` // columns of the results
+	// RetryOn lists the call statuses that Retries redials; empty (a
+	// campaign stored before it existed) is schema.DefaultRetryOn.
+	RetryOn    []string `json:"retryOn,omitempty"`
+	FieldNames []string `json:"fieldNames,omitempty"` // columns of the results
 
-	Cancelled bool    `json:"cancelled,omitempty"`
-	Status    string  `json:"status"`
-	Items     []*Item `json:"items"`
+	Cancelled bool `json:"cancelled,omitempty"`
+	// Paused holds the items not yet dialled (pause_campaign) until it is
+	// resumed; Retried lists the retry requests (retry_campaign) already
+	// applied, newest last, so that none is applied twice.
+	Paused  bool     `json:"paused,omitempty"`
+	Retried []string `json:"retried,omitempty"`
+
+	Status string  `json:"status"`
+	Items  []*Item `json:"items"`
 	// Version counts saves, so that readers can tell a newer state.
 	Version int `json:"version"`
 }
@@ -49,6 +62,10 @@ type Item struct {
 	Fields    []schema.FieldSpec `json:"fields,omitempty"`
 	Language  string             `json:"language,omitempty"`
 	Voice     string             `json:"voice,omitempty"`
+	// Voicemail and VoicemailMessage say what the call does on reaching
+	// voicemail (place_call's voicemail arguments).
+	Voicemail        string `json:"voicemail,omitempty"`
+	VoicemailMessage string `json:"voicemailMessage,omitempty"`
 
 	State     string           `json:"state"`
 	CallID    string           `json:"callId,omitempty"`
@@ -74,9 +91,76 @@ func (it *Item) Ended() bool {
 	return false
 }
 
-// waiting reports whether the item is still to be dialled.
+// waiting reports whether the item is still to be dialled, once its
+// notBefore has passed.
 func (it *Item) waiting() bool {
 	return it.State == schema.ItemPending || it.State == schema.ItemScheduled
+}
+
+// undialled reports whether the item is still to be dialled, now or after
+// the campaign is resumed.
+func (it *Item) undialled() bool {
+	return it.waiting() || it.State == schema.ItemPaused
+}
+
+// hold makes the campaign's items not yet dialled paused while it is
+// paused, and waiting again (scheduled when their notBefore is ahead) once
+// it is not; true when an item changed.
+func (c *Campaign) hold(now time.Time) bool {
+	changed := false
+	for _, it := range c.Items {
+		switch {
+		case c.Paused && it.waiting():
+			it.State = schema.ItemPaused
+			changed = true
+		case !c.Paused && it.State == schema.ItemPaused:
+			it.State = schema.ItemPending
+			if it.NotBefore.After(now) {
+				it.State = schema.ItemScheduled
+			}
+			changed = true
+		}
+	}
+	return changed
+}
+
+// maxRetried bounds Campaign.Retried.
+const maxRetried = 32
+
+// redial makes the items that ended with one of statuses wait to be
+// dialled again (paused while the campaign is), and notes the request id;
+// it returns how many items it changed. A request already applied changes
+// nothing.
+func (c *Campaign) redial(reqID string, statuses []string, now time.Time) int {
+	if slices.Contains(c.Retried, reqID) {
+		return 0
+	}
+	n := 0
+	for _, it := range c.Items {
+		if it.State != schema.ItemEnded || !slices.Contains(statuses, it.Status) {
+			continue
+		}
+		it.State, it.NotBefore = schema.ItemPending, time.Time{}
+		it.Status, it.Summary, it.Extracted, it.Error, it.Hint = "", "", nil, "", ""
+		n++
+	}
+	c.Retried = append(c.Retried, reqID)
+	if len(c.Retried) > maxRetried {
+		c.Retried = slices.Clone(c.Retried[len(c.Retried)-maxRetried:])
+	}
+	c.hold(now)
+	return n
+}
+
+// Redialable counts the items that ended with one of statuses.
+func (c *Campaign) Redialable(statuses []string) int {
+	n := 0
+	for _, it := range c.Items {
+		if it.State == schema.ItemEnded && slices.Contains(statuses, it.Status) {
+			n++
+		}
+	}
+	return n
 }
 
 // active reports whether the item holds one of the campaign's lines.
@@ -105,11 +189,22 @@ func (c *Campaign) EndedCount() int {
 	return n
 }
 
+// redials reports whether an item whose call ended with status is redialled
+// (while retries remain).
+func (c *Campaign) redials(status string) bool {
+	if len(c.RetryOn) == 0 {
+		return slices.Contains(schema.DefaultRetryOn, status)
+	}
+	return slices.Contains(c.RetryOn, status)
+}
+
 // settle sets the campaign's status from its items.
 func (c *Campaign) settle() {
 	switch {
 	case c.Cancelled:
 		c.Status = schema.CampaignCancelled
+	case !c.AllEnded() && c.Paused:
+		c.Status = schema.CampaignPaused
 	case !c.AllEnded():
 		c.Status = schema.CampaignRunning
 	case slices.ContainsFunc(c.Items, func(it *Item) bool { return it.State == schema.ItemExpired }):
@@ -149,7 +244,7 @@ func (c *Campaign) View() schema.CampaignOutput {
 			Attempts: it.Attempts, Status: it.Status, Summary: it.Summary, Extracted: it.Extracted, Outcome: it.Outcome,
 			Error: it.Error, Hint: it.Hint,
 		}
-		if !it.NotBefore.IsZero() && it.waiting() {
+		if !it.NotBefore.IsZero() && it.undialled() {
 			v.NotBefore = it.NotBefore.UTC().Format(time.RFC3339)
 		}
 		out.Items[i] = v

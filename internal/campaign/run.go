@@ -2,6 +2,7 @@ package campaign
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"sync"
 	"time"
@@ -10,9 +11,6 @@ import (
 	"github.com/byourside/bys-mcp/internal/outcome"
 	"github.com/byourside/bys-mcp/schema"
 )
-
-// retryOn lists the outcomes a campaign redials when retries are asked.
-var retryOn = map[string]bool{"no_answer": true, "failed": true}
 
 var terminal = func() map[string]bool {
 	m := map[string]bool{}
@@ -41,7 +39,10 @@ type run struct {
 	dirty       bool
 	saveAfter   time.Time // after a failed save, retry then
 	reconcile   bool      // dialing items left by a stopped runner need settling
-	lastCancelQ time.Time
+	lastCancelQ time.Time // the last look at the control records (cancel, pause, retries)
+	// unsaved maps the retry requests applied to c but not yet saved to
+	// their records, which stay active until c is saved.
+	unsaved map[string]string
 
 	snapMu sync.Mutex
 	snap   *Campaign
@@ -64,6 +65,7 @@ func (m *Manager) newRun(c *Campaign, apiKey string, resumed bool) *run {
 		kick:     make(chan struct{}, 1),
 		watches:  map[int]Watch{},
 		dials:    map[int]bool{},
+		unsaved:  map[string]string{},
 	}
 	r.reconcile = resumed && slices.ContainsFunc(c.Items, func(it *Item) bool { return it.State == schema.ItemDialing })
 	r.snap = c.clone()
@@ -114,7 +116,10 @@ func (r *run) loop() {
 		if r.reconcile {
 			r.settleDialing()
 		}
-		r.checkCancel(now)
+		r.checkControls(now)
+		if r.c.hold(now) {
+			r.dirty = true
+		}
 		r.expire(now)
 		r.followCalls()
 		r.dial(now)
@@ -187,8 +192,10 @@ func (r *run) nextWake(now time.Time) time.Duration {
 	}
 	waiting := false
 	for _, it := range r.c.Items {
-		if it.waiting() {
+		if it.undialled() {
 			waiting = true
+		}
+		if it.waiting() {
 			consider(it.NotBefore)
 		}
 	}
@@ -210,6 +217,7 @@ func (r *run) save() bool {
 }
 
 func (r *run) saveCtx(ctx context.Context) bool {
+	r.c.settle() // what is stored says the status of what is stored
 	r.c.Version++
 	active := !r.c.AllEnded() || len(r.dials) > 0
 	if err := r.m.put(ctx, r.c, active); err != nil {
@@ -220,22 +228,80 @@ func (r *run) saveCtx(ctx context.Context) bool {
 	}
 	r.dirty = false
 	r.saveAfter = time.Time{}
+	for _, rid := range r.unsaved {
+		// Applied and saved: the request is retired (a failure here leaves
+		// it active, and the next look retires it).
+		_ = r.m.o.Records.PutRecord(ctx, kindRetry, rid, nil, time.Hour, false)
+	}
+	clear(r.unsaved)
 	r.publish()
 	return true
 }
 
-// checkCancel picks up a cancellation made by any process, at most twice a
-// second.
-func (r *run) checkCancel(now time.Time) {
-	if r.c.Cancelled || now.Sub(r.lastCancelQ) < 500*time.Millisecond {
+// checkControls picks up, at most twice a second, what any process asked
+// of the campaign through the store: a cancellation, a pause or its end,
+// and retry requests.
+func (r *run) checkControls(now time.Time) {
+	if now.Sub(r.lastCancelQ) < 500*time.Millisecond {
 		return
 	}
 	r.lastCancelQ = now
 	ctx, cancel := context.WithTimeout(r.ctx, 5*time.Second)
 	defer cancel()
-	if _, ok, err := r.m.o.Records.GetRecord(ctx, kindCancel, r.c.ID); err == nil && ok {
-		if cancelItems(r.c, now) {
+	recs := r.m.o.Records
+	if !r.c.Cancelled {
+		if _, ok, err := recs.GetRecord(ctx, kindCancel, r.c.ID); err == nil && ok {
+			if cancelItems(r.c, now) {
+				r.dirty = true
+			}
+		}
+	}
+	if val, ok, err := recs.GetRecord(ctx, kindPause, r.c.ID); err == nil && ok {
+		if paused := string(val) == pauseOn; paused != r.c.Paused {
+			r.c.Paused = paused
 			r.dirty = true
+		}
+	}
+	r.checkRetries(ctx, now)
+}
+
+// checkRetries applies the retry requests made for the campaign, each once:
+// a request's record stays active until the campaign that applied it is
+// saved, then it is retired.
+func (r *run) checkRetries(ctx context.Context, now time.Time) {
+	recs := r.m.o.Records
+	ids, err := recs.ActiveRecords(ctx, kindRetry)
+	if err != nil {
+		return
+	}
+	for _, rid := range ids {
+		cid, reqID, ok := splitRetryID(rid)
+		if !ok || cid != r.c.ID {
+			continue
+		}
+		if slices.Contains(r.c.Retried, reqID) {
+			if _, pending := r.unsaved[reqID]; !pending {
+				_ = recs.PutRecord(ctx, kindRetry, rid, nil, time.Hour, false)
+			}
+			continue
+		}
+		val, found, err := recs.GetRecord(ctx, kindRetry, rid)
+		if err != nil || !found {
+			continue
+		}
+		var req retryRequest
+		if json.Unmarshal(val, &req) != nil {
+			_ = recs.PutRecord(ctx, kindRetry, rid, nil, time.Hour, false)
+			continue
+		}
+		if r.c.Cancelled || !now.Before(r.c.Deadline) {
+			req.Statuses = nil // nothing may be dialled any more: noted, not applied
+		}
+		n := r.c.redial(reqID, req.Statuses, now)
+		r.unsaved[reqID] = rid
+		r.dirty = true
+		if n > 0 {
+			r.log().Infof("campaigns: %d calls to redial (retry_campaign)", n)
 		}
 	}
 }
@@ -246,7 +312,7 @@ func (r *run) expire(now time.Time) {
 		return
 	}
 	for _, it := range r.c.Items {
-		if it.waiting() {
+		if it.undialled() {
 			it.State = schema.ItemExpired
 			it.NotBefore = time.Time{}
 			if it.Hint == "" {
@@ -295,7 +361,7 @@ func (r *run) pump(idx int, w Watch) {
 // after the store has recorded it as dialing.
 func (r *run) dial(now time.Time) {
 	c := r.c
-	if c.Cancelled || !now.Before(c.Deadline) || r.reconcile || r.dirty && now.Before(r.saveAfter) {
+	if c.Cancelled || c.Paused || !now.Before(c.Deadline) || r.reconcile || r.dirty && now.Before(r.saveAfter) {
 		return
 	}
 	busy := 0
@@ -334,7 +400,8 @@ func (r *run) dial(now time.Time) {
 	}
 	for _, it := range start {
 		r.dials[it.Index] = true
-		req := Request{To: it.To, Objective: it.Objective, Context: it.Context, Fields: it.Fields, Language: it.Language, Voice: it.Voice}
+		req := Request{To: it.To, Objective: it.Objective, Context: it.Context, Fields: it.Fields, Language: it.Language, Voice: it.Voice,
+			Voicemail: it.Voicemail, VoicemailMessage: it.VoicemailMessage}
 		go func(idx int) {
 			out := r.m.o.Placer.Place(context.WithoutCancel(r.ctx), r.apiKey, req)
 			r.outcomes <- event{idx: idx, placed: &out} // buffered for every item: never blocks
@@ -433,7 +500,7 @@ func (r *run) followed(it *Item, u follow.Update, now time.Time) bool {
 			it.Extracted = outcome.Agent(u.Call.Extracted)
 			o := outcome.Of(u.Call.Extracted)
 			it.Outcome = &o
-			if retryOn[u.Call.Status] && it.Attempts <= r.c.Retries && !r.c.Cancelled {
+			if r.c.redials(u.Call.Status) && it.Attempts <= r.c.Retries && !r.c.Cancelled {
 				it.State, it.NotBefore = schema.ItemScheduled, now.Add(r.c.RetryAfter)
 				if !it.NotBefore.Before(r.c.Deadline) {
 					it.State, it.NotBefore = schema.ItemEnded, time.Time{}

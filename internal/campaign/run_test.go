@@ -185,6 +185,7 @@ func TestScheduler(t *testing.T) {
 		concurrency int
 		retries     int
 		retryAfter  time.Duration
+		retryOn     []string
 		deadline    time.Duration
 		scripts     map[string]script // by item index's number; default completed in 1 min
 		cancelAt    time.Duration     // cancel the campaign then (0 = never)
@@ -257,6 +258,22 @@ func TestScheduler(t *testing.T) {
 			},
 		},
 		{
+			name: "retryOn replaces the statuses that are redialled", n: 3, concurrency: 3, retries: 1, retryAfter: 30 * time.Minute, deadline: 24 * time.Hour,
+			retryOn: []string{"voicemail", "no_answer"},
+			scripts: map[string]script{
+				num(0): always(dialScript{status: "voicemail", dur: time.Minute}),
+				num(1): always(dialScript{status: "failed", dur: time.Minute}),
+				num(2): always(dialScript{status: "no_answer", dur: time.Minute}),
+			},
+			wantStatus: "completed",
+			wantStates: "ended/voicemail:2 ended/failed:1 ended/no_answer:2",
+			check: func(t *testing.T, api *fakeAPI, c *Campaign) {
+				if fmt.Sprint(c.RetryOn) != "[voicemail no_answer]" {
+					t.Errorf("the campaign keeps retryOn %v", c.RetryOn)
+				}
+			},
+		},
+		{
 			name: "the deadline stops dialling but lets ringing calls end", n: 3, concurrency: 1, deadline: 90 * time.Minute,
 			scripts: map[string]script{
 				num(0): always(dialScript{status: "completed", dur: time.Hour}),
@@ -321,7 +338,9 @@ func TestScheduler(t *testing.T) {
 				store := state.NewMemory()
 				m := newManager(store, api)
 				defer m.Close()
-				c, err := m.Create(context.Background(), "key", newCampaign(tt.n, tt.concurrency, tt.retries, tt.retryAfter, tt.deadline))
+				nc := newCampaign(tt.n, tt.concurrency, tt.retries, tt.retryAfter, tt.deadline)
+				nc.RetryOn = tt.retryOn
+				c, err := m.Create(context.Background(), "key", nc)
 				if err != nil {
 					t.Fatal(err)
 				}

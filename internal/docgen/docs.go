@@ -81,7 +81,8 @@ func toolsSection() (string, error) {
 	for name := range tools {
 		names = append(names, name)
 	}
-	order := map[string]int{"place_call": 0, "wait_for_call": 1, "get_call": 2, "list_calls": 3, "place_calls": 4, "wait_for_campaign": 5, "cancel_campaign": 6}
+	order := map[string]int{"place_call": 0, "wait_for_call": 1, "get_call": 2, "list_calls": 3, "place_calls": 4, "wait_for_campaign": 5, "cancel_campaign": 6,
+		"list_campaigns": 7, "pause_campaign": 8, "resume_campaign": 9, "retry_campaign": 10}
 	sort.Slice(names, func(i, j int) bool { return order[names[i]] < order[names[j]] })
 	var b strings.Builder
 	for _, name := range names {
@@ -132,6 +133,16 @@ func writeTool(b *strings.Builder, t mcp.Tool) {
 		}
 		if typ == "array" {
 			typ = "array of objects"
+			if items, _ := s["items"].(map[string]any); items["type"] == "string" {
+				typ = "array of strings"
+				if enum, ok := items["enum"].([]any); ok {
+					parts := make([]string, len(enum))
+					for i, e := range enum {
+						parts[i] = fmt.Sprint(e)
+					}
+					typ += " (" + strings.Join(parts, ", ") + ")"
+				}
+			}
 		}
 		req := ""
 		if required[p] {

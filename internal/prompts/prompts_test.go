@@ -330,8 +330,8 @@ func TestReadOnlyWithdrawsPlaceCallAndEveryPrompt(t *testing.T) {
 					t.Errorf("a read-only server offers place_call")
 				}
 			}
-			if len(lt.Tools) != 3 {
-				t.Errorf("read-only tools = %d, want get_call, list_calls, wait_for_call", len(lt.Tools))
+			if len(lt.Tools) != 4 {
+				t.Errorf("read-only tools = %d, want get_call, list_calls, wait_for_call, list_campaigns", len(lt.Tools))
 			}
 		})
 	}

@@ -92,7 +92,7 @@ func TestOverStreamableHTTP(t *testing.T) {
 					c.call("initialize", map[string]any{"protocolVersion": "2025-11-25", "capabilities": caps, "clientInfo": map[string]any{"name": "views-http", "version": "1"}})
 				}
 				tools := string(c.call("tools/list", nil))
-				if got, want := strings.Count(tools, `"resourceUri":"ui://bys/`), map[bool]int{false: 0, true: 6}[withUI]; got != want {
+				if got, want := strings.Count(tools, `"resourceUri":"ui://bys/`), map[bool]int{false: 0, true: 9}[withUI]; got != want {
 					t.Errorf("tools/list names a view %d times, want %d", got, want)
 				}
 				res := string(c.call("resources/list", nil))

@@ -30,10 +30,11 @@ const (
 	CampaignURI = "ui://bys/campaign.html"
 )
 
-// CallTools name the call view; CampaignTools the campaign view.
+// CallTools name the call view; CampaignTools the campaign view
+// (list_campaigns has none: the board shows one campaign).
 var (
 	CallTools     = []string{"place_call", "get_call", "wait_for_call"}
-	CampaignTools = []string{"place_calls", "wait_for_campaign", "cancel_campaign"}
+	CampaignTools = []string{"place_calls", "wait_for_campaign", "cancel_campaign", "pause_campaign", "resume_campaign", "retry_campaign"}
 )
 
 // The documents are made from assets/src by go generate (internal/gen):
@@ -102,7 +103,7 @@ func Annotate(tools []server.ServerTool) {
 func Register(s *server.MCPServer, hooks *server.Hooks) {
 	for _, v := range []struct{ uri, name, title, desc string }{
 		{CallURI, "call-view", "Call card", "A live card of one phone call: status timeline, destination and its local time, summary, extracted fields, transcript. Shown beside place_call, get_call and wait_for_call by hosts that render MCP Apps."},
-		{CampaignURI, "campaign-view", "Campaign board", "A live board of a campaign: counts and one row per call with its state or outcome and extracted values. Shown beside place_calls, wait_for_campaign and cancel_campaign by hosts that render MCP Apps."},
+		{CampaignURI, "campaign-view", "Campaign board", "A live board of a campaign: counts and one row per call with its state or outcome and extracted values. Shown beside place_calls, wait_for_campaign, cancel_campaign, pause_campaign, resume_campaign and retry_campaign by hosts that render MCP Apps."},
 	} {
 		res := mcp.NewResource(v.uri, v.name, mcp.WithResourceDescription(v.desc), mcp.WithMIMEType(MIMEType))
 		res.Title = v.title

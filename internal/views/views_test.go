@@ -66,7 +66,8 @@ func TestResourceURIs(t *testing.T) {
 	for tool, want := range map[string]string{
 		"place_call": views.CallURI, "get_call": views.CallURI, "wait_for_call": views.CallURI,
 		"place_calls": views.CampaignURI, "wait_for_campaign": views.CampaignURI, "cancel_campaign": views.CampaignURI,
-		"list_calls": "",
+		"pause_campaign": views.CampaignURI, "resume_campaign": views.CampaignURI, "retry_campaign": views.CampaignURI,
+		"list_calls": "", "list_campaigns": "",
 	} {
 		if got := views.ResourceURI(tool); got != want {
 			t.Errorf("ResourceURI(%s) = %q, want %q", tool, got, want)
@@ -194,8 +195,8 @@ func TestMetadataOnlyForExtensionClients(t *testing.T) {
 					t.Errorf("the server does not declare %s: capabilities.extensions = %v", views.Extension, s.c.GetServerCapabilities().Extensions)
 				}
 				meta := s.toolMeta()
-				if len(meta) != 7 {
-					t.Errorf("tools/list returned %d tools, want 7", len(meta))
+				if len(meta) != 11 {
+					t.Errorf("tools/list returned %d tools, want 11", len(meta))
 				}
 				for tool, m := range meta {
 					want := views.ResourceURI(tool)

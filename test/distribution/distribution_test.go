@@ -111,7 +111,7 @@ var (
 	envName      = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
 )
 
-var wantTools = []string{"cancel_campaign", "get_call", "list_calls", "place_call", "place_calls", "wait_for_call", "wait_for_campaign"}
+var wantTools = []string{"cancel_campaign", "get_call", "list_calls", "list_campaigns", "pause_campaign", "place_call", "place_calls", "resume_campaign", "retry_campaign", "wait_for_call", "wait_for_campaign"}
 
 func TestServerJSON(t *testing.T) {
 	var s serverJSON

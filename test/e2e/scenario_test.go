@@ -48,7 +48,7 @@ func runScenario(t *testing.T, c *client) {
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 
-	// tools/list: exactly the seven tools, annotated as the contract says,
+	// tools/list: exactly the eleven tools, annotated as the contract says,
 	// each with an output schema.
 	lt, err := c.Session.ListTools(ctx, nil)
 	if err != nil {
@@ -66,7 +66,7 @@ func runScenario(t *testing.T, c *client) {
 		}
 		a := tool.Annotations
 		switch tool.Name {
-		case "place_calls", "cancel_campaign":
+		case "place_calls", "cancel_campaign", "pause_campaign", "resume_campaign", "retry_campaign":
 			if a.ReadOnlyHint {
 				t.Errorf("%s: readOnlyHint true, want false", tool.Name)
 			}
@@ -87,7 +87,7 @@ func runScenario(t *testing.T, c *client) {
 		}
 	}
 	sort.Strings(names)
-	if got, want := strings.Join(names, ","), "cancel_campaign,get_call,list_calls,place_call,place_calls,wait_for_call,wait_for_campaign"; got != want {
+	if got, want := strings.Join(names, ","), "cancel_campaign,get_call,list_calls,list_campaigns,pause_campaign,place_call,place_calls,resume_campaign,retry_campaign,wait_for_call,wait_for_campaign"; got != want {
 		t.Errorf("tools = %s, want %s", got, want)
 	}
 

@@ -113,8 +113,8 @@ func TestStdioHygiene(t *testing.T) {
 	await(1)
 	send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
 	send(`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`)
-	if tools, _ := await(2)["tools"].([]any); len(tools) != 7 {
-		t.Errorf("tools/list: %d tools, want 7", len(tools))
+	if tools, _ := await(2)["tools"].([]any); len(tools) != 11 {
+		t.Errorf("tools/list: %d tools, want 11", len(tools))
 	}
 	send(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"place_call","arguments":{"to":"+14155550123","objective":"Ask whether they are open on Sunday","fields":[{"name":"open","type":"boolean"}]}}}`)
 	res := await(3)

@@ -55,7 +55,7 @@ func TestToolsListIsTheSameInBothErasExceptExecution(t *testing.T) {
 				sort.Strings(n)
 				return n
 			}
-			want := []string{"cancel_campaign", "get_call", "list_calls", "place_call", "place_calls", "wait_for_call", "wait_for_campaign"}
+			want := []string{"cancel_campaign", "get_call", "list_calls", "list_campaigns", "pause_campaign", "place_call", "place_calls", "resume_campaign", "retry_campaign", "wait_for_call", "wait_for_campaign"}
 			if !slices.Equal(names(mod), want) || !slices.Equal(names(leg), want) {
 				t.Fatalf("tools: modern %v, legacy %v, want %v", names(mod), names(leg), want)
 			}
