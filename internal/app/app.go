@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
@@ -20,6 +19,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/campaign"
 	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/byourside/bys-mcp/internal/follow"
+	"github.com/byourside/bys-mcp/internal/inproc"
 	"github.com/byourside/bys-mcp/internal/mcpserver"
 	"github.com/byourside/bys-mcp/internal/metrics"
 	"github.com/byourside/bys-mcp/internal/resources"
@@ -102,7 +102,8 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		}
 		a.Sandbox = sandbox.New(sbOpts)
 		clientOpts.BaseURL = "http://sandbox.invalid"
-		clientOpts.HTTPClient = &http.Client{Transport: inProcess{a.Sandbox}}
+		// API requests are served by the sandbox without a socket.
+		clientOpts.HTTPClient = &http.Client{Transport: inproc.Transport{Handler: a.Sandbox}}
 		if serverKey == "" {
 			serverKey = SandboxKey
 		}
@@ -371,19 +372,4 @@ func (a *App) ServeHTTP(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
-}
-
-// inProcess serves API requests with the embedded sandbox, without a
-// socket.
-type inProcess struct{ h http.Handler }
-
-func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
 }

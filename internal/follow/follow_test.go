@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/internal/follow"
+	"github.com/byourside/bys-mcp/internal/inproc"
 	"github.com/byourside/bys-mcp/internal/state"
 )
 
@@ -101,23 +101,10 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"id": id, "status": status, "to": "+14155550123", "objective": "follow test"})
 }
 
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
-}
-
 func newClient(t *testing.T, api http.Handler, key string) *client.Client {
 	t.Helper()
 	c, err := client.New(client.Options{BaseURL: "http://api.invalid", APIKey: key, MaxRetries: -1,
-		HTTPClient: &http.Client{Transport: handlerTransport{api}}})
+		HTTPClient: &http.Client{Transport: inproc.Transport{Handler: api}}})
 	if err != nil {
 		t.Fatal(err)
 	}
