@@ -40,14 +40,14 @@ func TestTwentyWaitsOnOneCallCostAboutOneWaitsGETs(t *testing.T) {
 	}
 
 	one := placeOne("Ask for the opening hours (one waiter)")
-	before := rec.gets.Load()
+	before := rec.Gets()
 	waitAll(one, 1)
-	single := rec.gets.Load() - before
+	single := rec.Gets() - before
 
 	twenty := placeOne("Ask for the opening hours (twenty waiters)")
-	before = rec.gets.Load()
+	before = rec.Gets()
 	waitAll(twenty, 20)
-	shared := rec.gets.Load() - before
+	shared := rec.Gets() - before
 
 	t.Logf("GETs: one waiter %d, twenty waiters %d", single, shared)
 	if limit := float64(single)*1.5 + 5; float64(shared) > limit {

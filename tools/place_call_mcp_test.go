@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -125,7 +126,7 @@ func TestPlaceCallLeavesOmittedOptionalInputsOutOfTheAPIRequest(t *testing.T) {
 	_, h := tools.PlaceCall(deps)
 	res := callDirect(t, context.Background(), h, placeArgs(nil))
 	wantOK(t, res)
-	body := rec.lastPost(t)
+	body := testkit.LastPost[map[string]json.RawMessage](t, rec)
 	for _, k := range []string{"context", "fields", "webhookUrl", "callerId", "language", "voice", "allowDuplicate"} {
 		if v, ok := body[k]; ok {
 			t.Errorf("POST body carries %s = %s although the caller left it out", k, v)
@@ -141,7 +142,7 @@ func TestPlaceCallLeavesOmittedOptionalInputsOutOfTheAPIRequest(t *testing.T) {
 		"fields": []any{map[string]any{"name": "booked", "type": "boolean", "description": "Was it booked?"}},
 	})
 	wantOK(t, callDirect(t, context.Background(), h, args))
-	body = rec.lastPost(t)
+	body = testkit.LastPost[map[string]json.RawMessage](t, rec)
 	for _, k := range []string{"context", "fields", "webhookUrl", "callerId"} {
 		if _, ok := body[k]; !ok {
 			t.Errorf("POST body lacks %s", k)
@@ -168,7 +169,7 @@ func TestPlaceCallSendsLanguageAndVoiceUnchanged(t *testing.T) {
 			args["voice"] = tc.voice
 		}
 		out := wantOK(t, callDirect(t, context.Background(), h, args))
-		body := rec.lastPost(t)
+		body := testkit.LastPost[map[string]json.RawMessage](t, rec)
 		if got, _ := json.Marshal(tc.lang); string(body["language"]) != string(got) {
 			t.Errorf("language sent = %s, want %s", body["language"], got)
 		}

@@ -280,7 +280,7 @@ func TestWaitForCallStopsPollingWhenCancelled(t *testing.T) {
 		_, _ = wait(ctx, req)
 	}()
 	time.Sleep(300 * time.Millisecond)
-	if rec.gets.Load() == 0 {
+	if rec.Gets() == 0 {
 		t.Fatal("the wait never polled")
 	}
 	cancel()
@@ -292,9 +292,9 @@ func TestWaitForCallStopsPollingWhenCancelled(t *testing.T) {
 	// A GET sent just before the cancellation may still be reaching the
 	// API; count from after it landed.
 	time.Sleep(100 * time.Millisecond)
-	after := rec.gets.Load()
+	after := rec.Gets()
 	time.Sleep(300 * time.Millisecond)
-	if n := rec.gets.Load(); n != after {
+	if n := rec.Gets(); n != after {
 		t.Errorf("%d GETs after the cancellation", n-after)
 	}
 }

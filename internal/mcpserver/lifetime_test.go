@@ -80,9 +80,9 @@ func TestSSEDisconnectStopsTheWait(t *testing.T) {
 	cancel() // the client goes away
 	resp.Body.Close()
 	time.Sleep(500 * time.Millisecond)
-	before := apiCounter.gets.Load()
+	before := apiCounter.Gets()
 	time.Sleep(600 * time.Millisecond)
-	if after := apiCounter.gets.Load(); after != before {
+	if after := apiCounter.Gets(); after != before {
 		t.Fatalf("the wait of a disconnected SSE client still polls the API: %d GETs", after-before)
 	}
 }

@@ -3,9 +3,7 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,20 +26,8 @@ type rawSession struct {
 	next  int64
 }
 
-// countingTransport counts API GETs.
-type countingTransport struct {
-	base http.RoundTripper
-	gets atomic.Int64
-}
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method == http.MethodGet {
-		c.gets.Add(1)
-	}
-	return c.base.RoundTrip(r)
-}
-
-var apiCounter = &countingTransport{}
+// apiCounter counts the API requests of every app newApp builds.
+var apiCounter = &testkit.APIRecorder{}
 
 func newApp(t *testing.T, adjust func(*mcpserver.TaskOptions), cfgEdit func(*config.Config)) *app.App {
 	t.Helper()
@@ -49,10 +35,7 @@ func newApp(t *testing.T, adjust func(*mcpserver.TaskOptions), cfgEdit func(*con
 		SandboxOptions: sandbox.Options{TimeScale: 20},
 		Poll:           testkit.FastPoll(),
 		TaskOptions:    adjust,
-		WrapTransport: func(base http.RoundTripper) http.RoundTripper {
-			apiCounter.base = base
-			return apiCounter
-		},
+		WrapTransport:  apiCounter.Transport,
 	})
 }
 
@@ -191,9 +174,9 @@ func TestTaskCancelStopsPollingAndLeavesTheCall(t *testing.T) {
 	s.waitStatus(taskID, "cancelled", 1500*time.Millisecond)
 	// Polling has stopped: no GET reaches the API afterwards.
 	time.Sleep(100 * time.Millisecond)
-	before := apiCounter.gets.Load()
+	before := apiCounter.Gets()
 	time.Sleep(400 * time.Millisecond)
-	if after := apiCounter.gets.Load(); after != before {
+	if after := apiCounter.Gets(); after != before {
 		t.Fatalf("the cancelled task's wait still polls the API: %d GETs after cancel", after-before)
 	}
 	// The call itself is untouched: it goes on to in_progress (answered

@@ -4,25 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/internal/inproc"
 	"github.com/byourside/bys-mcp/internal/resources"
 	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/byourside/bys-mcp/internal/tenant"
-	"github.com/byourside/bys-mcp/tools"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
-	"github.com/sirupsen/logrus"
 )
 
 const (
@@ -32,25 +29,10 @@ const (
 	numForever   = "+14155550007"
 )
 
-// apiCounter serves API requests with the sandbox in process and counts the
-// GETs of single calls (the polling of subscriptions).
-type apiCounter struct {
-	sb   *sandbox.Sandbox
-	gets atomic.Int64
-}
-
-func (a *apiCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	if r.Method == http.MethodGet && strings.Count(strings.TrimPrefix(r.URL.Path, "/v1/agent/calls"), "/") == 1 {
-		a.gets.Add(1)
-	}
-	rec := httptest.NewRecorder()
-	a.sb.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
+// singleCall picks the API requests about one call (the polling of
+// subscriptions), not lists.
+func singleCall(r *http.Request) bool {
+	return strings.Count(strings.TrimPrefix(r.URL.Path, "/v1/agent/calls"), "/") == 1
 }
 
 // fixture is a bare MCP server with the resources only, on the sandbox.
@@ -59,7 +41,7 @@ type fixture struct {
 	srv *server.MCPServer
 	api *client.Client // the API as key A
 	sb  *sandbox.Sandbox
-	cnt *apiCounter
+	cnt *testkit.APIRecorder // counts the requests about one call
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -71,15 +53,15 @@ func newFixture(t *testing.T) *fixture {
 func newFixtureScale(t *testing.T, scale float64) *fixture {
 	t.Helper()
 	sb := sandbox.New(sandbox.Options{TimeScale: scale, RateLimitPerMinute: -1})
-	cnt := &apiCounter{sb: sb}
-	api, err := client.New(client.Options{BaseURL: "http://sandbox.invalid", APIKey: keyA, HTTPClient: &http.Client{Transport: cnt}})
+	cnt := &testkit.APIRecorder{Match: singleCall}
+	// The sandbox answers in process, after the count (a request whose
+	// context is over is neither served nor counted).
+	transport := inproc.Transport{Handler: cnt.Handler(sb)}
+	api, err := client.New(client.Options{BaseURL: "http://sandbox.invalid", APIKey: keyA, HTTPClient: &http.Client{Transport: transport}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	poll := tools.PollSchedule{Early: 20 * time.Millisecond, EarlyFor: time.Second, Late: 50 * time.Millisecond}
-	res := resources.New(resources.Deps{Client: api, ServerKey: keyA, Log: log, Poll: poll.Next})
+	res := resources.New(resources.Deps{Client: api, ServerKey: keyA, Log: testkit.QuietLogger(), Poll: testkit.FastPoll().Next})
 	hooks := &server.Hooks{}
 	opts := append(resources.ServerOptions(), server.WithHooks(hooks), server.WithResourceCompletionProvider(res))
 	srv := server.NewMCPServer("resources-test", "1", opts...)
@@ -454,9 +436,9 @@ func countIs(t *testing.T, f *fixture, watches, subs int) {
 func pollingStopped(t *testing.T, f *fixture) {
 	t.Helper()
 	time.Sleep(100 * time.Millisecond) // a poll in flight may finish
-	before := f.cnt.gets.Load()
+	before := f.cnt.Gets()
 	time.Sleep(250 * time.Millisecond)
-	if after := f.cnt.gets.Load(); after != before {
+	if after := f.cnt.Gets(); after != before {
 		t.Errorf("the API was polled %d times after the watch ended", after-before)
 	}
 }

@@ -3,6 +3,7 @@ package testkit
 import (
 	"context"
 	"io"
+	"net"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -87,8 +88,20 @@ func SandboxApp(tb testing.TB, adjust func(*config.Config), log *logrus.Logger, 
 // client connections are closed, then the server.
 func ServeHTTPTest(tb testing.TB, a *app.App) string {
 	tb.Helper()
+	return ServeHTTPTestOn(tb, a, nil)
+}
+
+// ServeHTTPTestOn is ServeHTTPTest on the listener ln (nil = a new loopback
+// one), for an app that must know its address before it is served.
+func ServeHTTPTestOn(tb testing.TB, a *app.App, ln net.Listener) string {
+	tb.Helper()
 	h := a.HTTPHandler()
-	ts := httptest.NewServer(h)
+	ts := httptest.NewUnstartedServer(h)
+	if ln != nil {
+		ts.Listener.Close()
+		ts.Listener = ln
+	}
+	ts.Start()
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

@@ -29,7 +29,7 @@ func stableSandbox(b *testing.B) (*httptest.Server, string) {
 	clock := sandbox.NewManualClock(time.Now())
 	opts := unlimited
 	opts.Clock = clock
-	srv := startSandbox(b, opts)
+	srv := testkit.SandboxServer(b, opts)
 	id := placeDirect(b, apiClient(), srv.URL, "+14155550123")
 	clock.Advance(time.Minute)
 	return srv, id
