@@ -74,8 +74,8 @@ func TestNumberCheckRefusesLocallyWithAHint(t *testing.T) {
 			res := c.call("place_call", placeArgs(map[string]any{"to": tt.to}))
 			m := wantToolError(t, res, "invalid_number")
 			for _, h := range tt.hint {
-				if !strings.Contains(textOf(res), h) {
-					t.Errorf("text does not say %q: %s", h, textOf(res))
+				if !strings.Contains(testkit.TextOf(res), h) {
+					t.Errorf("text does not say %q: %s", h, testkit.TextOf(res))
 				}
 			}
 			if got, _ := m["suggestion"].(string); got != tt.suggestion {
@@ -98,8 +98,8 @@ func TestPlacedCallShowsItsDestinationAndWarnings(t *testing.T) {
 		t.Errorf("destination = %v", dest)
 	}
 	res := c.call("place_call", placeArgs(nil))
-	if !strings.Contains(textOf(res), "7:42 PM") || !strings.Contains(textOf(res), "Los Angeles") {
-		t.Errorf("text does not say the local time: %s", textOf(res))
+	if !strings.Contains(testkit.TextOf(res), "7:42 PM") || !strings.Contains(testkit.TextOf(res), "Los Angeles") {
+		t.Errorf("text does not say the local time: %s", testkit.TextOf(res))
 	}
 	if _, ok := m["warnings"]; ok {
 		t.Errorf("a valid number got warnings: %v", m["warnings"])
@@ -115,8 +115,8 @@ func TestPlacedCallShowsItsDestinationAndWarnings(t *testing.T) {
 		res := c.call("place_call", placeArgs(map[string]any{"to": to, "objective": "Ask about " + to}))
 		m := wantOK(t, res)
 		w, _ := m["warnings"].([]any)
-		if len(w) != 1 || !strings.Contains(w[0].(string), "no range") || !strings.Contains(textOf(res), "Warning") {
-			t.Errorf("%s: warnings %v, text %s", to, m["warnings"], textOf(res))
+		if len(w) != 1 || !strings.Contains(w[0].(string), "no range") || !strings.Contains(testkit.TextOf(res), "Warning") {
+			t.Errorf("%s: warnings %v, text %s", to, m["warnings"], testkit.TextOf(res))
 		}
 		if counter.Posts() != before+1 {
 			t.Errorf("%s was not placed", to)
@@ -134,8 +134,8 @@ func TestCallingHoursRefuseOutsideTheWindow(t *testing.T) {
 		t.Errorf("structuredContent = %v", m)
 	}
 	for _, want := range []string{"It is 10:14 PM in Los Angeles", "calls open at 8:00 AM, in 9 h 46 min", "tell the user"} {
-		if !strings.Contains(textOf(res), want) {
-			t.Errorf("text lacks %q: %s", want, textOf(res))
+		if !strings.Contains(testkit.TextOf(res), want) {
+			t.Errorf("text lacks %q: %s", want, testkit.TextOf(res))
 		}
 	}
 	if counter.Posts() != 0 {
@@ -148,7 +148,7 @@ func TestCallingHoursRefuseOutsideTheWindow(t *testing.T) {
 	clk.Set(pacific(t, "2026-12-02 03:00"))
 	res = c.call("place_call", placeArgs(map[string]any{"to": "+18002752273"}))
 	if res.IsError {
-		t.Errorf("toll-free refused at night: %s", textOf(res))
+		t.Errorf("toll-free refused at night: %s", testkit.TextOf(res))
 	}
 	res = c.call("place_call", placeArgs(map[string]any{"to": "+19005550123"}))
 	if m := wantToolError(t, res, "destination_blocked"); m["httpStatus"] == nil {
@@ -196,8 +196,8 @@ func TestCallingDaysAndWindowsAcrossMidnight(t *testing.T) {
 	weekdays, counter := hoursApp(t, clk, func(c *config.Config) { c.CallingHours, c.CallingDays = "09:00-17:00", "mon-fri" })
 	res := connect(t, weekdays).call("place_call", placeArgs(nil))
 	m := wantToolError(t, res, "outside_calling_hours")
-	if m["opensAt"] != "2026-12-07T09:00:00-08:00" || !strings.Contains(textOf(res), "Monday 9:00 AM") {
-		t.Errorf("opensAt %v, text %s: want Monday 9 AM", m["opensAt"], textOf(res))
+	if m["opensAt"] != "2026-12-07T09:00:00-08:00" || !strings.Contains(testkit.TextOf(res), "Monday 9:00 AM") {
+		t.Errorf("opensAt %v, text %s: want Monday 9 AM", m["opensAt"], testkit.TextOf(res))
 	}
 	night, _ := hoursApp(t, clk, func(c *config.Config) { c.CallingHours = "22:00-06:00" })
 	wantOK(t, connect(t, night).call("place_call", placeArgs(nil)))

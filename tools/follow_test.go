@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/tools"
 )
 
@@ -22,7 +23,7 @@ func TestTwentyWaitsOnOneCallCostAboutOneWaitsGETs(t *testing.T) {
 	placeOne := func(objective string) string {
 		res := callDirect(t, ctx, place, map[string]any{"to": "+14155550123", "objective": objective})
 		if res.IsError {
-			t.Fatalf("place_call: %s", textOf(res))
+			t.Fatalf("place_call: %s", testkit.TextOf(res))
 		}
 		return structured(t, res)["callId"].(string)
 	}

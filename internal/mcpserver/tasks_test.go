@@ -3,7 +3,6 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,8 +20,7 @@ import (
 type rawSession struct {
 	t     *testing.T
 	tr    *transport.InProcessTransport
-	mu    sync.Mutex
-	notes []mcp.JSONRPCNotification
+	notes testkit.Notifications
 	next  int64
 }
 
@@ -43,11 +41,7 @@ func connect(t *testing.T, a *app.App) *rawSession {
 	t.Helper()
 	tr := transport.NewInProcessTransport(a.Server.MCP())
 	s := &rawSession{t: t, tr: tr}
-	tr.SetNotificationHandler(func(n mcp.JSONRPCNotification) {
-		s.mu.Lock()
-		s.notes = append(s.notes, n)
-		s.mu.Unlock()
-	})
+	tr.SetNotificationHandler(s.notes.Add)
 	if err := tr.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -151,15 +145,7 @@ func TestTaskWaitsPastTimeoutUntilTerminal(t *testing.T) {
 	if _, ok := sc["summary"]; !ok {
 		t.Fatalf("task result lacks the record's summary: %v", sc)
 	}
-	s.mu.Lock()
-	progress := 0
-	for _, n := range s.notes {
-		if n.Method == "notifications/progress" {
-			progress++
-		}
-	}
-	s.mu.Unlock()
-	if progress < 2 {
+	if progress := len(s.notes.Of("notifications/progress")); progress < 2 {
 		t.Fatalf("got %d progress notifications for the task, want at least 2", progress)
 	}
 }

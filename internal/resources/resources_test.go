@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -83,17 +82,12 @@ type conn struct {
 	*mcpclient.Client
 	t     *testing.T
 	key   string
-	mu    sync.Mutex
-	notes []mcp.JSONRPCNotification
+	notes testkit.Notifications
 }
 
 var (
 	modernEra = []mcpclient.ClientOption(nil)
 	legacyEra = []mcpclient.ClientOption{mcpclient.WithLegacyProtocolOnly()}
-	bothEras  = []struct {
-		name string
-		opts []mcpclient.ClientOption
-	}{{"2026-07-28", modernEra}, {"2025-11-25", legacyEra}}
 )
 
 // connect starts an in-process client whose requests carry key as their
@@ -109,11 +103,7 @@ func (f *fixture) connect(t *testing.T, key string, opts []mcpclient.ClientOptio
 	}
 	t.Cleanup(func() { _ = mc.Close() })
 	c := &conn{Client: mc, t: t, key: key}
-	mc.OnNotification(func(n mcp.JSONRPCNotification) {
-		c.mu.Lock()
-		c.notes = append(c.notes, n)
-		c.mu.Unlock()
-	})
+	mc.OnNotification(c.notes.Add)
 	init := mcp.InitializeRequest{}
 	init.Params.ClientInfo = mcp.Implementation{Name: "resources-test", Version: "1"}
 	if _, err := mc.Initialize(c.ctx(), init); err != nil {
@@ -129,17 +119,7 @@ func (c *conn) ctx() context.Context {
 	return tenant.WithKey(context.Background(), c.key)
 }
 
-func (c *conn) updates(uri string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, note := range c.notes {
-		if note.Method == string(mcp.MethodNotificationResourceUpdated) && note.Params.AdditionalFields["uri"] == uri {
-			n++
-		}
-	}
-	return n
-}
+func (c *conn) updates(uri string) int { return c.notes.Updates(uri) }
 
 func (c *conn) read(uri string) (*mcp.ReadResourceResult, error) {
 	req := mcp.ReadResourceRequest{}
@@ -191,9 +171,9 @@ func eventually(d time.Duration, cond func() bool) bool {
 
 func TestTemplatesAreListedWithTheirMIMETypes(t *testing.T) {
 	f := newFixture(t)
-	for _, era := range bothEras {
-		t.Run(era.name, func(t *testing.T) {
-			c := f.connect(t, "", era.opts)
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
+			c := f.connect(t, "", era.Opts)
 			res, err := c.ListResourceTemplates(c.ctx(), mcp.ListResourceTemplatesRequest{})
 			if err != nil {
 				t.Fatal(err)
@@ -223,9 +203,9 @@ func TestResourcesListShowsRecentCallsBoundedAndPerKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, era := range bothEras {
-		t.Run(era.name, func(t *testing.T) {
-			a := f.connect(t, keyA, era.opts)
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
+			a := f.connect(t, keyA, era.Opts)
 			res, err := a.ListResources(a.ctx(), mcp.ListResourcesRequest{})
 			if err != nil {
 				t.Fatal(err)
@@ -247,7 +227,7 @@ func TestResourcesListShowsRecentCallsBoundedAndPerKey(t *testing.T) {
 					t.Errorf("key A's list shows key B's call")
 				}
 			}
-			b := f.connect(t, keyB, era.opts)
+			b := f.connect(t, keyB, era.Opts)
 			res, err = b.ListResources(b.ctx(), mcp.ListResourcesRequest{})
 			if err != nil {
 				t.Fatal(err)
@@ -379,9 +359,9 @@ func TestCompletionOfCallIDFromRecentCalls(t *testing.T) {
 		ids = append(ids, f.place(t, keyA, numCompletes, fmt.Sprintf("Call %d.", i)))
 	}
 	idB := f.place(t, keyB, numCompletes, "Key B.")
-	for _, era := range bothEras {
-		t.Run(era.name, func(t *testing.T) {
-			c := f.connect(t, keyA, era.opts)
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
+			c := f.connect(t, keyA, era.Opts)
 			for _, tpl := range []string{resources.RecordTemplate, resources.TranscriptTemplate} {
 				ref := mcp.ResourceReference{Type: "ref/resource", URI: tpl}
 				got := c.complete(ref, "callId", "")
@@ -475,12 +455,12 @@ func TestLegacySubscriptionsNotifyAndStopWithTheLastSubscriber(t *testing.T) {
 
 func TestSubscriptionEndsWhenTheCallIsTerminal(t *testing.T) {
 	f := newFixture(t)
-	for _, era := range bothEras {
-		t.Run(era.name, func(t *testing.T) {
-			id := f.place(t, keyA, numCompletes, "A call that completes, "+era.name)
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
+			id := f.place(t, keyA, numCompletes, "A call that completes, "+era.Name)
 			uri := resources.Prefix + id
-			c := f.connect(t, keyA, era.opts)
-			if era.opts == nil {
+			c := f.connect(t, keyA, era.Opts)
+			if era.Opts == nil {
 				stop, err := c.ListenAsync(c.ctx(), mcp.SubscriptionFilter{ResourceSubscriptions: []string{uri}}, nil)
 				if err != nil {
 					t.Fatal(err)

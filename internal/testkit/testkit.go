@@ -2,7 +2,9 @@
 // binary built once per test process, a goroutine-safe buffer for a child's
 // stderr or a logger's output, free loopback addresses, the fast poll
 // schedule and the app on the embedded sandbox, the MCP client set-ups
-// (mcp-go in-process, official go-sdk over Streamable HTTP), and the fake
-// API: a standalone sandbox on loopback and a recorder of the requests that
-// reach an API. It is for tests only: product code must not import it.
+// (mcp-go in-process, official go-sdk over Streamable HTTP), both protocol
+// eras, a result's text and structured content, the notifications a client
+// got, a raw Streamable HTTP POST, and the fake API: a standalone sandbox on
+// loopback and a recorder of the requests that reach an API. It is for
+// tests only: product code must not import it.
 package testkit

@@ -75,10 +75,10 @@ func validToolResult(res *mcp.CallToolResult) string {
 	if res == nil {
 		return "nil result"
 	}
-	if strings.TrimSpace(textOf(res)) == "" {
+	if strings.TrimSpace(testkit.TextOf(res)) == "" {
 		return "result without text content"
 	}
-	if !utf8.ValidString(textOf(res)) {
+	if !utf8.ValidString(testkit.TextOf(res)) {
 		return "result text is not valid UTF-8"
 	}
 	m := structured(res)

@@ -543,6 +543,6 @@ func TestBoundsBeforeTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("list_calls limit 101: isError=%v %s", res.IsError, truncate(textOf(res), 160))
+	t.Logf("list_calls limit 101: isError=%v %s", res.IsError, truncate(testkit.TextOf(res), 160))
 	checkAPIBounds(t, rec)
 }

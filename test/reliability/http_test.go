@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
@@ -236,7 +237,7 @@ func TestKeyIsolationUnderConcurrency(t *testing.T) {
 			for r := 0; r < rounds; r++ {
 				res, err := callTool(ctx, c, "place_call", placeArgs(fmt.Sprintf("Isolation worker %d round %d: confirm the booking.", w, r)))
 				if err != nil || res.IsError {
-					errc <- fmt.Errorf("worker %d place_call: %v %s", w, err, textOf(res))
+					errc <- fmt.Errorf("worker %d place_call: %v %s", w, err, testkit.TextOf(res))
 					return
 				}
 				id, _ := structured(res)["callId"].(string)
@@ -253,7 +254,7 @@ func TestKeyIsolationUnderConcurrency(t *testing.T) {
 
 				res, err = callTool(ctx, c, "list_calls", map[string]any{"limit": 100})
 				if err != nil || res.IsError {
-					errc <- fmt.Errorf("worker %d list_calls: %v %s", w, err, textOf(res))
+					errc <- fmt.Errorf("worker %d list_calls: %v %s", w, err, testkit.TextOf(res))
 					return
 				}
 				calls, _ := structured(res)["calls"].([]any)
@@ -273,13 +274,13 @@ func TestKeyIsolationUnderConcurrency(t *testing.T) {
 					res, err = callTool(ctx, c, "get_call", map[string]any{"callId": other})
 					checks.Add(1)
 					if err != nil || !res.IsError || structured(res)["error"] != "not_found" {
-						errc <- fmt.Errorf("worker %d (%s) get_call of a foreign call %s: %v isError=%v %s", w, key, other, err, res != nil && res.IsError, truncate(textOf(res), 200))
+						errc <- fmt.Errorf("worker %d (%s) get_call of a foreign call %s: %v isError=%v %s", w, key, other, err, res != nil && res.IsError, truncate(testkit.TextOf(res), 200))
 					}
 				}
 				res, err = callTool(ctx, c, "get_call", map[string]any{"callId": id})
 				checks.Add(1)
 				if err != nil || res.IsError {
-					errc <- fmt.Errorf("worker %d get_call of its own call: %v %s", w, err, textOf(res))
+					errc <- fmt.Errorf("worker %d get_call of its own call: %v %s", w, err, testkit.TextOf(res))
 				}
 			}
 		}()
@@ -476,7 +477,7 @@ func TestGracefulShutdown(t *testing.T) {
 			// +14155550007 never ends.
 			res, err := callTool(ctx, c, "place_call", map[string]any{"to": "+14155550007", "objective": "Graceful shutdown: never ends."})
 			if err != nil || res.IsError {
-				t.Fatalf("place_call: %v %s", err, textOf(res))
+				t.Fatalf("place_call: %v %s", err, testkit.TextOf(res))
 			}
 			id, _ := structured(res)["callId"].(string)
 
@@ -515,7 +516,7 @@ func TestGracefulShutdown(t *testing.T) {
 				case o.err != nil:
 					t.Logf("in-flight wait_for_call ended %v after shutdown began, with a closed connection: %v", after, o.err)
 				default:
-					t.Logf("in-flight wait_for_call answered %v after shutdown began: isError=%v %s", after, o.res.IsError, truncate(textOf(o.res), 160))
+					t.Logf("in-flight wait_for_call answered %v after shutdown began: isError=%v %s", after, o.res.IsError, truncate(testkit.TextOf(o.res), 160))
 					if o.res.IsError {
 						if msg := clearError(o.res); msg != "" {
 							t.Errorf("in-flight answer is not a clear error: %s", msg)
