@@ -114,6 +114,14 @@ func newClient(t *testing.T, api http.Handler, key string) *client.Client {
 // schedule is a plain poll schedule: a request every second.
 func schedule(time.Duration) time.Duration { return time.Second }
 
+// oneCallAPI is a fake API with one call, c1 of key A, that ends in an
+// hour.
+func oneCallAPI() *fakeAPI {
+	api := newFakeAPI()
+	api.add(keyA, "c1", time.Hour)
+	return api
+}
+
 func newHub(t *testing.T, active func(int)) *follow.Hub {
 	h := follow.New(follow.Options{Poll: schedule, Active: active})
 	t.Cleanup(h.Close)
@@ -166,8 +174,7 @@ func TestManySubscribersShareOneStreamOfRequests(t *testing.T) {
 
 func TestALateJoinerGetsAFreshRecordAtOnceAndAStaleOneRefreshed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		hub := follow.New(follow.Options{Poll: func(time.Duration) time.Duration { return 10 * time.Second }, Fresh: time.Second})
 		defer hub.Close()
 		c := newClient(t, api, keyA)
@@ -237,8 +244,7 @@ func TestClosingOneSubscriberLeavesTheOthersFollowing(t *testing.T) {
 
 func TestTheFollowerStopsWhenNobodyFollows(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		hub := newHub(t, nil)
 		c := newClient(t, api, keyA)
 		s1 := hub.Follow("fpA", c, "c1")
@@ -339,8 +345,7 @@ func TestAPIErrorsReachTheSubscribers(t *testing.T) {
 
 func TestRefreshesCoalesceIntoOneRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		hub := follow.New(follow.Options{Poll: func(time.Duration) time.Duration { return time.Minute }})
 		defer hub.Close()
 		c := newClient(t, api, keyA)
@@ -395,8 +400,7 @@ func TestAJoinerAfterTheEndGetsTheFinalRecordWhileFresh(t *testing.T) {
 
 func TestCloseStopsEveryFollowerAndWaitsForThem(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		api.add(keyA, "c2", time.Hour)
 		hub := follow.New(follow.Options{Poll: schedule})
 		c := newClient(t, api, keyA)
@@ -481,8 +485,7 @@ func TestAChangeNoEventAnnouncedBringsTheNormalScheduleBack(t *testing.T) {
 
 func TestAFloodOfWakeUpsIsRateLimitedPerCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		api.add(keyA, "c2", time.Hour)
 		hub := newHub(t, nil)
 		c := newClient(t, api, keyA)
@@ -516,8 +519,7 @@ func TestAFloodOfWakeUpsIsRateLimitedPerCall(t *testing.T) {
 
 func TestAWakeUpForACallNobodyFollowsCostsNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		hub := newHub(t, nil)
 		hub.Expect("fpA", "c1")
 		if hub.Wake("fpA", "c1") || hub.Wake("fpB", "c1") {
@@ -538,8 +540,7 @@ func TestAWakeUpForACallNobodyFollowsCostsNothing(t *testing.T) {
 
 func TestALateJoinerOfAWebhookBackedCallCostsNoRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		hub := newHub(t, nil)
 		hub.Expect("fpA", "c1")
 		c := newClient(t, api, keyA)
@@ -815,8 +816,7 @@ func TestAWebhookBackedCallOnSharedReplicasIsOnTheSafetyNet(t *testing.T) {
 // schedule (it cannot hear of events that reach other replicas).
 func TestAWebhookBackedCallOnSharedReplicasIsPolledWhileTheStoreIsDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		hubs, shared := replicas(t, 1)
 		hubs[0].Expect("fpA", "c1")
 		s := hubs[0].Follow("fpA", newClient(t, api, keyA), "c1")

@@ -62,8 +62,7 @@ func waitAll(t *testing.T, clients []*client, id, status string) {
 // at a time polls the call and the others read its record from Redis.
 func TestWaitsSpreadOverReplicasShareOneFollower(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL})
+	_, reps := startOnRedis(t, 3)
 	key := tenantKey(t)
 	clients := make([]*client, 21)
 	for i := range clients {
@@ -93,8 +92,7 @@ func TestWaitsSpreadOverReplicasShareOneFollower(t *testing.T) {
 // every wait still ends with the final record, nothing hangs.
 func TestFollowersFallBackToPollingWhenRedisIsDown(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL})
+	rs, reps := startOnRedis(t, 3)
 	key := tenantKey(t)
 	clients := make([]*client, 6)
 	for i := range clients {

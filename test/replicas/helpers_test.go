@@ -154,6 +154,14 @@ func startReplicas(t *testing.T, n int, o replicaOpts) []*proc {
 	return ps
 }
 
+// startOnRedis starts a Redis of the test's own and n replicas (see
+// startReplicas) sharing it as their state, with extra flags.
+func startOnRedis(t *testing.T, n int, extra ...string) (*redistest.Server, []*proc) {
+	t.Helper()
+	rs := redistest.Start(t)
+	return rs, startReplicas(t, n, replicaOpts{stateURL: rs.URL, extra: extra})
+}
+
 func startReplica(t *testing.T, name string, o replicaOpts) *proc {
 	t.Helper()
 	var lastErr error

@@ -20,8 +20,7 @@ import (
 // one call; every answer carries its id, all but one deduplicated.
 func TestIdenticalCallsAcrossReplicasPlaceOne(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL})
+	rs, reps := startOnRedis(t, 3)
 	key := tenantKey(t)
 
 	const n, rounds = 20, 3
@@ -92,8 +91,7 @@ func TestIdenticalCallsAcrossReplicasPlaceOne(t *testing.T) {
 // place exactly 2.
 func TestBudgetAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL, extra: []string{"--max-calls-per-hour", "2"}})
+	rs, reps := startOnRedis(t, 3, "--max-calls-per-hour", "2")
 	key := tenantKey(t)
 
 	const n = 10
@@ -143,8 +141,7 @@ func TestBudgetAcrossReplicas(t *testing.T) {
 // within it, another replica deduplicates.
 func TestDedupeWindowExpiresAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL, extra: []string{"--dedupe-window", "2s"}})
+	_, reps := startOnRedis(t, 3, "--dedupe-window", "2s")
 	key := tenantKey(t)
 	args := placeArgs("+14155550123", "Confirm the delivery slot")
 
@@ -174,8 +171,7 @@ func TestDedupeWindowExpiresAcrossReplicas(t *testing.T) {
 // back, placement works again within 10 s without restarting the replicas.
 func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL})
+	rs, reps := startOnRedis(t, 3)
 	key := tenantKey(t)
 	modern := make([]*client, 3)
 	legacy := make([]*client, 3)
@@ -296,8 +292,7 @@ func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 // same call id and gets the final record; no duplicate call.
 func TestReplicaKilledWhileWaiting(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL})
+	_, reps := startOnRedis(t, 3)
 
 	var wg sync.WaitGroup
 	for i, legacy := range []bool{true, false} {
