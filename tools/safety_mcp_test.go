@@ -55,23 +55,14 @@ func TestConcurrentIdenticalPlaceCallsPlaceExactlyOneCall(t *testing.T) {
 	c := connect(t, a)
 	const n = 10
 	results := make([]map[string]any, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			res, err := c.callCtx(context.Background(), "place_call", placeArgs(nil), nil)
-			if err != nil || res.IsError {
-				t.Errorf("place_call %d: %v %v", i, err, res)
-				return
-			}
-			results[i] = structured(t, res)
-		}()
-	}
-	close(start)
-	wg.Wait()
+	testkit.AllAtOnce(n, func(i int) {
+		res, err := c.callCtx(context.Background(), "place_call", placeArgs(nil), nil)
+		if err != nil || res.IsError {
+			t.Errorf("place_call %d: %v %v", i, err, res)
+			return
+		}
+		results[i] = structured(t, res)
+	})
 	if t.Failed() {
 		return
 	}

@@ -4,23 +4,22 @@ import (
 	"bufio"
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
 // An SSE client that goes away must not leave its wait_for_call polling the
 // API (mcp-go runs SSE tool handlers detached from any request).
 func TestSSEDisconnectStopsTheWait(t *testing.T) {
 	a := newApp(t, nil, func(c *config.Config) { c.Transport = "sse" })
-	srv := httptest.NewServer(a.HTTPHandler())
-	defer srv.Close()
+	base := testkit.ServeHTTPTest(t, a)
 
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/sse", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/sse", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +38,7 @@ func TestSSEDisconnectStopsTheWait(t *testing.T) {
 		select {
 		case l := <-lines:
 			if e, ok := strings.CutPrefix(l, "data: "); ok && strings.Contains(e, "sessionId") {
-				endpoint = srv.URL + e
+				endpoint = base + e
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatal("no endpoint event on the SSE stream")

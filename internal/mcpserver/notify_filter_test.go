@@ -7,13 +7,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
 // httpSession is a raw 2025-11-25 Streamable HTTP session.
@@ -96,9 +96,8 @@ func newHTTPSession(t *testing.T, url string) *httpSession {
 
 func TestTaskStatusReachesOnlyItsOwnSession(t *testing.T) {
 	a := newApp(t, nil, func(c *config.Config) { c.Transport = "http" })
-	srv := httptest.NewServer(a.HTTPHandler())
-	defer srv.Close()
-	url := srv.URL + "/mcp"
+	base := testkit.ServeHTTPTest(t, a)
+	url := base + "/mcp"
 	owner := newHTTPSession(t, url)
 	other := newHTTPSession(t, url)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -136,9 +135,8 @@ func TestTaskStatusReachesOnlyItsOwnSession(t *testing.T) {
 // task status notification and must reach its client.
 func TestResultsMentioningTaskStatusPass(t *testing.T) {
 	a := newApp(t, nil, func(c *config.Config) { c.Transport = "http" })
-	srv := httptest.NewServer(a.HTTPHandler())
-	defer srv.Close()
-	h := newHTTPSession(t, srv.URL+"/mcp")
+	base := testkit.ServeHTTPTest(t, a)
+	h := newHTTPSession(t, base+"/mcp")
 	placed := h.post(map[string]any{"method": "tools/call", "params": map[string]any{"name": "place_call", "arguments": map[string]any{"to": "+14155550123", "objective": "say notifications/tasks/status please"}}})
 	if placed == nil || placed["result"] == nil {
 		t.Fatalf("place_call answer lost: %v", placed)

@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
 // With a 2025-11-25 session's GET stream open, wait_for_call's progress
@@ -19,9 +19,8 @@ import (
 // the result.
 func TestLegacyProgressStaysOnItsPOSTStream(t *testing.T) {
 	a := newApp(t, nil, func(c *config.Config) { c.Transport = "http" })
-	srv := httptest.NewServer(a.HTTPHandler())
-	defer srv.Close()
-	url := srv.URL + "/mcp"
+	base := testkit.ServeHTTPTest(t, a)
+	url := base + "/mcp"
 	h := newHTTPSession(t, url)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -3,6 +3,7 @@ package testkit_test
 import (
 	"io"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,5 +69,22 @@ func TestRawPostSendsWhatAStreamableClientSends(t *testing.T) {
 	}
 	if got, want := h.Get("X-Seen"), "example.test text/plain application/json, text/event-stream http://o.test"; got != want {
 		t.Errorf("the server saw %q, want %q", got, want)
+	}
+}
+
+func TestAllAtOnceRunsEveryIndexTogether(t *testing.T) {
+	const n = 8
+	var arrived sync.WaitGroup
+	arrived.Add(n)
+	seen := make([]int, n)
+	testkit.AllAtOnce(n, func(i int) {
+		seen[i]++
+		arrived.Done()
+		arrived.Wait() // returns only if all n run at the same time
+	})
+	for i, c := range seen {
+		if c != 1 {
+			t.Errorf("fn(%d) ran %d times, want 1", i, c)
+		}
 	}
 }

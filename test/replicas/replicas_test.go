@@ -32,20 +32,11 @@ func TestIdenticalCallsAcrossReplicasPlaceOne(t *testing.T) {
 		objective := fmt.Sprintf("Book a table for two at 7pm (round %d)", round)
 		results := make([]toolResult, n)
 		errs := make([]error, n)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
-				defer cancel()
-				results[i], errs[i] = clients[i].call(ctx, "place_call", placeArgs("+14155550123", objective))
-			}()
-		}
-		close(start)
-		wg.Wait()
+		testkit.AllAtOnce(n, func(i int) {
+			ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+			defer cancel()
+			results[i], errs[i] = clients[i].call(ctx, "place_call", placeArgs("+14155550123", objective))
+		})
 
 		ids := map[string]int{}
 		fresh := 0
@@ -101,20 +92,11 @@ func TestBudgetAcrossReplicas(t *testing.T) {
 	}
 	results := make([]toolResult, n)
 	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			results[i], errs[i] = clients[i].call(ctx, "place_call", placeArgs("+14155550123", fmt.Sprintf("Ask for a quote, request %d", i)))
-		}()
-	}
-	close(start)
-	wg.Wait()
+	testkit.AllAtOnce(n, func(i int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		results[i], errs[i] = clients[i].call(ctx, "place_call", placeArgs("+14155550123", fmt.Sprintf("Ask for a quote, request %d", i)))
+	})
 	placed, refused := 0, 0
 	for i, r := range results {
 		switch {
