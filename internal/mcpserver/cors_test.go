@@ -5,14 +5,10 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
-	"github.com/byourside/bys-mcp/config"
-	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
 func TestSSEHasNoWildcardCORS(t *testing.T) {
-	a := newApp(t, nil, func(c *config.Config) { c.Transport = "sse" })
-	base := testkit.ServeHTTPTest(t, a)
+	base := serveApp(t, "sse")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/sse", nil)

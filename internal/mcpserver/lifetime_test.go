@@ -7,16 +7,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/byourside/bys-mcp/config"
-	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
 // An SSE client that goes away must not leave its wait_for_call polling the
 // API (mcp-go runs SSE tool handlers detached from any request).
 func TestSSEDisconnectStopsTheWait(t *testing.T) {
-	a := newApp(t, nil, func(c *config.Config) { c.Transport = "sse" })
-	base := testkit.ServeHTTPTest(t, a)
+	base := serveApp(t, "sse")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/sse", nil)

@@ -11,9 +11,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/byourside/bys-mcp/config"
-	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
 // httpSession is a raw 2025-11-25 Streamable HTTP session.
@@ -95,8 +92,7 @@ func newHTTPSession(t *testing.T, url string) *httpSession {
 }
 
 func TestTaskStatusReachesOnlyItsOwnSession(t *testing.T) {
-	a := newApp(t, nil, func(c *config.Config) { c.Transport = "http" })
-	base := testkit.ServeHTTPTest(t, a)
+	base := serveApp(t, "http")
 	url := base + "/mcp"
 	owner := newHTTPSession(t, url)
 	other := newHTTPSession(t, url)
@@ -134,8 +130,7 @@ func TestTaskStatusReachesOnlyItsOwnSession(t *testing.T) {
 // A result that merely mentions the notification's method name is not a
 // task status notification and must reach its client.
 func TestResultsMentioningTaskStatusPass(t *testing.T) {
-	a := newApp(t, nil, func(c *config.Config) { c.Transport = "http" })
-	base := testkit.ServeHTTPTest(t, a)
+	base := serveApp(t, "http")
 	h := newHTTPSession(t, base+"/mcp")
 	placed := h.post(map[string]any{"method": "tools/call", "params": map[string]any{"name": "place_call", "arguments": map[string]any{"to": "+14155550123", "objective": "say notifications/tasks/status please"}}})
 	if placed == nil || placed["result"] == nil {

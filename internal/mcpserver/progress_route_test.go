@@ -9,17 +9,13 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/byourside/bys-mcp/config"
-	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
 // With a 2025-11-25 session's GET stream open, wait_for_call's progress
 // still travels on the SSE response of the POST that asked for it, before
 // the result.
 func TestLegacyProgressStaysOnItsPOSTStream(t *testing.T) {
-	a := newApp(t, nil, func(c *config.Config) { c.Transport = "http" })
-	base := testkit.ServeHTTPTest(t, a)
+	base := serveApp(t, "http")
 	url := base + "/mcp"
 	h := newHTTPSession(t, url)
 	ctx, cancel := context.WithCancel(context.Background())

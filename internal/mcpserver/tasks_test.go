@@ -37,6 +37,13 @@ func newApp(t *testing.T, adjust func(*mcpserver.TaskOptions), cfgEdit func(*con
 	})
 }
 
+// serveApp serves a newApp on transport (sse or http) over loopback HTTP
+// and returns its base URL.
+func serveApp(t *testing.T, transport string) string {
+	t.Helper()
+	return testkit.ServeHTTPTest(t, newApp(t, nil, func(c *config.Config) { c.Transport = transport }))
+}
+
 func connect(t *testing.T, a *app.App) *rawSession {
 	t.Helper()
 	tr := transport.NewInProcessTransport(a.Server.MCP())

@@ -164,3 +164,17 @@ func LastPost[T any](tb testing.TB, r *APIRecorder) T {
 	tb.Fatal("no POST reached the API")
 	return v
 }
+
+// CheckSharedGETs fails the test unless the GETs of a call that many
+// waiters (named by many, such as "20 waiters") followed together cost at
+// most 1.5 times those of one waiter alone, plus five, and one waiter cost
+// at least 3 (too few cannot tell sharing apart).
+func CheckSharedGETs(tb testing.TB, many string, single, shared int) {
+	tb.Helper()
+	if limit := 1.5*float64(single) + 5; float64(shared) > limit {
+		tb.Errorf("%s cost %d GETs against %d for one waiter (limit %.1f)", many, shared, single, limit)
+	}
+	if single < 3 {
+		tb.Errorf("one waiter cost %d GETs: too few to tell sharing apart", single)
+	}
+}

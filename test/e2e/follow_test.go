@@ -82,11 +82,7 @@ func TestConcurrentWaitsShareOneFollower(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
 			srv := startHTTP(t, transport, []string{"BYS_API_KEY=bys_ak_e2e_follow_" + transport}, "--sandbox=false", "--base-url", sandboxURL)
-			kind := transportKind{Name: transport, Transport: transport}
-			clients := make([]*client, 20)
-			for i := range clients {
-				clients[i] = connect(t, kind, srv, "")
-			}
+			clients := connectN(t, transportKind{Name: transport, Transport: transport}, srv, 20)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			measure := func(objective string, waiters []*client) int {
@@ -109,12 +105,7 @@ func TestConcurrentWaitsShareOneFollower(t *testing.T) {
 			single := measure("Ask for the opening hours, one waiter", clients[:1])
 			shared := measure("Ask for the opening hours, twenty waiters", clients)
 			t.Logf("%s: GETs for one waiter %d, for twenty %d", transport, single, shared)
-			if limit := 1.5*float64(single) + 5; float64(shared) > limit {
-				t.Errorf("twenty waiters cost %d GETs against %d for one (limit %.1f)", shared, single, limit)
-			}
-			if single < 3 {
-				t.Errorf("one waiter cost %d GETs: too few to tell sharing apart", single)
-			}
+			testkit.CheckSharedGETs(t, "twenty waiters", single, shared)
 		})
 	}
 }
@@ -128,11 +119,7 @@ func TestWebhooksFromTheSandboxWakeTheWaiters(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
 			srv := startHTTP(t, transport, nil, "--sandbox", "--public-url", "http://{addr}")
-			kind := transportKind{Name: transport, Transport: transport}
-			clients := make([]*client, 5)
-			for i := range clients {
-				clients[i] = connect(t, kind, srv, "")
-			}
+			clients := connectN(t, transportKind{Name: transport, Transport: transport}, srv, 5)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			// Declined after ringing 4 s: one terminal event.

@@ -201,6 +201,16 @@ func connect(t *testing.T, k transportKind, srv *httpServer, token string) *clie
 	return connectWith(t, k, srv, token, nil, "--sandbox")
 }
 
+// connectN connects n clients to srv over k, each in its own session.
+func connectN(t *testing.T, k transportKind, srv *httpServer, n int) []*client {
+	t.Helper()
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = connect(t, k, srv, "")
+	}
+	return clients
+}
+
 // connectWith is connect with the stdio server's environment and
 // arguments (the HTTP servers get theirs from startHTTP).
 func connectWith(t *testing.T, k transportKind, srv *httpServer, token string, env []string, args ...string) *client {

@@ -154,6 +154,17 @@ func startReplicas(t *testing.T, n int, o replicaOpts) []*proc {
 	return ps
 }
 
+// connectSpread connects n clients of key spread over reps (client i on
+// reps[i%len(reps)]), client i in the 2025-11-25 era when legacy(i).
+func connectSpread(t *testing.T, reps []*proc, key string, n int, legacy func(i int) bool) []*client {
+	t.Helper()
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = connect(t, reps[i%len(reps)], key, legacy(i))
+	}
+	return clients
+}
+
 // startOnRedis starts a Redis of the test's own and n replicas (see
 // startReplicas) sharing it as their state, with extra flags.
 func startOnRedis(t *testing.T, n int, extra ...string) (*redistest.Server, []*proc) {

@@ -24,10 +24,7 @@ func TestIdenticalCallsAcrossReplicasPlaceOne(t *testing.T) {
 	key := tenantKey(t)
 
 	const n, rounds = 20, 3
-	clients := make([]*client, n)
-	for i := range n {
-		clients[i] = connect(t, reps[i%3], key, i%2 == 1)
-	}
+	clients := connectSpread(t, reps, key, n, func(i int) bool { return i%2 == 1 })
 	for round := range rounds {
 		objective := fmt.Sprintf("Book a table for two at 7pm (round %d)", round)
 		results := make([]toolResult, n)
@@ -86,10 +83,7 @@ func TestBudgetAcrossReplicas(t *testing.T) {
 	key := tenantKey(t)
 
 	const n = 10
-	clients := make([]*client, n)
-	for i := range n {
-		clients[i] = connect(t, reps[i%3], key, i%2 == 0)
-	}
+	clients := connectSpread(t, reps, key, n, func(i int) bool { return i%2 == 0 })
 	results := make([]toolResult, n)
 	errs := make([]error, n)
 	testkit.AllAtOnce(n, func(i int) {
