@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"net/http"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,33 +17,17 @@ import (
 // the given time scale and returns its base URL; it is killed at cleanup.
 func startStandaloneSandbox(t *testing.T, timeScale string) string {
 	t.Helper()
-	addr := testkit.MustFreeAddr(t)
-	cmd := exec.Command(binPath, "sandbox", "--addr", addr, "--time-scale", timeScale, "--rate-limit-per-minute", "100000")
-	cmd.Env = cleanEnv()
-	stderr := &testkit.SyncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	sb, err := testkit.StartSandboxProcess(binPath, timeScale)
+	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
+		sb.Stop()
 		if t.Failed() {
-			t.Logf("sandbox stderr:\n%s", stderr.String())
+			t.Logf("sandbox stderr:\n%s", sb.Stderr.String())
 		}
 	})
-	url := "http://" + addr
-	c := &http.Client{Timeout: time.Second}
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) {
-		if resp, err := c.Get(url + "/v1/agent/calls"); err == nil {
-			_ = resp.Body.Close()
-			return url
-		}
-	}
-	t.Fatalf("the standalone sandbox did not answer; stderr:\n%s", stderr.String())
-	return ""
+	return sb.URL
 }
 
 // apiGETs reads from /metrics how many GET /v1/agent/calls/{id} requests

@@ -158,12 +158,12 @@ func TestWebhooksAcrossReplicasBehindOnePublicURL(t *testing.T) {
 func TestWebhookBackedCallsOnReplicasAreOnTheSafetyNet(t *testing.T) {
 	t.Parallel()
 	rs := redistest.Start(t)
-	sb, err := startSandboxAt("3")
+	sb, err := testkit.StartSandboxProcess(binPath, "3")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(sb.kill)
-	base := []string{"--base-url", sb.url}
+	t.Cleanup(sb.Stop)
+	base := []string{"--base-url", sb.URL}
 	first := startReplica(t, "replica-0", replicaOpts{stateURL: rs.URL, extra: append(base, "--public-url", "http://{addr}")})
 	reps := []*proc{first,
 		startReplica(t, "replica-1", replicaOpts{stateURL: rs.URL, extra: append(base, "--public-url", first.url)}),

@@ -53,16 +53,16 @@ func runMain(m *testing.M) int {
 		// The tests skip themselves (redistest.Start) with the reason.
 		return m.Run()
 	}
-	sb, err := startSandbox()
+	sb, err := testkit.StartSandboxProcess(binPath, "20")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "replicas:", err)
 		return 1
 	}
-	defer sb.kill()
-	sandboxURL = sb.url
+	defer sb.Stop()
+	sandboxURL = sb.URL
 	code := m.Run()
 	if code != 0 {
-		fmt.Fprintf(os.Stderr, "sandbox stderr:\n%s\n", sb.stderr.String())
+		fmt.Fprintf(os.Stderr, "sandbox stderr:\n%s\n", sb.Stderr.String())
 	}
 	return code
 }
@@ -93,30 +93,6 @@ func (p *proc) exited() bool {
 	default:
 		return false
 	}
-}
-
-func startSandbox() (*proc, error) { return startSandboxAt("20") }
-
-// startSandboxAt starts a standalone sandbox whose calls run timeScale
-// times faster than real time.
-func startSandboxAt(timeScale string) (*proc, error) {
-	var lastErr error
-	for range 3 {
-		addr, err := testkit.FreeAddr()
-		if err != nil {
-			return nil, err
-		}
-		p := &proc{name: "sandbox", addr: addr, url: "http://" + addr}
-		p.args = []string{"sandbox", "--addr", addr, "--time-scale", timeScale, "--rate-limit-per-minute", "100000"}
-		if err := p.start(nil); err != nil {
-			return nil, err
-		}
-		if lastErr = waitHTTP(p, "/v1/agent/calls", 10*time.Second, http.StatusUnauthorized); lastErr == nil {
-			return p, nil
-		}
-		p.kill()
-	}
-	return nil, fmt.Errorf("standalone sandbox did not start: %v", lastErr)
 }
 
 func (p *proc) start(env []string) error {
