@@ -5,7 +5,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
@@ -271,15 +270,7 @@ func structured(t *testing.T, res *mcp.CallToolResult) map[string]any {
 		t.Fatalf("result has no structuredContent: %s", resultText(res))
 	}
 	// Normalise whatever the SDK decoded into a plain map.
-	b, err := json.Marshal(res.StructuredContent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("structuredContent is not an object: %s", b)
-	}
-	return m
+	return testkit.Object(t, res.StructuredContent)
 }
 
 // resultText joins a result's text content.

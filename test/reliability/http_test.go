@@ -122,6 +122,17 @@ func TestDNSRebinding(t *testing.T) {
 // TestAuthentication: with --auth-token only the exact token passes, and
 // every 401 is the same whatever was wrong; with --require-client-keys only
 // a bys_ak_ key passes. /healthz needs no credentials; /metrics does.
+// initializeWith posts an initialize request to url with the Authorization
+// header hv ("" = none).
+func initializeWith(t testing.TB, url, hv string) (int, http.Header, string) {
+	t.Helper()
+	hdr := http.Header{}
+	if hv != "" {
+		hdr.Set("Authorization", hv)
+	}
+	return rawPost(t, url, hdr, []byte(initializeBody))
+}
+
 func TestAuthentication(t *testing.T) {
 	t.Run("auth-token", func(t *testing.T) {
 		t.Parallel()
@@ -143,11 +154,7 @@ func TestAuthentication(t *testing.T) {
 		var bodies = map[string]bool{}
 		var wwwAuth = map[string]bool{}
 		for _, hv := range wrong {
-			hdr := http.Header{}
-			if hv != "" {
-				hdr.Set("Authorization", hv)
-			}
-			status, rh, body := rawPost(t, h.URL+"/mcp", hdr, []byte(initializeBody))
+			status, rh, body := initializeWith(t, h.URL+"/mcp", hv)
 			if status != 401 {
 				t.Errorf("Authorization %q: HTTP %d, want 401", hv, status)
 				continue
@@ -161,11 +168,11 @@ func TestAuthentication(t *testing.T) {
 		if len(bodies) != 1 || len(wwwAuth) != 1 {
 			t.Errorf("401 answers differ by what was wrong: %d bodies %v, %d WWW-Authenticate values", len(bodies), bodies, len(wwwAuth))
 		}
-		status, _, body := rawPost(t, h.URL+"/mcp", http.Header{"Authorization": {"Bearer " + authToken}}, []byte(initializeBody))
+		status, _, body := initializeWith(t, h.URL+"/mcp", "Bearer "+authToken)
 		if status != 200 {
 			t.Errorf("the right token: HTTP %d: %s", status, truncate(body, 200))
 		}
-		status, _, _ = rawPost(t, h.URL+"/mcp", http.Header{"Authorization": {"bearer " + authToken}}, []byte(initializeBody))
+		status, _, _ = initializeWith(t, h.URL+"/mcp", "bearer "+authToken)
 		if status != 200 {
 			t.Errorf("the right token with a lower-case scheme: HTTP %d", status)
 		}
@@ -184,11 +191,7 @@ func TestAuthentication(t *testing.T) {
 		h := serveHTTP(t, "http", func(c *config.Config) { c.RequireClientKeys = true })
 		bodies := map[string]bool{}
 		for _, hv := range []string{"", "Bearer ", "Bearer bys_ak_", "Bearer sk_live_x", "Basic bys_ak_x", "bys_ak_x"} {
-			hdr := http.Header{}
-			if hv != "" {
-				hdr.Set("Authorization", hv)
-			}
-			status, _, body := rawPost(t, h.URL+"/mcp", hdr, []byte(initializeBody))
+			status, _, body := initializeWith(t, h.URL+"/mcp", hv)
 			if status != 401 {
 				t.Errorf("Authorization %q: HTTP %d, want 401", hv, status)
 			}
@@ -197,7 +200,7 @@ func TestAuthentication(t *testing.T) {
 		if len(bodies) != 1 {
 			t.Errorf("401 answers differ: %v", bodies)
 		}
-		status, _, body := rawPost(t, h.URL+"/mcp", http.Header{"Authorization": {"Bearer bys_ak_client1"}}, []byte(initializeBody))
+		status, _, body := initializeWith(t, h.URL+"/mcp", "Bearer bys_ak_client1")
 		if status != 200 {
 			t.Errorf("a client key: HTTP %d: %s", status, truncate(body, 200))
 		}
