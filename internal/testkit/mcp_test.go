@@ -88,3 +88,30 @@ func TestAllAtOnceRunsEveryIndexTogether(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsReadAndSum(t *testing.T) {
+	const page = "# HELP bys_x_total X.\n# TYPE bys_x_total counter\nbys_x_total{route=\"a\"} 2\nbys_x_total{route=\"b\"} 3.5\nbys_y_total 7\n"
+	srv := testkit.HandlerServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = io.WriteString(w, page)
+	}))
+	text := testkit.Metrics(t, srv.URL)
+	if text != page {
+		t.Fatalf("Metrics = %q", text)
+	}
+	if got := testkit.MetricLines(text, "bys_x_total"); got != "bys_x_total{route=\"a\"} 2\nbys_x_total{route=\"b\"} 3.5" {
+		t.Errorf("MetricLines = %q", got)
+	}
+	if got := testkit.MetricSum(t, text, "bys_x_total"); got != 5.5 {
+		t.Errorf("MetricSum(bys_x_total) = %v, want 5.5", got)
+	}
+	if got := testkit.MetricSum(t, text, "bys_y_total "); got != 7 {
+		t.Errorf("MetricSum(bys_y_total) = %v, want 7", got)
+	}
+	if got := testkit.MetricSum(t, text, "bys_z_total"); got != 0 {
+		t.Errorf("MetricSum of no sample = %v, want 0", got)
+	}
+}

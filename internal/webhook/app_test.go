@@ -102,17 +102,6 @@ func callTool(t *testing.T, s *sdk.ClientSession, name string, args map[string]a
 	return m
 }
 
-func metricsText(t *testing.T, hs *hookServer) string {
-	t.Helper()
-	resp, err := http.Get(hs.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
-}
-
 // With webhooks, a waiter sees the end of a call moments after the
 // terminal event, and the call costs a handful of GETs: the follower's
 // first, one per event, and no polling between.
@@ -157,9 +146,9 @@ func TestWebhooksWakeTheWaitersAndReplacePolling(t *testing.T) {
 	if lat[len(lat)-1] > 3*time.Second { // the goal is 300 ms; ample headroom for a loaded machine
 		t.Errorf("a waiter answered %s after the terminal event", lat[len(lat)-1])
 	}
-	m := metricsText(t, hs)
+	m := testkit.Metrics(t, hs.url)
 	if !strings.Contains(m, `bys_webhook_events_total{outcome="accepted"} 2`) {
-		t.Errorf("metrics lack the 2 accepted events:\n%s", grep(m, "bys_webhook"))
+		t.Errorf("metrics lack the 2 accepted events:\n%s", testkit.MetricLines(m, "bys_webhook"))
 	}
 }
 
@@ -176,9 +165,9 @@ func TestTheSafetyNetCatchesLostEventsAndDuplicatesAreIgnored(t *testing.T) {
 	if rec["status"] != "completed" {
 		t.Fatalf("wait_for_call with the terminal event lost: %v", rec)
 	}
-	m := metricsText(t, hs)
+	m := testkit.Metrics(t, hs.url)
 	if !strings.Contains(m, `bys_webhook_events_total{outcome="accepted"} 1`) || !strings.Contains(m, `bys_webhook_events_total{outcome="duplicate"} 3`) {
-		t.Errorf("want 1 accepted and 3 duplicate events:\n%s", grep(m, "bys_webhook"))
+		t.Errorf("want 1 accepted and 3 duplicate events:\n%s", testkit.MetricLines(m, "bys_webhook"))
 	}
 }
 
@@ -225,16 +214,6 @@ func TestTheReceiverPathOnTheHTTPHandler(t *testing.T) {
 	if got := send(strings.TrimPrefix(hs.url, "http://"), path); got != http.StatusOK {
 		t.Errorf("a known token on the public host: %d, want 200", got)
 	}
-}
-
-func grep(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // A flood of distinct events on one token costs at most the rate limit's

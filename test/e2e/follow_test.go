@@ -1,10 +1,7 @@
 package e2e_test
 
 import (
-	"bufio"
 	"context"
-	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -34,25 +31,7 @@ func startStandaloneSandbox(t *testing.T, timeScale string) string {
 // the server has sent to the API.
 func apiGETs(t *testing.T, srv *httpServer) int {
 	t.Helper()
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	n := 0
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, `bys_mcp_api_requests_total{route="GET /v1/agent/calls/{id}"`) {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err != nil {
-			t.Fatalf("metrics line %q: %v", line, err)
-		}
-		n += int(v)
-	}
-	return n
+	return int(testkit.MetricSum(t, testkit.Metrics(t, srv.URL), `bys_mcp_api_requests_total{route="GET /v1/agent/calls/{id}"`))
 }
 
 // Twenty clients, each in its own session, wait on one call at once, over
@@ -153,17 +132,5 @@ func TestWebhooksFromTheSandboxWakeTheWaiters(t *testing.T) {
 // scrape returns the /metrics lines that start with name.
 func scrape(t *testing.T, srv *httpServer, name string) string {
 	t.Helper()
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out []string
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), name) {
-			out = append(out, sc.Text())
-		}
-	}
-	return strings.Join(out, "\n")
+	return testkit.MetricLines(testkit.Metrics(t, srv.URL), name)
 }

@@ -1,11 +1,7 @@
 package replicas_test
 
 import (
-	"bufio"
 	"context"
-	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,22 +16,7 @@ func replicaGETs(t *testing.T, reps []*proc) int {
 	t.Helper()
 	n := 0
 	for _, p := range reps {
-		resp, err := http.Get(p.url + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.HasPrefix(line, `bys_mcp_api_requests_total{route="GET /v1/agent/calls/{id}"`) {
-				v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-				if err != nil {
-					t.Fatalf("%s: %q: %v", p.name, line, err)
-				}
-				n += int(v)
-			}
-		}
-		resp.Body.Close()
+		n += int(testkit.MetricSum(t, testkit.Metrics(t, p.url), `bys_mcp_api_requests_total{route="GET /v1/agent/calls/{id}"`))
 	}
 	return n
 }
@@ -104,19 +85,7 @@ func TestFollowersFallBackToPollingWhenRedisIsDown(t *testing.T) {
 // scrape returns the value of one /metrics sample of p (0 when absent).
 func scrape(t *testing.T, p *proc, sample string) int {
 	t.Helper()
-	resp, err := http.Get(p.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if line := sc.Text(); strings.HasPrefix(line, sample+" ") {
-			v, _ := strconv.ParseFloat(strings.TrimPrefix(line, sample+" "), 64)
-			return int(v)
-		}
-	}
-	return 0
+	return int(testkit.MetricSum(t, testkit.Metrics(t, p.url), sample+" "))
 }
 
 // Three replicas behind one public URL (replica 0's): a call placed through

@@ -474,15 +474,7 @@ func placedTotal(t *testing.T, reps []*proc) float64 {
 	t.Helper()
 	var sum float64
 	for _, p := range reps {
-		for _, line := range strings.Split(getBody(t, p.url+"/metrics"), "\n") {
-			if strings.HasPrefix(line, "bys_mcp_calls_placed_total") {
-				f := strings.Fields(line)
-				v, err := strconv.ParseFloat(f[len(f)-1], 64)
-				if err == nil {
-					sum += v
-				}
-			}
-		}
+		sum += testkit.MetricSum(t, testkit.Metrics(t, p.url), "bys_mcp_calls_placed_total")
 	}
 	return sum
 }
