@@ -36,15 +36,7 @@ func hoursApp(t *testing.T, clk *fakeClock, adjust func(*config.Config)) (*testA
 
 func pacific(t *testing.T, s string) time.Time {
 	t.Helper()
-	loc, err := time.LoadLocation("America/Los_Angeles")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return testkit.LocalTime(t, "America/Los_Angeles", s)
 }
 
 func TestNumberCheckRefusesLocallyWithAHint(t *testing.T) {

@@ -336,11 +336,7 @@ func TestReadOnlyWithdrawsPlaceCallAndEveryPrompt(t *testing.T) {
 // prompt, complete an argument.
 func TestPromptsOverStreamableHTTPWithTheOfficialSDK(t *testing.T) {
 	a := newApp(t, func(c *config.Config) { c.Transport = "http" })
-	url := testkit.ServeHTTPTest(t, a)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s := testkit.SDKStreamableSession(t, ctx, "prompts-sdk-test", url+"/mcp")
-	defer s.Close()
+	ctx, s := testkit.SDKSession(t, a, "prompts-sdk-test", 20*time.Second)
 	lp, err := s.ListPrompts(ctx, nil)
 	if err != nil {
 		t.Fatal(err)

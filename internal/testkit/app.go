@@ -111,3 +111,19 @@ func ServeHTTPTestOn(tb testing.TB, a *app.App, ln net.Listener) string {
 	})
 	return ts.URL
 }
+
+// LocalTime is local, written 2006-01-02 15:04, in the IANA time zone zone
+// (such as America/Los_Angeles); the test fails on an unknown zone or a
+// malformed time.
+func LocalTime(tb testing.TB, zone, local string) time.Time {
+	tb.Helper()
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v, err := time.ParseInLocation("2006-01-02 15:04", local, loc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
+}
