@@ -172,7 +172,7 @@ func Defaults() *Config {
 // mainOptions lists the server's options, in the order Usage shows them,
 // bound to the fields of c.
 func mainOptions(c *Config) []option {
-	return []option{
+	opts := []option{
 		{group: "Serving", name: "transport", env: "BYS_MCP_TRANSPORT", def: DefaultTransport,
 			usage: "stdio (JSON-RPC on stdin/stdout), sse (HTTP+SSE at /sse) or http (Streamable HTTP at /mcp)",
 			value: &stringValue{p: &c.Transport, lower: true}},
@@ -275,16 +275,24 @@ func mainOptions(c *Config) []option {
 		{group: "Several replicas", name: "state-dir", env: "BYS_STATE_DIR", def: "the user's state directory: $XDG_STATE_HOME/bys-mcp, else ~/.local/state/bys-mcp",
 			usage: "directory of the local state database (dedupe entries, budgets, campaigns), kept across restarts and shared by the processes of this machine; memory keeps state in the process; unused with --state-url",
 			value: &stringValue{p: &c.StateDir}},
+	}
+	const logging = "Logging (always to stderr)"
+	opts = append(opts, logOptions(logging, &c.LogLevel, &c.LogFormat)...)
+	return append(opts, option{group: logging, name: "version", def: "",
+		usage: "print the version and exit",
+		value: &boolValue{p: &c.ShowVersion}})
+}
 
-		{group: "Logging (always to stderr)", name: "log-level", env: "BYS_LOG_LEVEL", def: DefaultLogLevel,
+// logOptions are --log-level and --log-format, shown under group, bound to
+// level and format (the server and bys-mcp sandbox share them).
+func logOptions(group string, level, format *string) []option {
+	return []option{
+		{group: group, name: "log-level", env: "BYS_LOG_LEVEL", def: DefaultLogLevel,
 			usage: "panic, fatal, error, warn, info, debug or trace",
-			value: &stringValue{p: &c.LogLevel, lower: true}},
-		{group: "Logging (always to stderr)", name: "log-format", env: "BYS_LOG_FORMAT", def: DefaultLogFormat,
+			value: &stringValue{p: level, lower: true}},
+		{group: group, name: "log-format", env: "BYS_LOG_FORMAT", def: DefaultLogFormat,
 			usage: "text or json",
-			value: &stringValue{p: &c.LogFormat, lower: true}},
-		{group: "Logging (always to stderr)", name: "version", def: "",
-			usage: "print the version and exit",
-			value: &boolValue{p: &c.ShowVersion}},
+			value: &stringValue{p: format, lower: true}},
 	}
 }
 

@@ -248,6 +248,19 @@ func valid() *Config {
 	return c
 }
 
+// refusal is Validate's message for a valid configuration that mod
+// changed; the test fails when Validate accepts it.
+func refusal(t *testing.T, mod func(*Config)) string {
+	t.Helper()
+	c := valid()
+	mod(c)
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("Validate() = nil, want an error")
+	}
+	return err.Error()
+}
+
 func TestValidateAccepts(t *testing.T) {
 	tests := []struct {
 		name string
@@ -376,13 +389,7 @@ func TestValidateRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := valid()
-			tt.mod(c)
-			err := c.Validate()
-			if err == nil {
-				t.Fatal("Validate() = nil, want an error")
-			}
-			msg := err.Error()
+			msg := refusal(t, tt.mod)
 			for _, w := range tt.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("message %q lacks %q", msg, w)
@@ -508,14 +515,8 @@ func TestValidateAndLoadErrorsNeverShowSecrets(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := valid()
-			tt.mod(c)
-			err := c.Validate()
-			if err == nil {
-				t.Fatal("Validate() = nil, want an error")
-			}
-			if strings.Contains(err.Error(), tt.secret) || strings.Contains(err.Error(), "SUPERSECRET") {
-				t.Errorf("message shows the secret: %s", err)
+			if msg := refusal(t, tt.mod); strings.Contains(msg, tt.secret) || strings.Contains(msg, "SUPERSECRET") {
+				t.Errorf("message shows the secret: %s", msg)
 			}
 		})
 	}

@@ -26,7 +26,7 @@ type SandboxConfig struct {
 }
 
 func sandboxOptions(c *SandboxConfig) []option {
-	return []option{
+	return append([]option{
 		{group: "Flags", name: "addr", env: "BYS_SANDBOX_ADDR", def: DefaultSandboxAddr,
 			usage: "listen address (host:port) of the simulated API",
 			value: &stringValue{p: &c.Addr}},
@@ -36,13 +36,7 @@ func sandboxOptions(c *SandboxConfig) []option {
 		{group: "Flags", name: "rate-limit-per-minute", env: "BYS_SANDBOX_RATE_LIMIT_PER_MINUTE", def: "0 (the simulator's own limit)",
 			usage: "requests each key may make per minute before 429 rate_limited",
 			value: &intValue{p: &c.RateLimitPerMinute}},
-		{group: "Flags", name: "log-level", env: "BYS_LOG_LEVEL", def: DefaultLogLevel,
-			usage: "panic, fatal, error, warn, info, debug or trace",
-			value: &stringValue{p: &c.LogLevel, lower: true}},
-		{group: "Flags", name: "log-format", env: "BYS_LOG_FORMAT", def: DefaultLogFormat,
-			usage: "text or json",
-			value: &stringValue{p: &c.LogFormat, lower: true}},
-	}
+	}, logOptions("Flags", &c.LogLevel, &c.LogFormat)...)
 }
 
 const sandboxUsageIntro = `bys-mcp sandbox serves the embedded By Your Side simulator as a standalone HTTP

@@ -9,6 +9,7 @@ import (
 
 	"github.com/byourside/bys-mcp/config"
 	"github.com/byourside/bys-mcp/internal/tenant"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -48,13 +49,13 @@ func TestPauseStopsDiallingAndResumeContinues(t *testing.T) {
 	paused := wantOK(t, res)
 	items := itemsOf(t, paused)
 	if paused["status"] != "paused" || items[1]["state"] != "paused" || items[2]["state"] != "paused" || items[3]["state"] != "paused" {
-		t.Fatalf("after pause_campaign: %v\n%s", paused, textOf(res))
+		t.Fatalf("after pause_campaign: %v\n%s", paused, testkit.TextOf(res))
 	}
 	if s := items[0]["state"]; s != "dialing" && s != "in_call" {
 		t.Errorf("the ringing call is %v, want it left to go on", s)
 	}
-	if !strings.Contains(textOf(res), "paused") || !strings.Contains(textOf(res), "resume_campaign") {
-		t.Errorf("the text does not say it is paused and how to resume:\n%s", textOf(res))
+	if !strings.Contains(testkit.TextOf(res), "paused") || !strings.Contains(testkit.TextOf(res), "resume_campaign") {
+		t.Errorf("the text does not say it is paused and how to resume:\n%s", testkit.TextOf(res))
 	}
 	if counts, _ := paused["counts"].(map[string]any); counts["paused"] != float64(3) {
 		t.Errorf("counts = %v, want 3 paused", paused["counts"])
@@ -144,8 +145,8 @@ func TestRetryCampaignRedialsOnlyTheChosenStatuses(t *testing.T) {
 		}
 		res := c.call("retry_campaign", args)
 		m := wantOK(t, res)
-		if m["status"] != "running" || !strings.Contains(textOf(res), strconv.Itoa(s.redialed)+" calls") {
-			t.Fatalf("%s: retry_campaign = %v\n%s", s.name, m["status"], textOf(res))
+		if m["status"] != "running" || !strings.Contains(testkit.TextOf(res), strconv.Itoa(s.redialed)+" calls") {
+			t.Fatalf("%s: retry_campaign = %v\n%s", s.name, m["status"], testkit.TextOf(res))
 		}
 		done := wantOK(t, c.call("wait_for_campaign", map[string]any{"campaignId": id, "timeoutSec": 60}))
 		if done["status"] != "completed" {
@@ -196,8 +197,8 @@ func TestRetryCampaignRefusals(t *testing.T) {
 	}
 	// No call ended voicemail: nothing to redial, and it is not an error.
 	res := c.call("retry_campaign", map[string]any{"campaignId": id, "statuses": []any{"voicemail"}})
-	if m := wantOK(t, res); m["status"] != "running" || !strings.Contains(textOf(res), "nothing to redial") {
-		t.Errorf("retry of a status no call ended with: %v\n%s", m["status"], textOf(res))
+	if m := wantOK(t, res); m["status"] != "running" || !strings.Contains(testkit.TextOf(res), "nothing to redial") {
+		t.Errorf("retry of a status no call ended with: %v\n%s", m["status"], testkit.TextOf(res))
 	}
 	wantOK(t, c.call("cancel_campaign", map[string]any{"campaignId": id}))
 	wantToolError(t, c.call("retry_campaign", map[string]any{"campaignId": id}), "campaign_cancelled")
@@ -258,8 +259,8 @@ func TestListCampaignsIsNewestFirstWithALimit(t *testing.T) {
 	if _, ok := first["items"]; ok {
 		t.Error("a listed campaign carries its items")
 	}
-	if !strings.Contains(textOf(res), "batch 2") || strings.Contains(textOf(res), "batch 0") {
-		t.Errorf("the text does not list the two newest:\n%s", textOf(res))
+	if !strings.Contains(testkit.TextOf(res), "batch 2") || strings.Contains(testkit.TextOf(res), "batch 0") {
+		t.Errorf("the text does not list the two newest:\n%s", testkit.TextOf(res))
 	}
 	if all := wantOK(t, c.call("list_campaigns", nil))["campaigns"].([]any); len(all) != 3 {
 		t.Errorf("list_campaigns = %d campaigns, want 3", len(all))

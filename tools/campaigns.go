@@ -479,13 +479,9 @@ func WaitForCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		var limit <-chan time.Time
 		task := req.Params.Task != nil && d.Tasks != nil
 		if task {
-			taskCtx, release, err := d.Tasks.Attach(ctx, req)
-			if err != nil {
-				var te *TaskError
-				if errors.As(err, &te) {
-					return fail(ctx, newToolError(te.Token, nil, true, te.Hint)), nil
-				}
-				return nil, err
+			taskCtx, release, res, err := d.attachTask(ctx, req)
+			if res != nil || err != nil {
+				return res, err
 			}
 			defer release()
 			ctx = taskCtx

@@ -9,6 +9,7 @@ import (
 
 	"github.com/byourside/bys-mcp/config"
 	"github.com/byourside/bys-mcp/internal/tenant"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -54,7 +55,7 @@ func TestPlaceCallsRunsACampaignToOneTable(t *testing.T) {
 	res := c.call("wait_for_campaign", map[string]any{"campaignId": id, "timeoutSec": 60})
 	done := wantOK(t, res)
 	if done["status"] != "completed" || done["timedOut"] == true {
-		t.Fatalf("wait_for_campaign = %v\n%s", done, textOf(res))
+		t.Fatalf("wait_for_campaign = %v\n%s", done, testkit.TextOf(res))
 	}
 	want := map[string]string{"+14155550123": "completed", "+14155550001": "no_answer", "+14155550003": "declined"}
 	for _, it := range itemsOf(t, done) {
@@ -65,7 +66,7 @@ func TestPlaceCallsRunsACampaignToOneTable(t *testing.T) {
 	if counts, _ := done["counts"].(map[string]any); counts["ended"] != float64(3) {
 		t.Errorf("counts = %v", done["counts"])
 	}
-	text := textOf(res)
+	text := testkit.TextOf(res)
 	for _, s := range []string{"| # | call | outcome | price | summary |", "Ace Plumbing (+14155550123)", "| no_answer |", "| declined |"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("the table lacks %q:\n%s", s, text)
@@ -87,7 +88,7 @@ func TestPlaceCallsRefusesBadInputAndDialsNothing(t *testing.T) {
 	c := connect(t, a)
 	item := func(to string) map[string]any { return map[string]any{"to": to} }
 	six := []any{item("+14155550101"), item("+14155550102"), item("+14155550103"), item("+14155550104"), item("+14155550105"), item("+14155550106")}
-	now := time.Now().UTC()
+	now := a.Clock.Now().UTC() // the app's clock: deadlines are judged on it
 	tests := []struct {
 		name string
 		args map[string]any
@@ -178,7 +179,7 @@ func TestCancelCampaignStopsWhatIsNotDialled(t *testing.T) {
 	m := wantOK(t, res)
 	items := itemsOf(t, m)
 	if m["status"] != "cancelled" || items[1]["state"] != "cancelled" || items[2]["state"] != "cancelled" {
-		t.Fatalf("after cancel: %v\n%s", m, textOf(res))
+		t.Fatalf("after cancel: %v\n%s", m, testkit.TextOf(res))
 	}
 	if s := items[0]["state"]; s != "in_call" && s != "dialing" {
 		t.Errorf("the ringing call is %v, want it left to go on", s)
@@ -267,15 +268,12 @@ func TestReadOnlyWithdrawsTheCampaignTools(t *testing.T) {
 
 func TestCampaignConfirmationIsAskedOnceForTheBatch(t *testing.T) {
 	t.Parallel()
-	for _, era := range []struct {
-		name string
-		opts []mcpclient.ClientOption
-	}{{"2026-07-28", nil}, {"2025-11-25", []mcpclient.ClientOption{mcpclient.WithLegacyProtocolOnly()}}} {
+	for _, era := range testkit.Eras {
 		for _, accept := range []bool{true, false} {
-			t.Run(fmt.Sprintf("%s/accept=%v", era.name, accept), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/accept=%v", era.Name, accept), func(t *testing.T) {
 				a := newApp(t, func(c *config.Config) { c.ConfirmCalls = config.ConfirmAlways })
 				e := &elicitor{action: mcp.ElicitationResponseActionAccept, content: map[string]any{"confirm": accept}}
-				c := connect(t, a, append([]mcpclient.ClientOption{mcpclient.WithElicitationHandler(e)}, era.opts...)...)
+				c := connect(t, a, append([]mcpclient.ClientOption{mcpclient.WithElicitationHandler(e)}, era.Opts...)...)
 				res := c.call("place_calls", threeCalls(nil))
 				if e.asked.Load() != 1 {
 					t.Errorf("asked %d times, want once for the campaign", e.asked.Load())

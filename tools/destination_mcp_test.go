@@ -1,9 +1,7 @@
 package tools_test
 
 import (
-	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,24 +16,11 @@ import (
 // hours, local times, campaigns, the sandbox), so the tests hold at any hour.
 type fakeClock = clock.Manual
 
-// postCounter counts the POSTs that reach the API.
-type postCounter struct {
-	base  http.RoundTripper
-	posts atomic.Int64
-}
-
-func (p *postCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method == http.MethodPost {
-		p.posts.Add(1)
-	}
-	return p.base.RoundTrip(r)
-}
-
 // hoursApp is an app with calling hours on (adjust may change them), a
 // fake clock, and a count of the POSTs sent to the API.
-func hoursApp(t *testing.T, clk *fakeClock, adjust func(*config.Config)) (*testApp, *postCounter) {
+func hoursApp(t *testing.T, clk *fakeClock, adjust func(*config.Config)) (*testApp, *testkit.APIRecorder) {
 	t.Helper()
-	counter := &postCounter{}
+	counter := &testkit.APIRecorder{}
 	logs := &testkit.SyncBuffer{}
 	a := testkit.SandboxApp(t, func(cfg *config.Config) {
 		cfg.CallingHours, cfg.CallingDays = "08:00-21:00", "mon-sun"
@@ -44,22 +29,14 @@ func hoursApp(t *testing.T, clk *fakeClock, adjust func(*config.Config)) (*testA
 		}
 	}, testkit.QuietLogger(), app.Options{
 		SandboxOptions: sandbox.Options{TimeScale: 50}, Poll: testkit.FastPoll(), Clock: clk,
-		WrapTransport: func(base http.RoundTripper) http.RoundTripper { counter.base = base; return counter },
+		WrapTransport: counter.Transport,
 	})
 	return &testApp{App: a, logs: logs}, counter
 }
 
 func pacific(t *testing.T, s string) time.Time {
 	t.Helper()
-	loc, err := time.LoadLocation("America/Los_Angeles")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := time.ParseInLocation("2006-01-02 15:04", s, loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return testkit.LocalTime(t, "America/Los_Angeles", s)
 }
 
 func TestNumberCheckRefusesLocallyWithAHint(t *testing.T) {
@@ -89,15 +66,15 @@ func TestNumberCheckRefusesLocallyWithAHint(t *testing.T) {
 			res := c.call("place_call", placeArgs(map[string]any{"to": tt.to}))
 			m := wantToolError(t, res, "invalid_number")
 			for _, h := range tt.hint {
-				if !strings.Contains(textOf(res), h) {
-					t.Errorf("text does not say %q: %s", h, textOf(res))
+				if !strings.Contains(testkit.TextOf(res), h) {
+					t.Errorf("text does not say %q: %s", h, testkit.TextOf(res))
 				}
 			}
 			if got, _ := m["suggestion"].(string); got != tt.suggestion {
 				t.Errorf("suggestion = %q, want %q", got, tt.suggestion)
 			}
-			if m["httpStatus"] != nil || counter.posts.Load() != 0 {
-				t.Errorf("the API was asked (%d POSTs, httpStatus %v)", counter.posts.Load(), m["httpStatus"])
+			if m["httpStatus"] != nil || counter.Posts() != 0 {
+				t.Errorf("the API was asked (%d POSTs, httpStatus %v)", counter.Posts(), m["httpStatus"])
 			}
 		})
 	}
@@ -113,8 +90,8 @@ func TestPlacedCallShowsItsDestinationAndWarnings(t *testing.T) {
 		t.Errorf("destination = %v", dest)
 	}
 	res := c.call("place_call", placeArgs(nil))
-	if !strings.Contains(textOf(res), "7:42 PM") || !strings.Contains(textOf(res), "Los Angeles") {
-		t.Errorf("text does not say the local time: %s", textOf(res))
+	if !strings.Contains(testkit.TextOf(res), "7:42 PM") || !strings.Contains(testkit.TextOf(res), "Los Angeles") {
+		t.Errorf("text does not say the local time: %s", testkit.TextOf(res))
 	}
 	if _, ok := m["warnings"]; ok {
 		t.Errorf("a valid number got warnings: %v", m["warnings"])
@@ -126,14 +103,14 @@ func TestPlacedCallShowsItsDestinationAndWarnings(t *testing.T) {
 		if strings.HasPrefix(to, "+64") {
 			clk.Set(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC)) // 1 PM in Auckland
 		}
-		before := counter.posts.Load()
+		before := counter.Posts()
 		res := c.call("place_call", placeArgs(map[string]any{"to": to, "objective": "Ask about " + to}))
 		m := wantOK(t, res)
 		w, _ := m["warnings"].([]any)
-		if len(w) != 1 || !strings.Contains(w[0].(string), "no range") || !strings.Contains(textOf(res), "Warning") {
-			t.Errorf("%s: warnings %v, text %s", to, m["warnings"], textOf(res))
+		if len(w) != 1 || !strings.Contains(w[0].(string), "no range") || !strings.Contains(testkit.TextOf(res), "Warning") {
+			t.Errorf("%s: warnings %v, text %s", to, m["warnings"], testkit.TextOf(res))
 		}
-		if counter.posts.Load() != before+1 {
+		if counter.Posts() != before+1 {
 			t.Errorf("%s was not placed", to)
 		}
 	}
@@ -149,12 +126,12 @@ func TestCallingHoursRefuseOutsideTheWindow(t *testing.T) {
 		t.Errorf("structuredContent = %v", m)
 	}
 	for _, want := range []string{"It is 10:14 PM in Los Angeles", "calls open at 8:00 AM, in 9 h 46 min", "tell the user"} {
-		if !strings.Contains(textOf(res), want) {
-			t.Errorf("text lacks %q: %s", want, textOf(res))
+		if !strings.Contains(testkit.TextOf(res), want) {
+			t.Errorf("text lacks %q: %s", want, testkit.TextOf(res))
 		}
 	}
-	if counter.posts.Load() != 0 {
-		t.Errorf("%d POSTs sent outside calling hours", counter.posts.Load())
+	if counter.Posts() != 0 {
+		t.Errorf("%d POSTs sent outside calling hours", counter.Posts())
 	}
 
 	// Numbers not tied to a place are exempt: toll-free rings at 3 AM too
@@ -163,7 +140,7 @@ func TestCallingHoursRefuseOutsideTheWindow(t *testing.T) {
 	clk.Set(pacific(t, "2026-12-02 03:00"))
 	res = c.call("place_call", placeArgs(map[string]any{"to": "+18002752273"}))
 	if res.IsError {
-		t.Errorf("toll-free refused at night: %s", textOf(res))
+		t.Errorf("toll-free refused at night: %s", testkit.TextOf(res))
 	}
 	res = c.call("place_call", placeArgs(map[string]any{"to": "+19005550123"}))
 	if m := wantToolError(t, res, "destination_blocked"); m["httpStatus"] == nil {
@@ -182,7 +159,7 @@ func TestCallingHoursHoldInEveryZoneOfTheNumber(t *testing.T) {
 	if m["timeZone"] == "America/New_York" || m["opensAt"] == nil {
 		t.Errorf("refusal names %v, opens %v: want a western zone that is not yet open", m["timeZone"], m["opensAt"])
 	}
-	if counter.posts.Load() != 0 {
+	if counter.Posts() != 0 {
 		t.Errorf("placed outside hours in some zone")
 	}
 	// A New York number at the same moment is inside.
@@ -200,8 +177,8 @@ func TestDedupeComesBeforeCallingHours(t *testing.T) {
 		t.Errorf("identical call after the window closed: %v, want the first one deduplicated", again)
 	}
 	wantToolError(t, c.call("place_call", placeArgs(map[string]any{"objective": "A different call"})), "outside_calling_hours")
-	if counter.posts.Load() != 1 {
-		t.Errorf("%d POSTs, want 1", counter.posts.Load())
+	if counter.Posts() != 1 {
+		t.Errorf("%d POSTs, want 1", counter.Posts())
 	}
 }
 
@@ -211,12 +188,12 @@ func TestCallingDaysAndWindowsAcrossMidnight(t *testing.T) {
 	weekdays, counter := hoursApp(t, clk, func(c *config.Config) { c.CallingHours, c.CallingDays = "09:00-17:00", "mon-fri" })
 	res := connect(t, weekdays).call("place_call", placeArgs(nil))
 	m := wantToolError(t, res, "outside_calling_hours")
-	if m["opensAt"] != "2026-12-07T09:00:00-08:00" || !strings.Contains(textOf(res), "Monday 9:00 AM") {
-		t.Errorf("opensAt %v, text %s: want Monday 9 AM", m["opensAt"], textOf(res))
+	if m["opensAt"] != "2026-12-07T09:00:00-08:00" || !strings.Contains(testkit.TextOf(res), "Monday 9:00 AM") {
+		t.Errorf("opensAt %v, text %s: want Monday 9 AM", m["opensAt"], testkit.TextOf(res))
 	}
 	night, _ := hoursApp(t, clk, func(c *config.Config) { c.CallingHours = "22:00-06:00" })
 	wantOK(t, connect(t, night).call("place_call", placeArgs(nil)))
-	if counter.posts.Load() != 0 {
+	if counter.Posts() != 0 {
 		t.Errorf("weekday window placed a call on Saturday")
 	}
 }
@@ -250,7 +227,7 @@ func TestCampaignItemsKeepTheirOwnCallingHours(t *testing.T) {
 	if items[2]["state"] != "refused" || items[2]["error"] != "invalid_number" {
 		t.Errorf("invalid item = %v, want refused with invalid_number (the number check before the deny list)", items[2])
 	}
-	if n := counter.posts.Load(); n != 1 {
+	if n := counter.Posts(); n != 1 {
 		t.Errorf("%d POSTs, want 1 (Sydney)", n)
 	}
 }

@@ -1,14 +1,9 @@
 package tools_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,54 +17,19 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// apiRecorder sits in front of the sandbox and records what reaches the API.
-type apiRecorder struct {
-	next http.Handler
-
-	mu    sync.Mutex
-	posts []map[string]json.RawMessage
-	gets  atomic.Int64
-}
-
-func (r *apiRecorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if req.Method == http.MethodPost {
-		body, _ := io.ReadAll(req.Body)
-		var m map[string]json.RawMessage
-		_ = json.Unmarshal(body, &m)
-		r.mu.Lock()
-		r.posts = append(r.posts, m)
-		r.mu.Unlock()
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	if req.Method == http.MethodGet {
-		r.gets.Add(1)
-	}
-	r.next.ServeHTTP(w, req)
-}
-
-func (r *apiRecorder) lastPost(t *testing.T) map[string]json.RawMessage {
-	t.Helper()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.posts) == 0 {
-		t.Fatal("no POST reached the API")
-	}
-	return r.posts[len(r.posts)-1]
-}
-
 // directDeps builds tools.Deps against a real HTTP server running the
-// sandbox behind an apiRecorder, for calling tool handlers directly.
-func directDeps(t *testing.T) (*tools.Deps, *apiRecorder) {
+// sandbox behind an API recorder (which keeps every request), for calling
+// tool handlers directly.
+func directDeps(t *testing.T) (*tools.Deps, *testkit.APIRecorder) {
 	t.Helper()
 	return directDepsWith(t, sandbox.New(sandbox.Options{TimeScale: 50}))
 }
 
 // directDepsWith is directDeps in front of another API handler.
-func directDepsWith(t *testing.T, api http.Handler) (*tools.Deps, *apiRecorder) {
+func directDepsWith(t *testing.T, api http.Handler) (*tools.Deps, *testkit.APIRecorder) {
 	t.Helper()
-	rec := &apiRecorder{next: api}
-	srv := httptest.NewServer(rec)
-	t.Cleanup(srv.Close)
+	rec := &testkit.APIRecorder{Keep: true}
+	srv := testkit.HandlerServer(t, rec.Handler(api))
 	c, err := client.New(client.Options{BaseURL: srv.URL, APIKey: "bys_ak_direct_default", Timeout: 5 * time.Second, RetryBaseDelay: time.Millisecond, MaxRetryDelay: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)

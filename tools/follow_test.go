@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/tools"
 )
 
@@ -22,7 +23,7 @@ func TestTwentyWaitsOnOneCallCostAboutOneWaitsGETs(t *testing.T) {
 	placeOne := func(objective string) string {
 		res := callDirect(t, ctx, place, map[string]any{"to": "+14155550123", "objective": objective})
 		if res.IsError {
-			t.Fatalf("place_call: %s", textOf(res))
+			t.Fatalf("place_call: %s", testkit.TextOf(res))
 		}
 		return structured(t, res)["callId"].(string)
 	}
@@ -40,14 +41,14 @@ func TestTwentyWaitsOnOneCallCostAboutOneWaitsGETs(t *testing.T) {
 	}
 
 	one := placeOne("Ask for the opening hours (one waiter)")
-	before := rec.gets.Load()
+	before := rec.Gets()
 	waitAll(one, 1)
-	single := rec.gets.Load() - before
+	single := rec.Gets() - before
 
 	twenty := placeOne("Ask for the opening hours (twenty waiters)")
-	before = rec.gets.Load()
+	before = rec.Gets()
 	waitAll(twenty, 20)
-	shared := rec.gets.Load() - before
+	shared := rec.Gets() - before
 
 	t.Logf("GETs: one waiter %d, twenty waiters %d", single, shared)
 	if limit := float64(single)*1.5 + 5; float64(shared) > limit {

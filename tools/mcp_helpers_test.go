@@ -155,10 +155,10 @@ func (c *mcpClient) callCtx(ctx context.Context, name string, args any, meta *mc
 func (c *mcpClient) conforms(name string, res *mcp.CallToolResult) {
 	c.t.Helper()
 	if res.StructuredContent == nil {
-		c.t.Errorf("%s: result has no structuredContent: %s", name, textOf(res))
+		c.t.Errorf("%s: result has no structuredContent: %s", name, testkit.TextOf(res))
 		return
 	}
-	if textOf(res) == "" {
+	if testkit.TextOf(res) == "" {
 		c.t.Errorf("%s: result has no text content", name)
 	}
 	s, ok := c.schemas[name]
@@ -179,36 +179,17 @@ func (c *mcpClient) conforms(name string, res *mcp.CallToolResult) {
 	}
 }
 
-// textOf joins a result's text contents.
-func textOf(res *mcp.CallToolResult) string {
-	var parts []string
-	for _, c := range res.Content {
-		if tc, ok := mcp.AsTextContent(c); ok {
-			parts = append(parts, tc.Text)
-		}
-	}
-	return strings.Join(parts, "\n")
-}
-
 // structured decodes a result's structuredContent into a generic map.
 func structured(t *testing.T, res *mcp.CallToolResult) map[string]any {
 	t.Helper()
-	raw, err := json.Marshal(res.StructuredContent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("structuredContent is not an object: %s", raw)
-	}
-	return m
+	return testkit.Object(t, res.StructuredContent)
 }
 
 // wantOK fails unless res is a success and returns its structured content.
 func wantOK(t *testing.T, res *mcp.CallToolResult) map[string]any {
 	t.Helper()
 	if res.IsError {
-		t.Fatalf("unexpected isError result: %s", textOf(res))
+		t.Fatalf("unexpected isError result: %s", testkit.TextOf(res))
 	}
 	return structured(t, res)
 }
@@ -218,14 +199,14 @@ func wantOK(t *testing.T, res *mcp.CallToolResult) map[string]any {
 func wantToolError(t *testing.T, res *mcp.CallToolResult, token string) map[string]any {
 	t.Helper()
 	if !res.IsError {
-		t.Fatalf("want isError %s, got success: %s", token, textOf(res))
+		t.Fatalf("want isError %s, got success: %s", token, testkit.TextOf(res))
 	}
 	m := structured(t, res)
 	if m["error"] != token {
-		t.Fatalf("structuredContent.error = %v, want %s (text: %s)", m["error"], token, textOf(res))
+		t.Fatalf("structuredContent.error = %v, want %s (text: %s)", m["error"], token, testkit.TextOf(res))
 	}
-	if !strings.Contains(textOf(res), token) {
-		t.Errorf("text does not name %s: %s", token, textOf(res))
+	if !strings.Contains(testkit.TextOf(res), token) {
+		t.Errorf("text does not name %s: %s", token, testkit.TextOf(res))
 	}
 	for _, k := range []string{"httpStatus", "retryable", "hint"} {
 		if _, ok := m[k]; !ok {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -20,8 +21,8 @@ func TestPlaceCallQueuesACallAndReturnsItsID(t *testing.T) {
 	if id == "" || out["status"] != "queued" || out["deduplicated"] != false {
 		t.Fatalf("structuredContent = %v, want {callId, status: queued, deduplicated: false}", out)
 	}
-	if !strings.Contains(textOf(res), id) || !strings.Contains(textOf(res), "wait_for_call") {
-		t.Errorf("text should give the callId and point to wait_for_call: %s", textOf(res))
+	if !strings.Contains(testkit.TextOf(res), id) || !strings.Contains(testkit.TextOf(res), "wait_for_call") {
+		t.Errorf("text should give the callId and point to wait_for_call: %s", testkit.TextOf(res))
 	}
 	if n := a.Sandbox.TotalPlaced(); n != 1 {
 		t.Errorf("sandbox placed %d calls, want 1", n)
@@ -69,8 +70,8 @@ func TestPlaceCallRefusesInvalidArgumentsNamingTheArgument(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			res := c.call("place_call", tt.args)
 			m := wantToolError(t, res, "invalid_argument")
-			if !strings.Contains(textOf(res), tt.names) {
-				t.Errorf("message does not name %s: %s", tt.names, textOf(res))
+			if !strings.Contains(testkit.TextOf(res), tt.names) {
+				t.Errorf("message does not name %s: %s", tt.names, testkit.TextOf(res))
 			}
 			if m["httpStatus"] != nil || m["retryable"] != false {
 				t.Errorf("an invalid argument is not an API answer and not retryable: %v", m)
@@ -109,8 +110,8 @@ func TestPlaceCallReportsAPIErrorsWithTokenStatusAndAdvice(t *testing.T) {
 				t.Errorf("retryable = %v, want %v", m["retryable"], tt.retryable)
 			}
 			for _, w := range tt.text {
-				if !strings.Contains(textOf(res), w) {
-					t.Errorf("text does not say %q: %s", w, textOf(res))
+				if !strings.Contains(testkit.TextOf(res), w) {
+					t.Errorf("text does not say %q: %s", w, testkit.TextOf(res))
 				}
 			}
 		})
@@ -125,7 +126,7 @@ func TestPlaceCallLeavesOmittedOptionalInputsOutOfTheAPIRequest(t *testing.T) {
 	_, h := tools.PlaceCall(deps)
 	res := callDirect(t, context.Background(), h, placeArgs(nil))
 	wantOK(t, res)
-	body := rec.lastPost(t)
+	body := testkit.LastPost[map[string]json.RawMessage](t, rec)
 	for _, k := range []string{"context", "fields", "webhookUrl", "callerId", "language", "voice", "allowDuplicate"} {
 		if v, ok := body[k]; ok {
 			t.Errorf("POST body carries %s = %s although the caller left it out", k, v)
@@ -141,7 +142,7 @@ func TestPlaceCallLeavesOmittedOptionalInputsOutOfTheAPIRequest(t *testing.T) {
 		"fields": []any{map[string]any{"name": "booked", "type": "boolean", "description": "Was it booked?"}},
 	})
 	wantOK(t, callDirect(t, context.Background(), h, args))
-	body = rec.lastPost(t)
+	body = testkit.LastPost[map[string]json.RawMessage](t, rec)
 	for _, k := range []string{"context", "fields", "webhookUrl", "callerId"} {
 		if _, ok := body[k]; !ok {
 			t.Errorf("POST body lacks %s", k)
@@ -168,7 +169,7 @@ func TestPlaceCallSendsLanguageAndVoiceUnchanged(t *testing.T) {
 			args["voice"] = tc.voice
 		}
 		out := wantOK(t, callDirect(t, context.Background(), h, args))
-		body := rec.lastPost(t)
+		body := testkit.LastPost[map[string]json.RawMessage](t, rec)
 		if got, _ := json.Marshal(tc.lang); string(body["language"]) != string(got) {
 			t.Errorf("language sent = %s, want %s", body["language"], got)
 		}

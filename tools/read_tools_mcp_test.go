@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/byourside/bys-mcp/internal/tenant"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -50,8 +51,8 @@ func TestGetCallReturnsTheWholeRecord(t *testing.T) {
 				t.Errorf("%s is null on a completed call", k)
 			}
 		}
-		if !strings.Contains(textOf(res), "completed") || !strings.Contains(textOf(res), "Summary:") {
-			t.Errorf("text rendering lacks status or summary: %s", textOf(res))
+		if !strings.Contains(testkit.TextOf(res), "completed") || !strings.Contains(testkit.TextOf(res), "Summary:") {
+			t.Errorf("text rendering lacks status or summary: %s", testkit.TextOf(res))
 		}
 	})
 }
@@ -63,8 +64,8 @@ func TestGetCallOfAnUnknownIDIsNotFound(t *testing.T) {
 	if m["httpStatus"] != float64(404) {
 		t.Errorf("httpStatus = %v, want 404", m["httpStatus"])
 	}
-	if !strings.Contains(strings.ToLower(textOf(res)), "not found") && !strings.Contains(textOf(res), "no call") {
-		t.Errorf("text should say the call was not found: %s", textOf(res))
+	if !strings.Contains(strings.ToLower(testkit.TextOf(res)), "not found") && !strings.Contains(testkit.TextOf(res), "no call") {
+		t.Errorf("text should say the call was not found: %s", testkit.TextOf(res))
 	}
 }
 
@@ -82,11 +83,11 @@ func TestGetCallRefusesMalformedIDs(t *testing.T) {
 			res := c.call("get_call", args)
 			wantToolError(t, res, "invalid_argument")
 			if _, bad := args["verbose"]; bad {
-				if !strings.Contains(textOf(res), "verbose") {
-					t.Errorf("message does not name the unknown argument: %s", textOf(res))
+				if !strings.Contains(testkit.TextOf(res), "verbose") {
+					t.Errorf("message does not name the unknown argument: %s", testkit.TextOf(res))
 				}
-			} else if !strings.Contains(textOf(res), "callId") {
-				t.Errorf("message does not name callId: %s", textOf(res))
+			} else if !strings.Contains(testkit.TextOf(res), "callId") {
+				t.Errorf("message does not name callId: %s", testkit.TextOf(res))
 			}
 		})
 	}
@@ -158,8 +159,8 @@ func TestListCallsRefusesALimitOutsideOneToHundred(t *testing.T) {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
 			res := c.call("list_calls", map[string]any{"limit": limit})
 			wantToolError(t, res, "invalid_argument")
-			if !strings.Contains(textOf(res), `"limit"`) {
-				t.Errorf("message does not name limit: %s", textOf(res))
+			if !strings.Contains(testkit.TextOf(res), `"limit"`) {
+				t.Errorf("message does not name limit: %s", testkit.TextOf(res))
 			}
 		})
 	}

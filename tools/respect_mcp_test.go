@@ -1,12 +1,9 @@
 package tools_test
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,35 +14,22 @@ import (
 	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
-// postBodies records the bodies of the POSTs that reach the API.
-type postBodies struct {
-	base   http.RoundTripper
-	mu     sync.Mutex
-	bodies []string
-}
-
-func (p *postBodies) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method == http.MethodPost && r.Body != nil {
-		b, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		p.mu.Lock()
-		p.bodies = append(p.bodies, string(b))
-		p.mu.Unlock()
+// postBodies are the bodies of the POSTs rec kept, in order.
+func postBodies(rec *testkit.APIRecorder) []string {
+	var out []string
+	for _, r := range rec.Requests() {
+		if r.Method == http.MethodPost {
+			out = append(out, string(r.Body))
+		}
 	}
-	return p.base.RoundTrip(r)
-}
-
-func (p *postBodies) all() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.bodies...)
+	return out
 }
 
 // respectApp is a sandbox app whose POST bodies are recorded; adjust may
 // change the configuration (stateDir "" keeps state in memory).
-func respectApp(t *testing.T, stateDir string, c clock.Clock, adjust func(*config.Config)) (*testApp, *postBodies) {
+func respectApp(t *testing.T, stateDir string, c clock.Clock, adjust func(*config.Config)) (*testApp, *testkit.APIRecorder) {
 	t.Helper()
-	rec := &postBodies{}
+	rec := &testkit.APIRecorder{Keep: true}
 	logs := &testkit.SyncBuffer{}
 	a := testkit.SandboxApp(t, func(cfg *config.Config) {
 		if stateDir != "" {
@@ -56,7 +40,7 @@ func respectApp(t *testing.T, stateDir string, c clock.Clock, adjust func(*confi
 		}
 	}, testkit.NewLogger(logs, 4), app.Options{
 		SandboxOptions: sandbox.Options{TimeScale: 50}, Poll: testkit.FastPoll(), Clock: c,
-		WrapTransport: func(base http.RoundTripper) http.RoundTripper { rec.base = base; return rec },
+		WrapTransport: rec.Transport,
 	})
 	return &testApp{App: a, logs: logs}, rec
 }
@@ -70,7 +54,7 @@ func TestOutcomeFieldsAreAskedAndShownAsOutcome(t *testing.T) {
 	var body struct {
 		Fields []struct{ Name, Type, Description string } `json:"fields"`
 	}
-	if err := json.Unmarshal([]byte(posts.all()[0]), &body); err != nil {
+	if err := json.Unmarshal([]byte(postBodies(posts)[0]), &body); err != nil {
 		t.Fatal(err)
 	}
 	var names []string
@@ -94,15 +78,15 @@ func TestOutcomeFieldsAreAskedAndShownAsOutcome(t *testing.T) {
 	}
 	// The number is now on the key's list: refused locally, with when and
 	// why, whatever the objective.
-	before := len(posts.all())
+	before := len(postBodies(posts))
 	res := c.call("place_call", placeArgs(map[string]any{"to": "+14155550009", "objective": "Try once more."}))
 	wantToolError(t, res, "do_not_call")
 	for _, want := range []string{placed["callId"].(string), "asked not to be called again", "only the operator"} {
-		if !strings.Contains(textOf(res), want) {
-			t.Errorf("refusal lacks %q: %s", want, textOf(res))
+		if !strings.Contains(testkit.TextOf(res), want) {
+			t.Errorf("refusal lacks %q: %s", want, testkit.TextOf(res))
 		}
 	}
-	if len(posts.all()) != before {
+	if len(postBodies(posts)) != before {
 		t.Error("a listed number reached the API")
 	}
 	// A campaign item to it is refused; the others go on.
@@ -130,7 +114,7 @@ func TestOutcomeFieldsOffSendsExactlyTheAgentsRequest(t *testing.T) {
 		`{"to":"+14155550123","objective":"Book a table for two at 7 PM.","fields":[{"name":"booked","type":"boolean"}]}`,
 		`{"to":"+14155550123","objective":"No fields at all."}`,
 	}
-	got := posts.all()
+	got := postBodies(posts)
 	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("POST bodies =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
@@ -141,10 +125,10 @@ func TestReservedFieldNamesAreInvalidArguments(t *testing.T) {
 	c := connect(t, a)
 	res := c.call("place_call", placeArgs(map[string]any{"fields": []any{map[string]any{"name": "bys_reached"}}}))
 	wantToolError(t, res, "invalid_argument")
-	if !strings.Contains(textOf(res), "fields[0].name") || !strings.Contains(textOf(res), "reserved") {
-		t.Errorf("refusal does not name the argument and the rule: %s", textOf(res))
+	if !strings.Contains(testkit.TextOf(res), "fields[0].name") || !strings.Contains(testkit.TextOf(res), "reserved") {
+		t.Errorf("refusal does not name the argument and the rule: %s", testkit.TextOf(res))
 	}
-	if len(posts.all()) != 0 {
+	if len(postBodies(posts)) != 0 {
 		t.Error("the API was asked")
 	}
 }
@@ -172,7 +156,7 @@ func TestDoNotCallIsLearntWithoutWaitingAndKeptAcrossRestarts(t *testing.T) {
 	b, posts := respectApp(t, dir, nil, nil)
 	res := connect(t, b).call("place_call", placeArgs(map[string]any{"to": "+14155550009", "objective": "After a restart."}))
 	wantToolError(t, res, "do_not_call")
-	if len(posts.all()) != 0 {
+	if len(postBodies(posts)) != 0 {
 		t.Error("a listed number was dialled after a restart")
 	}
 }
@@ -193,8 +177,8 @@ func TestCallsPerNumberAreCapped(t *testing.T) {
 	if m["opensAt"] != "2026-06-18T15:00:01Z" {
 		t.Errorf("opensAt = %v, want when the first call leaves the 24 h period", m["opensAt"])
 	}
-	if !strings.Contains(textOf(res), "2 times in the last 24 h") {
-		t.Errorf("text: %s", textOf(res))
+	if !strings.Contains(testkit.TextOf(res), "2 times in the last 24 h") {
+		t.Errorf("text: %s", testkit.TextOf(res))
 	}
 	// Another number is not held by it.
 	wantOK(t, c.call("place_call", placeArgs(map[string]any{"to": "+14155550008", "objective": "Third subject."})))
@@ -208,7 +192,7 @@ func TestCallsPerNumberAreCapped(t *testing.T) {
 	if items[0]["state"] != "scheduled" || items[0]["notBefore"] != "2026-06-18T15:00:01Z" {
 		t.Errorf("capped item = %v, want scheduled until the cap frees", items[0])
 	}
-	if n := len(posts.all()); n != 3 {
+	if n := len(postBodies(posts)); n != 3 {
 		t.Errorf("%d POSTs, want 3 (two to the capped number, one elsewhere)", n)
 	}
 	_ = first
@@ -237,8 +221,8 @@ func TestRegionalRulesNameTheRuleThatRefused(t *testing.T) {
 				return
 			}
 			m := wantToolError(t, res, "outside_calling_hours")
-			if rule, _ := m["rule"].(string); !strings.HasPrefix(rule, tt.wantRule) || !strings.Contains(textOf(res), tt.wantRule) {
-				t.Errorf("rule %v, text %s: want %s named", m["rule"], textOf(res), tt.wantRule)
+			if rule, _ := m["rule"].(string); !strings.HasPrefix(rule, tt.wantRule) || !strings.Contains(testkit.TextOf(res), tt.wantRule) {
+				t.Errorf("rule %v, text %s: want %s named", m["rule"], testkit.TextOf(res), tt.wantRule)
 			}
 			if m["opensAt"] != "2026-12-03T08:00:00-05:00" {
 				t.Errorf("opensAt = %v", m["opensAt"])

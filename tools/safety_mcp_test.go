@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -54,23 +55,14 @@ func TestConcurrentIdenticalPlaceCallsPlaceExactlyOneCall(t *testing.T) {
 	c := connect(t, a)
 	const n = 10
 	results := make([]map[string]any, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			res, err := c.callCtx(context.Background(), "place_call", placeArgs(nil), nil)
-			if err != nil || res.IsError {
-				t.Errorf("place_call %d: %v %v", i, err, res)
-				return
-			}
-			results[i] = structured(t, res)
-		}()
-	}
-	close(start)
-	wg.Wait()
+	testkit.AllAtOnce(n, func(i int) {
+		res, err := c.callCtx(context.Background(), "place_call", placeArgs(nil), nil)
+		if err != nil || res.IsError {
+			t.Errorf("place_call %d: %v %v", i, err, res)
+			return
+		}
+		results[i] = structured(t, res)
+	})
 	if t.Failed() {
 		return
 	}
@@ -149,8 +141,8 @@ func TestDestinationListsRefuseBeforeTheAPIIsAsked(t *testing.T) {
 			if m["httpStatus"] != nil {
 				t.Errorf("httpStatus = %v, want null: the API was not asked", m["httpStatus"])
 			}
-			if strings.Contains(textOf(res), tt.to) {
-				t.Errorf("the refusal shows the full number: %s", textOf(res))
+			if strings.Contains(testkit.TextOf(res), tt.to) {
+				t.Errorf("the refusal shows the full number: %s", testkit.TextOf(res))
 			}
 			if n := a.Sandbox.TotalPlaced(); n != 0 {
 				t.Errorf("a refused destination placed %d calls", n)
@@ -195,16 +187,10 @@ func TestCallBudgetPerHour(t *testing.T) {
 }
 
 func TestReadOnlyServerDoesNotOfferPlaceCall(t *testing.T) {
-	for _, era := range []struct {
-		name string
-		opts []mcpclient.ClientOption
-	}{
-		{"2026-07-28", nil},
-		{"2025-11-25", []mcpclient.ClientOption{mcpclient.WithLegacyProtocolOnly()}},
-	} {
-		t.Run(era.name, func(t *testing.T) {
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
 			a := newApp(t, func(c *config.Config) { c.ReadOnly = true })
-			c := connect(t, a, era.opts...)
+			c := connect(t, a, era.Opts...)
 			if _, ok := c.tools["place_call"]; ok {
 				t.Fatal("tools/list offers place_call on a read-only server")
 			}
@@ -218,7 +204,7 @@ func TestReadOnlyServerDoesNotOfferPlaceCall(t *testing.T) {
 			req.Params.Arguments = placeArgs(nil)
 			res, err := c.CallTool(context.Background(), req)
 			if err == nil {
-				t.Fatalf("calling place_call on a read-only server returned a result, want a JSON-RPC error: %v", textOf(res))
+				t.Fatalf("calling place_call on a read-only server returned a result, want a JSON-RPC error: %v", testkit.TextOf(res))
 			}
 			if !strings.Contains(strings.ToLower(err.Error()), "not found") {
 				t.Errorf("error = %v, want tool not found", err)
@@ -248,13 +234,6 @@ func (e *elicitor) Elicit(ctx context.Context, req mcp.ElicitationRequest) (*mcp
 }
 
 func TestConfirmationAsksTheUserBeforeDialing(t *testing.T) {
-	eras := []struct {
-		name string
-		opts []mcpclient.ClientOption
-	}{
-		{"2026-07-28", nil},
-		{"2025-11-25", []mcpclient.ClientOption{mcpclient.WithLegacyProtocolOnly()}},
-	}
 	tests := []struct {
 		name    string
 		mode    string
@@ -270,12 +249,12 @@ func TestConfirmationAsksTheUserBeforeDialing(t *testing.T) {
 		{"auto, user cancels", config.ConfirmAuto, mcp.ElicitationResponseActionCancel, nil, "declined_by_user", 1},
 		{"never, no question", config.ConfirmNever, mcp.ElicitationResponseActionDecline, nil, "", 0},
 	}
-	for _, era := range eras {
+	for _, era := range testkit.Eras {
 		for _, tt := range tests {
-			t.Run(era.name+"/"+tt.name, func(t *testing.T) {
+			t.Run(era.Name+"/"+tt.name, func(t *testing.T) {
 				a := newApp(t, func(c *config.Config) { c.ConfirmCalls = tt.mode })
 				e := &elicitor{action: tt.action, content: tt.content}
-				c := connect(t, a, append([]mcpclient.ClientOption{mcpclient.WithElicitationHandler(e)}, era.opts...)...)
+				c := connect(t, a, append([]mcpclient.ClientOption{mcpclient.WithElicitationHandler(e)}, era.Opts...)...)
 				res := c.call("place_call", placeArgs(nil))
 				if got := e.asked.Load(); got != tt.asks {
 					t.Errorf("the user was asked %d times, want %d", got, tt.asks)

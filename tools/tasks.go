@@ -24,3 +24,18 @@ var ErrServerStopping = errors.New("the server is shutting down")
 type TaskError struct{ Token, Hint string }
 
 func (e *TaskError) Error() string { return e.Token + ": " + e.Hint }
+
+// attachTask runs the rest of a tool call as the task req asks for: it
+// returns the task's context and release func, or else what the tool
+// answers (an isError result for a *TaskError refusal, or the Go error).
+func (d *Deps) attachTask(ctx context.Context, req mcp.CallToolRequest) (context.Context, func(), *mcp.CallToolResult, error) {
+	taskCtx, release, err := d.Tasks.Attach(ctx, req)
+	if err != nil {
+		var te *TaskError
+		if errors.As(err, &te) {
+			return nil, nil, fail(ctx, newToolError(te.Token, nil, true, te.Hint)), nil
+		}
+		return nil, nil, nil, err
+	}
+	return taskCtx, release, nil, nil
+}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
 // TestTranscriptWindowsThroughTheSandbox reads a completed call's transcript
@@ -48,8 +50,8 @@ func TestTranscriptWindowsThroughTheSandbox(t *testing.T) {
 				if rec["status"] != "completed" || rec["summary"] == nil {
 					t.Errorf("the rest of the record is not kept: %v", rec)
 				}
-				if !strings.Contains(textOf(res), "of "+strconv.Itoa(total)) {
-					t.Errorf("the text does not say which part it shows:\n%s", textOf(res))
+				if !strings.Contains(testkit.TextOf(res), "of "+strconv.Itoa(total)) {
+					t.Errorf("the text does not say which part it shows:\n%s", testkit.TextOf(res))
 				}
 				next, present := rec["transcriptNextOffset"]
 				if !present {
@@ -58,8 +60,8 @@ func TestTranscriptWindowsThroughTheSandbox(t *testing.T) {
 				if next == nil {
 					break
 				}
-				if !strings.Contains(textOf(res), "transcriptOffset "+strconv.Itoa(int(next.(float64)))) {
-					t.Errorf("the text does not say where to read on:\n%s", textOf(res))
+				if !strings.Contains(testkit.TextOf(res), "transcriptOffset "+strconv.Itoa(int(next.(float64)))) {
+					t.Errorf("the text does not say where to read on:\n%s", testkit.TextOf(res))
 				}
 				offset = int(next.(float64))
 				if parts > total {
@@ -82,8 +84,8 @@ func TestTranscriptWindowsThroughTheSandbox(t *testing.T) {
 			if rec["transcriptTotalChars"] != float64(total) || rec["transcriptNextOffset"] != float64(0) {
 				t.Errorf("totals = %v, %v; want %d, 0", rec["transcriptTotalChars"], rec["transcriptNextOffset"], total)
 			}
-			if strings.Contains(textOf(res), full[:30]) || !strings.Contains(textOf(res), "left out") {
-				t.Errorf("the text shows the transcript or does not say it was left out:\n%s", textOf(res))
+			if strings.Contains(testkit.TextOf(res), full[:30]) || !strings.Contains(testkit.TextOf(res), "left out") {
+				t.Errorf("the text shows the transcript or does not say it was left out:\n%s", testkit.TextOf(res))
 			}
 		})
 	}

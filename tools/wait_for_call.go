@@ -53,13 +53,9 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		if req.Params.Task != nil && d.Tasks != nil {
 			// Run as a task: wait until the call is terminal, not until
 			// timeoutSec, bounded by the task's TTL.
-			taskCtx, release, err := d.Tasks.Attach(ctx, req)
-			if err != nil {
-				var te *TaskError
-				if errors.As(err, &te) {
-					return fail(ctx, newToolError(te.Token, nil, true, te.Hint)), nil
-				}
-				return nil, err
+			taskCtx, release, res, err := d.attachTask(ctx, req)
+			if res != nil || err != nil {
+				return res, err
 			}
 			defer release()
 			ctx, limit = taskCtx, 0

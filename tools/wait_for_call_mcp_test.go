@@ -13,7 +13,6 @@ import (
 	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/tools"
-	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/sirupsen/logrus"
 )
@@ -50,8 +49,8 @@ func TestWaitForCallReturnsTheFinalRecordWithExtractedValuesOfTheDeclaredTypes(t
 	if _, ok := rec["hint"]; ok {
 		t.Errorf("a finished wait carries a hint: %v", rec["hint"])
 	}
-	if !strings.Contains(textOf(res), "Extracted:") {
-		t.Errorf("text rendering lacks the extracted values: %s", textOf(res))
+	if !strings.Contains(testkit.TextOf(res), "Extracted:") {
+		t.Errorf("text rendering lacks the extracted values: %s", testkit.TextOf(res))
 	}
 }
 
@@ -137,16 +136,10 @@ var lifecycle = map[string]int{"queued": 1, "dialing": 2, "in_progress": 3, "com
 // wait 20 times per protocol era (10 one after the other, 10 at once) to
 // catch the last notification arriving after the result.
 func TestWaitForCallSendsProgressOnEachStatusChangeBeforeTheResult(t *testing.T) {
-	for _, era := range []struct {
-		name string
-		opts []mcpclient.ClientOption
-	}{
-		{"2026-07-28", nil},
-		{"2025-11-25", []mcpclient.ClientOption{mcpclient.WithLegacyProtocolOnly()}},
-	} {
-		t.Run(era.name, func(t *testing.T) {
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
 			t.Parallel()
-			c := connect(t, newApp(t, nil), era.opts...)
+			c := connect(t, newApp(t, nil), era.Opts...)
 			progress := watchProgress(c)
 			for run := range 10 {
 				checkProgressRun(t, c, progress, fmt.Sprintf("seq%d", run))
@@ -233,8 +226,8 @@ func TestWaitForCallTimeoutReturnsTheLatestRecordWithTimedOut(t *testing.T) {
 	if h, _ := rec["hint"].(string); !strings.Contains(h, "wait_for_call") {
 		t.Errorf("hint should say to call wait_for_call again: %q", h)
 	}
-	if !strings.Contains(textOf(res), "not an error") {
-		t.Errorf("text should say the time-out is not an error: %s", textOf(res))
+	if !strings.Contains(testkit.TextOf(res), "not an error") {
+		t.Errorf("text should say the time-out is not an error: %s", testkit.TextOf(res))
 	}
 	if elapsed < 900*time.Millisecond || elapsed > 3*time.Second {
 		t.Errorf("a 1 s wait took %v", elapsed)
@@ -258,8 +251,8 @@ func TestWaitForCallRefusesBadArguments(t *testing.T) {
 		t.Run(fmt.Sprint(tt.args), func(t *testing.T) {
 			res := c.call("wait_for_call", tt.args)
 			wantToolError(t, res, tt.token)
-			if !strings.Contains(textOf(res), tt.names) {
-				t.Errorf("message does not name %s: %s", tt.names, textOf(res))
+			if !strings.Contains(testkit.TextOf(res), tt.names) {
+				t.Errorf("message does not name %s: %s", tt.names, testkit.TextOf(res))
 			}
 		})
 	}
@@ -280,7 +273,7 @@ func TestWaitForCallStopsPollingWhenCancelled(t *testing.T) {
 		_, _ = wait(ctx, req)
 	}()
 	time.Sleep(300 * time.Millisecond)
-	if rec.gets.Load() == 0 {
+	if rec.Gets() == 0 {
 		t.Fatal("the wait never polled")
 	}
 	cancel()
@@ -292,9 +285,9 @@ func TestWaitForCallStopsPollingWhenCancelled(t *testing.T) {
 	// A GET sent just before the cancellation may still be reaching the
 	// API; count from after it landed.
 	time.Sleep(100 * time.Millisecond)
-	after := rec.gets.Load()
+	after := rec.Gets()
 	time.Sleep(300 * time.Millisecond)
-	if n := rec.gets.Load(); n != after {
+	if n := rec.Gets(); n != after {
 		t.Errorf("%d GETs after the cancellation", n-after)
 	}
 }
@@ -325,18 +318,12 @@ func TestWaitForCallSendsAHeartbeatWhileTheCallRuns(t *testing.T) {
 	if tools.DefaultProgressInterval != 15*time.Second {
 		t.Errorf("DefaultProgressInterval = %v, want 15 s", tools.DefaultProgressInterval)
 	}
-	for _, era := range []struct {
-		name string
-		opts []mcpclient.ClientOption
-	}{
-		{"2026-07-28", nil},
-		{"2025-11-25", []mcpclient.ClientOption{mcpclient.WithLegacyProtocolOnly()}},
-	} {
-		t.Run(era.name, func(t *testing.T) {
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
 			logs := &testkit.SyncBuffer{}
 			a := &testApp{App: testkit.SandboxApp(t, nil, testkit.NewLogger(logs, logrus.DebugLevel),
 				app.Options{SandboxOptions: sandbox.Options{TimeScale: 50}, Poll: testkit.FastPoll(), ProgressInterval: 250 * time.Millisecond}), logs: logs}
-			c := connect(t, a, era.opts...)
+			c := connect(t, a, era.Opts...)
 			progress := watchProgress(c)
 			id := wantOK(t, c.call("place_call", placeArgs(map[string]any{"to": "+14155550007"})))["callId"].(string)
 			res, err := c.callCtx(context.Background(), "wait_for_call", map[string]any{"callId": id, "timeoutSec": 3}, &mcp.Meta{ProgressToken: "hb"})

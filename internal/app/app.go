@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
@@ -264,19 +263,4 @@ func (a *App) ServeHTTP(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	return nil
-}
-
-// inProcess serves API requests with the embedded sandbox, without a
-// socket.
-type inProcess struct{ h http.Handler }
-
-func (t inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
 }

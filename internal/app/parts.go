@@ -12,6 +12,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/callhours"
 	"github.com/byourside/bys-mcp/internal/dnc"
 	"github.com/byourside/bys-mcp/internal/follow"
+	"github.com/byourside/bys-mcp/internal/inproc"
 	"github.com/byourside/bys-mcp/internal/mcpserver"
 	"github.com/byourside/bys-mcp/internal/metrics"
 	"github.com/byourside/bys-mcp/internal/resources"
@@ -50,7 +51,7 @@ func (a *App) buildClient() error {
 		}
 		a.Sandbox = sandbox.New(sbOpts)
 		co.BaseURL = "http://sandbox.invalid"
-		co.HTTPClient = &http.Client{Transport: inProcess{a.Sandbox}}
+		co.HTTPClient = &http.Client{Transport: inproc.Transport{Handler: a.Sandbox}}
 		if a.serverKey == "" {
 			a.serverKey = SandboxKey
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/internal/callhours"
+	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
 func mustParse(t *testing.T, hours, days string) callhours.Window {
@@ -20,15 +21,7 @@ func mustParse(t *testing.T, hours, days string) callhours.Window {
 
 func at(t *testing.T, zone, local string) time.Time {
 	t.Helper()
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := time.ParseInLocation("2006-01-02 15:04", local, loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
+	return testkit.LocalTime(t, zone, local)
 }
 
 func TestParse(t *testing.T) {

@@ -135,6 +135,30 @@ func newManager(store *state.Memory, api *fakeAPI) *Manager {
 	})
 }
 
+// createOnNewStore is a manager on a new memory store and the campaign it
+// created from c for "key"; the test fails if it could not.
+func createOnNewStore(t *testing.T, api *fakeAPI, c *Campaign) (*state.Memory, *Manager, *Campaign) {
+	t.Helper()
+	store := state.NewMemory()
+	m := newManager(store, api)
+	created, err := m.Create(context.Background(), "key", c)
+	if err != nil {
+		m.Close()
+		t.Fatal(err)
+	}
+	return store, m, created
+}
+
+// allComplete is a fake API on which num(0) to num(n-1) each answer and
+// complete after dur.
+func allComplete(n int, dur time.Duration) *fakeAPI {
+	scripts := map[string]script{}
+	for i := range n {
+		scripts[num(i)] = always(dialScript{status: "completed", dur: dur})
+	}
+	return newFakeAPI(scripts)
+}
+
 // newCampaign builds a campaign of n items to +1555000000i.
 func newCampaign(n, concurrency, retries int, retryAfter, deadline time.Duration) *Campaign {
 	c := &Campaign{CreatedAt: time.Now(), Deadline: time.Now().Add(deadline), Concurrency: concurrency, Retries: retries, RetryAfter: retryAfter, FieldNames: []string{"price"}}
@@ -335,15 +359,10 @@ func TestScheduler(t *testing.T) {
 					scripts[k] = v
 				}
 				api := newFakeAPI(scripts)
-				store := state.NewMemory()
-				m := newManager(store, api)
-				defer m.Close()
 				nc := newCampaign(tt.n, tt.concurrency, tt.retries, tt.retryAfter, tt.deadline)
 				nc.RetryOn = tt.retryOn
-				c, err := m.Create(context.Background(), "key", nc)
-				if err != nil {
-					t.Fatal(err)
-				}
+				store, m, c := createOnNewStore(t, api, nc)
+				defer m.Close()
 				if tt.cancelAt > 0 {
 					time.Sleep(tt.cancelAt)
 					cc, err := m.Cancel(context.Background(), "fp-key", c.ID)
@@ -376,13 +395,8 @@ func TestScheduler(t *testing.T) {
 func TestCampaignIsPerKey(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := newFakeAPI(map[string]script{num(0): always(dialScript{status: "completed", dur: time.Minute})})
-		store := state.NewMemory()
-		m := newManager(store, api)
+		_, m, c := createOnNewStore(t, api, newCampaign(1, 1, 0, 0, time.Hour))
 		defer m.Close()
-		c, err := m.Create(context.Background(), "key", newCampaign(1, 1, 0, 0, time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
 		if _, err := m.Get(context.Background(), "fp-other", c.ID); err != ErrNotFound {
 			t.Fatalf("another key's Get = %v, want ErrNotFound", err)
 		}
@@ -398,17 +412,8 @@ func TestCampaignIsPerKey(t *testing.T) {
 // no number is dialled twice.
 func TestResumeAfterRunnerStops(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		scripts := map[string]script{}
-		for i := range 6 {
-			scripts[num(i)] = always(dialScript{status: "completed", dur: 10 * time.Minute})
-		}
-		api := newFakeAPI(scripts)
-		store := state.NewMemory()
-		first := newManager(store, api)
-		c, err := first.Create(context.Background(), "key", newCampaign(6, 2, 0, 0, 24*time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
+		api := allComplete(6, 10*time.Minute)
+		store, first, c := createOnNewStore(t, api, newCampaign(6, 2, 0, 0, 24*time.Hour))
 		time.Sleep(15 * time.Minute) // two calls ended, two ringing
 		first.Close()                // the process stops; its lease is left to lapse
 
@@ -473,17 +478,8 @@ func TestResumeSettlesInterruptedDials(t *testing.T) {
 // lease would have lapsed.
 func TestCleanStopHandsOverAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		scripts := map[string]script{}
-		for i := range 4 {
-			scripts[num(i)] = always(dialScript{status: "completed", dur: 10 * time.Second})
-		}
-		api := newFakeAPI(scripts)
-		store := state.NewMemory()
-		first := newManager(store, api)
-		c, err := first.Create(context.Background(), "key", newCampaign(4, 1, 0, 0, 24*time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
+		api := allComplete(4, 10*time.Second)
+		store, first, c := createOnNewStore(t, api, newCampaign(4, 1, 0, 0, 24*time.Hour))
 		time.Sleep(15 * time.Second) // item 0 ended, item 1 ringing for 5 s more
 		first.Close()
 		stopped := time.Now()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/internal/follow"
+	"github.com/byourside/bys-mcp/internal/inproc"
 	"github.com/byourside/bys-mcp/internal/state"
 )
 
@@ -186,23 +186,10 @@ func (f *fakeAPI) serveList(w http.ResponseWriter, r *http.Request, key string) 
 	_ = json.NewEncoder(w).Encode(map[string]any{"calls": items})
 }
 
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
-}
-
 func newClient(t *testing.T, api http.Handler, key string) *client.Client {
 	t.Helper()
 	c, err := client.New(client.Options{BaseURL: "http://api.invalid", APIKey: key, MaxRetries: -1,
-		HTTPClient: &http.Client{Transport: handlerTransport{api}}})
+		HTTPClient: &http.Client{Transport: inproc.Transport{Handler: api}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,6 +198,14 @@ func newClient(t *testing.T, api http.Handler, key string) *client.Client {
 
 // schedule is a plain poll schedule: a request every second.
 func schedule(time.Duration) time.Duration { return time.Second }
+
+// oneCallAPI is a fake API with one call, c1 of key A, that ends in an
+// hour.
+func oneCallAPI() *fakeAPI {
+	api := newFakeAPI()
+	api.add(keyA, "c1", time.Hour)
+	return api
+}
 
 func newHub(t *testing.T, active func(int)) *follow.Hub {
 	h := follow.New(follow.Options{Poll: schedule, Active: active})
@@ -264,8 +259,7 @@ func TestManySubscribersShareOneStreamOfRequests(t *testing.T) {
 
 func TestALateJoinerGetsAFreshRecordAtOnceAndAStaleOneRefreshed(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		hub := follow.New(follow.Options{Poll: func(time.Duration) time.Duration { return 10 * time.Second }, Fresh: time.Second})
 		defer hub.Close()
 		c := newClient(t, api, keyA)
@@ -335,8 +329,7 @@ func TestClosingOneSubscriberLeavesTheOthersFollowing(t *testing.T) {
 
 func TestTheFollowerStopsWhenNobodyFollows(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		hub := newHub(t, nil)
 		c := newClient(t, api, keyA)
 		s1 := hub.Follow("fpA", c, "c1")
@@ -437,8 +430,7 @@ func TestAPIErrorsReachTheSubscribers(t *testing.T) {
 
 func TestRefreshesCoalesceIntoOneRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		hub := follow.New(follow.Options{Poll: func(time.Duration) time.Duration { return time.Minute }})
 		defer hub.Close()
 		c := newClient(t, api, keyA)
@@ -493,8 +485,7 @@ func TestAJoinerAfterTheEndGetsTheFinalRecordWhileFresh(t *testing.T) {
 
 func TestCloseStopsEveryFollowerAndWaitsForThem(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		api.add(keyA, "c2", time.Hour)
 		hub := follow.New(follow.Options{Poll: schedule})
 		c := newClient(t, api, keyA)
@@ -579,8 +570,7 @@ func TestAChangeNoEventAnnouncedBringsTheNormalScheduleBack(t *testing.T) {
 
 func TestAFloodOfWakeUpsIsRateLimitedPerCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		api.add(keyA, "c2", time.Hour)
 		hub := newHub(t, nil)
 		c := newClient(t, api, keyA)
@@ -614,8 +604,7 @@ func TestAFloodOfWakeUpsIsRateLimitedPerCall(t *testing.T) {
 
 func TestAWakeUpForACallNobodyFollowsCostsNothing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		hub := newHub(t, nil)
 		hub.Expect("fpA", "c1")
 		if hub.Wake("fpA", "c1") || hub.Wake("fpB", "c1") {
@@ -636,8 +625,7 @@ func TestAWakeUpForACallNobodyFollowsCostsNothing(t *testing.T) {
 
 func TestALateJoinerOfAWebhookBackedCallCostsNoRequest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		hub := newHub(t, nil)
 		hub.Expect("fpA", "c1")
 		c := newClient(t, api, keyA)
@@ -913,8 +901,7 @@ func TestAWebhookBackedCallOnSharedReplicasIsOnTheSafetyNet(t *testing.T) {
 // schedule (it cannot hear of events that reach other replicas).
 func TestAWebhookBackedCallOnSharedReplicasIsPolledWhileTheStoreIsDown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		api := newFakeAPI()
-		api.add(keyA, "c1", time.Hour)
+		api := oneCallAPI()
 		hubs, shared := replicas(t, 1)
 		hubs[0].Expect("fpA", "c1")
 		s := hubs[0].Follow("fpA", newClient(t, api, keyA), "c1")

@@ -3,20 +3,15 @@ package mcpserver_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/byourside/bys-mcp/config"
 )
 
 func TestSSEHasNoWildcardCORS(t *testing.T) {
-	a := newApp(t, nil, func(c *config.Config) { c.Transport = "sse" })
-	srv := httptest.NewServer(a.HTTPHandler())
-	defer srv.Close()
+	base := serveApp(t, "sse")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/sse", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/sse", nil)
 	req.Header.Set("Origin", "http://localhost:3000")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -4,23 +4,18 @@ import (
 	"bufio"
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/byourside/bys-mcp/config"
 )
 
 // An SSE client that goes away must not leave its wait_for_call polling the
 // API (mcp-go runs SSE tool handlers detached from any request).
 func TestSSEDisconnectStopsTheWait(t *testing.T) {
-	a := newApp(t, nil, func(c *config.Config) { c.Transport = "sse" })
-	srv := httptest.NewServer(a.HTTPHandler())
-	defer srv.Close()
+	base := serveApp(t, "sse")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/sse", nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/sse", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +34,7 @@ func TestSSEDisconnectStopsTheWait(t *testing.T) {
 		select {
 		case l := <-lines:
 			if e, ok := strings.CutPrefix(l, "data: "); ok && strings.Contains(e, "sessionId") {
-				endpoint = srv.URL + e
+				endpoint = base + e
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatal("no endpoint event on the SSE stream")
@@ -80,9 +75,9 @@ func TestSSEDisconnectStopsTheWait(t *testing.T) {
 	cancel() // the client goes away
 	resp.Body.Close()
 	time.Sleep(500 * time.Millisecond)
-	before := apiCounter.gets.Load()
+	before := apiCounter.Gets()
 	time.Sleep(600 * time.Millisecond)
-	if after := apiCounter.gets.Load(); after != before {
+	if after := apiCounter.Gets(); after != before {
 		t.Fatalf("the wait of a disconnected SSE client still polls the API: %d GETs", after-before)
 	}
 }

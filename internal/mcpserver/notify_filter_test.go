@@ -7,13 +7,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/byourside/bys-mcp/config"
 )
 
 // httpSession is a raw 2025-11-25 Streamable HTTP session.
@@ -95,10 +92,8 @@ func newHTTPSession(t *testing.T, url string) *httpSession {
 }
 
 func TestTaskStatusReachesOnlyItsOwnSession(t *testing.T) {
-	a := newApp(t, nil, func(c *config.Config) { c.Transport = "http" })
-	srv := httptest.NewServer(a.HTTPHandler())
-	defer srv.Close()
-	url := srv.URL + "/mcp"
+	base := serveApp(t, "http")
+	url := base + "/mcp"
 	owner := newHTTPSession(t, url)
 	other := newHTTPSession(t, url)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -135,10 +130,8 @@ func TestTaskStatusReachesOnlyItsOwnSession(t *testing.T) {
 // A result that merely mentions the notification's method name is not a
 // task status notification and must reach its client.
 func TestResultsMentioningTaskStatusPass(t *testing.T) {
-	a := newApp(t, nil, func(c *config.Config) { c.Transport = "http" })
-	srv := httptest.NewServer(a.HTTPHandler())
-	defer srv.Close()
-	h := newHTTPSession(t, srv.URL+"/mcp")
+	base := serveApp(t, "http")
+	h := newHTTPSession(t, base+"/mcp")
 	placed := h.post(map[string]any{"method": "tools/call", "params": map[string]any{"name": "place_call", "arguments": map[string]any{"to": "+14155550123", "objective": "say notifications/tasks/status please"}}})
 	if placed == nil || placed["result"] == nil {
 		t.Fatalf("place_call answer lost: %v", placed)

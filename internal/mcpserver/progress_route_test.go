@@ -6,22 +6,17 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/byourside/bys-mcp/config"
 )
 
 // With a 2025-11-25 session's GET stream open, wait_for_call's progress
 // still travels on the SSE response of the POST that asked for it, before
 // the result.
 func TestLegacyProgressStaysOnItsPOSTStream(t *testing.T) {
-	a := newApp(t, nil, func(c *config.Config) { c.Transport = "http" })
-	srv := httptest.NewServer(a.HTTPHandler())
-	defer srv.Close()
-	url := srv.URL + "/mcp"
+	base := serveApp(t, "http")
+	url := base + "/mcp"
 	h := newHTTPSession(t, url)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

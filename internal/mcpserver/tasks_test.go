@@ -3,9 +3,6 @@ package mcpserver_test
 import (
 	"context"
 	"encoding/json"
-	"net/http"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,25 +20,12 @@ import (
 type rawSession struct {
 	t     *testing.T
 	tr    *transport.InProcessTransport
-	mu    sync.Mutex
-	notes []mcp.JSONRPCNotification
+	notes testkit.Notifications
 	next  int64
 }
 
-// countingTransport counts API GETs.
-type countingTransport struct {
-	base http.RoundTripper
-	gets atomic.Int64
-}
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method == http.MethodGet {
-		c.gets.Add(1)
-	}
-	return c.base.RoundTrip(r)
-}
-
-var apiCounter = &countingTransport{}
+// apiCounter counts the API requests of every app newApp builds.
+var apiCounter = &testkit.APIRecorder{}
 
 func newApp(t *testing.T, adjust func(*mcpserver.TaskOptions), cfgEdit func(*config.Config)) *app.App {
 	t.Helper()
@@ -49,22 +33,22 @@ func newApp(t *testing.T, adjust func(*mcpserver.TaskOptions), cfgEdit func(*con
 		SandboxOptions: sandbox.Options{TimeScale: 20},
 		Poll:           testkit.FastPoll(),
 		TaskOptions:    adjust,
-		WrapTransport: func(base http.RoundTripper) http.RoundTripper {
-			apiCounter.base = base
-			return apiCounter
-		},
+		WrapTransport:  apiCounter.Transport,
 	})
+}
+
+// serveApp serves a newApp on transport (sse or http) over loopback HTTP
+// and returns its base URL.
+func serveApp(t *testing.T, transport string) string {
+	t.Helper()
+	return testkit.ServeHTTPTest(t, newApp(t, nil, func(c *config.Config) { c.Transport = transport }))
 }
 
 func connect(t *testing.T, a *app.App) *rawSession {
 	t.Helper()
 	tr := transport.NewInProcessTransport(a.Server.MCP())
 	s := &rawSession{t: t, tr: tr}
-	tr.SetNotificationHandler(func(n mcp.JSONRPCNotification) {
-		s.mu.Lock()
-		s.notes = append(s.notes, n)
-		s.mu.Unlock()
-	})
+	tr.SetNotificationHandler(s.notes.Add)
 	if err := tr.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -168,15 +152,7 @@ func TestTaskWaitsPastTimeoutUntilTerminal(t *testing.T) {
 	if _, ok := sc["summary"]; !ok {
 		t.Fatalf("task result lacks the record's summary: %v", sc)
 	}
-	s.mu.Lock()
-	progress := 0
-	for _, n := range s.notes {
-		if n.Method == "notifications/progress" {
-			progress++
-		}
-	}
-	s.mu.Unlock()
-	if progress < 2 {
+	if progress := len(s.notes.Of("notifications/progress")); progress < 2 {
 		t.Fatalf("got %d progress notifications for the task, want at least 2", progress)
 	}
 }
@@ -191,9 +167,9 @@ func TestTaskCancelStopsPollingAndLeavesTheCall(t *testing.T) {
 	s.waitStatus(taskID, "cancelled", 1500*time.Millisecond)
 	// Polling has stopped: no GET reaches the API afterwards.
 	time.Sleep(100 * time.Millisecond)
-	before := apiCounter.gets.Load()
+	before := apiCounter.Gets()
 	time.Sleep(400 * time.Millisecond)
-	if after := apiCounter.gets.Load(); after != before {
+	if after := apiCounter.Gets(); after != before {
 		t.Fatalf("the cancelled task's wait still polls the API: %d GETs after cancel", after-before)
 	}
 	// The call itself is untouched: it goes on to in_progress (answered

@@ -50,6 +50,15 @@ func languageArg() mcp.PromptOption {
 	return mcp.WithArgument("language", mcp.ArgumentDescription("Language the AI caller speaks, as a BCP 47 tag such as es-MX or fr-CA, or auto to follow the person called. Optional: by default the API infers it from the number."))
 }
 
+// withOptional is ctx followed by " label: value." when value (an optional
+// argument) was given.
+func withOptional(ctx, label, value string) string {
+	if value != "" {
+		ctx += " " + label + ": " + value + "."
+	}
+	return ctx
+}
+
 var jobs = []job{
 	{
 		prompt: mcp.NewPrompt("book_appointment",
@@ -65,10 +74,7 @@ var jobs = []job{
 		),
 		compose: func(a map[string]string) (string, string, []field, string) {
 			objective := fmt.Sprintf("Book %s at %s for %s, under the name %s. Confirm the exact date and time they can offer and the name on the booking.", a["service"], a["business"], a["when"], a["name"])
-			ctx := "The booking is for " + a["name"] + "."
-			if a["constraints"] != "" {
-				ctx += " Preferences and flexibility: " + a["constraints"] + "."
-			}
+			ctx := withOptional("The booking is for "+a["name"]+".", "Preferences and flexibility", a["constraints"])
 			return objective, ctx, []field{
 				{"booked", "boolean", "Did the business confirm the booking?"},
 				{"confirmed_time", "string", "The date and time they confirmed"},
@@ -90,10 +96,7 @@ var jobs = []job{
 		),
 		compose: func(a map[string]string) (string, string, []field, string) {
 			objective := fmt.Sprintf("Confirm that the appointment at %s on %s under the name %s still stands. If it changed, find out the new time.", a["business"], a["when"], a["name"])
-			ctx := "The appointment is under the name " + a["name"] + "."
-			if a["details"] != "" {
-				ctx += " Details: " + a["details"] + "."
-			}
+			ctx := withOptional("The appointment is under the name "+a["name"]+".", "Details", a["details"])
 			return objective, ctx, []field{
 				{"confirmed", "boolean", "Is the appointment confirmed as booked?"},
 				{"appointment_time", "string", "The date and time they have on record"},
@@ -118,10 +121,7 @@ var jobs = []job{
 				cur = u.String()
 			}
 			objective := fmt.Sprintf("Ask %s for a price quote for: %s. Get the total price in %s, what it includes, and how soon they could do it.", a["business"], a["item"], cur)
-			ctx := "We are collecting quotes and have not committed to anyone."
-			if a["details"] != "" {
-				ctx += " Details: " + a["details"] + "."
-			}
+			ctx := withOptional("We are collecting quotes and have not committed to anyone.", "Details", a["details"])
 			return objective, ctx, []field{
 				{"amount", "number", "Quoted total price in " + cur},
 				{"includes", "string", "What the price includes"},

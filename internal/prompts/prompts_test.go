@@ -18,11 +18,6 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-var bothEras = []struct {
-	name string
-	opts []mcpclient.ClientOption
-}{{"2026-07-28", nil}, {"2025-11-25", []mcpclient.ClientOption{mcpclient.WithLegacyProtocolOnly()}}}
-
 func newApp(t *testing.T, adjust func(*config.Config)) *app.App {
 	t.Helper()
 	return testkit.SandboxApp(t, adjust, testkit.QuietLogger(), app.Options{SandboxOptions: sandbox.Options{TimeScale: 20}, Poll: testkit.FastPoll()})
@@ -81,9 +76,9 @@ func TestPromptsListHasTheFourPromptsWithDescribedArguments(t *testing.T) {
 		"request_quote":       {"business", "phone", "item"},
 		"follow_up_call":      {"callId", "goal"},
 	}
-	for _, era := range bothEras {
-		t.Run(era.name, func(t *testing.T) {
-			c := connect(t, a, era.opts)
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
+			c := connect(t, a, era.Opts)
 			res, err := c.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
 			if err != nil {
 				t.Fatal(err)
@@ -122,10 +117,10 @@ func TestPromptsListHasTheFourPromptsWithDescribedArguments(t *testing.T) {
 
 func TestPromptsLeadToAWellFormedPlaceCallThenWaitForCall(t *testing.T) {
 	a := newApp(t, nil)
-	for _, era := range bothEras {
+	for _, era := range testkit.Eras {
 		for name, args := range jobs {
-			t.Run(era.name+"/"+name, func(t *testing.T) {
-				c := connect(t, a, era.opts)
+			t.Run(era.Name+"/"+name, func(t *testing.T) {
+				c := connect(t, a, era.Opts)
 				res, err := getPrompt(c, name, args)
 				if err != nil {
 					t.Fatal(err)
@@ -202,8 +197,8 @@ func TestFollowUpPromptReadsTheEarlierCallFirst(t *testing.T) {
 
 func TestPromptArgumentsAreChecked(t *testing.T) {
 	a := newApp(t, nil)
-	for _, era := range bothEras {
-		c := connect(t, a, era.opts)
+	for _, era := range testkit.Eras {
+		c := connect(t, a, era.Opts)
 		for name, args := range jobs {
 			for _, missing := range []string{"business", "phone"} {
 				partial := map[string]string{}
@@ -213,7 +208,7 @@ func TestPromptArgumentsAreChecked(t *testing.T) {
 					}
 				}
 				if _, err := getPrompt(c, name, partial); err == nil || !strings.Contains(err.Error(), missing) {
-					t.Errorf("%s %s without %s: error %v, want one naming it", era.name, name, missing, err)
+					t.Errorf("%s %s without %s: error %v, want one naming it", era.Name, name, missing, err)
 				}
 			}
 			bad := map[string]string{}
@@ -222,7 +217,7 @@ func TestPromptArgumentsAreChecked(t *testing.T) {
 			}
 			bad["phone"] = "415 555 0123"
 			if _, err := getPrompt(c, name, bad); err == nil || !strings.Contains(err.Error(), "phone") {
-				t.Errorf("%s %s with a bad phone: error %v", era.name, name, err)
+				t.Errorf("%s %s with a bad phone: error %v", era.Name, name, err)
 			}
 		}
 		quote := map[string]string{}
@@ -270,9 +265,9 @@ func complete(t *testing.T, c *mcpclient.Client, prompt, arg, value string) []st
 
 func TestPromptArgumentCompletion(t *testing.T) {
 	a := newApp(t, nil)
-	for _, era := range bothEras {
-		t.Run(era.name, func(t *testing.T) {
-			c := connect(t, a, era.opts)
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
+			c := connect(t, a, era.Opts)
 			if got := complete(t, c, "request_quote", "currency", ""); !slices.Equal(got, prompts.Currencies) {
 				t.Errorf("currency completions = %v, want %v", got, prompts.Currencies)
 			}
@@ -284,7 +279,7 @@ func TestPromptArgumentCompletion(t *testing.T) {
 			}
 			req := mcp.CallToolRequest{}
 			req.Params.Name = "place_call"
-			req.Params.Arguments = map[string]any{"to": "+14155550177", "objective": "Completion test " + era.name + "."}
+			req.Params.Arguments = map[string]any{"to": "+14155550177", "objective": "Completion test " + era.Name + "."}
 			out, err := c.CallTool(context.Background(), req)
 			if err != nil || out.IsError {
 				t.Fatalf("place_call: %v %+v", err, out)
@@ -307,9 +302,9 @@ func TestPromptArgumentCompletion(t *testing.T) {
 
 func TestReadOnlyWithdrawsPlaceCallAndEveryPrompt(t *testing.T) {
 	a := newApp(t, func(c *config.Config) { c.ReadOnly = true })
-	for _, era := range bothEras {
-		t.Run(era.name, func(t *testing.T) {
-			c := connect(t, a, era.opts)
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
+			c := connect(t, a, era.Opts)
 			if caps := c.GetServerCapabilities(); caps.Prompts != nil {
 				t.Errorf("a read-only server declares prompts: %+v", caps.Prompts)
 			}
@@ -341,11 +336,7 @@ func TestReadOnlyWithdrawsPlaceCallAndEveryPrompt(t *testing.T) {
 // prompt, complete an argument.
 func TestPromptsOverStreamableHTTPWithTheOfficialSDK(t *testing.T) {
 	a := newApp(t, func(c *config.Config) { c.Transport = "http" })
-	url := testkit.ServeHTTPTest(t, a)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s := testkit.SDKStreamableSession(t, ctx, "prompts-sdk-test", url+"/mcp")
-	defer s.Close()
+	ctx, s := testkit.SDKSession(t, a, "prompts-sdk-test", 20*time.Second)
 	lp, err := s.ListPrompts(ctx, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/byourside/bys-mcp/internal/campaign"
@@ -32,17 +31,7 @@ type CampaignSource interface {
 // ParseCampaignURI returns the campaign id of a bys://campaigns/ URI and
 // whether it names the results CSV.
 func ParseCampaignURI(uri string) (id string, csv bool, ok bool) {
-	rest, found := strings.CutPrefix(uri, CampaignPrefix)
-	if !found {
-		return "", false, false
-	}
-	if cut, yes := strings.CutSuffix(rest, "/results.csv"); yes {
-		rest, csv = cut, true
-	}
-	if !schema.IsCampaignID(rest) {
-		return "", false, false
-	}
-	return rest, csv, true
+	return parseURI(uri, CampaignPrefix, "/results.csv", schema.IsCampaignID)
 }
 
 func (r *Resources) registerCampaigns(s *server.MCPServer) {

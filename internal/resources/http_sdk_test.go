@@ -1,7 +1,6 @@
 package resources_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -20,12 +19,7 @@ import (
 func TestResourcesOverStreamableHTTPWithTheOfficialSDK(t *testing.T) {
 	a := testkit.SandboxApp(t, func(cfg *config.Config) { cfg.Transport = "http" }, testkit.QuietLogger(),
 		app.Options{SandboxOptions: sandbox.Options{TimeScale: 20}, Poll: testkit.FastPoll()})
-	url := testkit.ServeHTTPTest(t, a)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	s := testkit.SDKStreamableSession(t, ctx, "resources-sdk-test", url+"/mcp")
-	defer s.Close()
+	ctx, s := testkit.SDKSession(t, a, "resources-sdk-test", 20*time.Second)
 
 	tpls, err := s.ListResourceTemplates(ctx, nil)
 	if err != nil {

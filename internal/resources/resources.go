@@ -116,17 +116,24 @@ func (r *Resources) clientForKey(key string) (*client.Client, error) {
 // ParseURI returns the call id of a bys://calls/ URI and whether it names
 // the transcript.
 func ParseURI(uri string) (callID string, transcript bool, ok bool) {
-	rest, found := strings.CutPrefix(uri, Prefix)
+	return parseURI(uri, Prefix, "/transcript", func(id string) bool { return id != "" && !strings.ContainsAny(id, "/?#") })
+}
+
+// parseURI returns the id that uri names under prefix and whether uri ends
+// with suffix (which is not part of the id); ok is false when uri is not
+// under prefix or valid refuses the id.
+func parseURI(uri, prefix, suffix string, valid func(id string) bool) (id string, suffixed bool, ok bool) {
+	rest, found := strings.CutPrefix(uri, prefix)
 	if !found {
 		return "", false, false
 	}
-	if id, cut := strings.CutSuffix(rest, "/transcript"); cut {
-		rest, transcript = id, true
+	if cut, yes := strings.CutSuffix(rest, suffix); yes {
+		rest, suffixed = cut, true
 	}
-	if rest == "" || strings.ContainsAny(rest, "/?#") {
+	if !valid(rest) {
 		return "", false, false
 	}
-	return rest, transcript, true
+	return rest, suffixed, true
 }
 
 func (r *Resources) fetch(ctx context.Context, uri string) (*client.Call, error) {

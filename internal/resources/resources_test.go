@@ -4,26 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/internal/inproc"
 	"github.com/byourside/bys-mcp/internal/outcome"
 	"github.com/byourside/bys-mcp/internal/resources"
 	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/byourside/bys-mcp/internal/tenant"
-	"github.com/byourside/bys-mcp/tools"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
-	"github.com/sirupsen/logrus"
 )
 
 const (
@@ -33,25 +29,10 @@ const (
 	numForever   = "+14155550007"
 )
 
-// apiCounter serves API requests with the sandbox in process and counts the
-// GETs of single calls (the polling of subscriptions).
-type apiCounter struct {
-	sb   *sandbox.Sandbox
-	gets atomic.Int64
-}
-
-func (a *apiCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	if err := r.Context().Err(); err != nil {
-		return nil, err
-	}
-	if r.Method == http.MethodGet && strings.Count(strings.TrimPrefix(r.URL.Path, "/v1/agent/calls"), "/") == 1 {
-		a.gets.Add(1)
-	}
-	rec := httptest.NewRecorder()
-	a.sb.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
+// singleCall picks the API requests about one call (the polling of
+// subscriptions), not lists.
+func singleCall(r *http.Request) bool {
+	return strings.Count(strings.TrimPrefix(r.URL.Path, "/v1/agent/calls"), "/") == 1
 }
 
 // fixture is a bare MCP server with the resources only, on the sandbox.
@@ -60,7 +41,7 @@ type fixture struct {
 	srv *server.MCPServer
 	api *client.Client // the API as key A
 	sb  *sandbox.Sandbox
-	cnt *apiCounter
+	cnt *testkit.APIRecorder // counts the requests about one call
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -72,15 +53,15 @@ func newFixture(t *testing.T) *fixture {
 func newFixtureScale(t *testing.T, scale float64) *fixture {
 	t.Helper()
 	sb := sandbox.New(sandbox.Options{TimeScale: scale, RateLimitPerMinute: -1})
-	cnt := &apiCounter{sb: sb}
-	api, err := client.New(client.Options{BaseURL: "http://sandbox.invalid", APIKey: keyA, HTTPClient: &http.Client{Transport: cnt}})
+	cnt := &testkit.APIRecorder{Match: singleCall}
+	// The sandbox answers in process, after the count (a request whose
+	// context is over is neither served nor counted).
+	transport := inproc.Transport{Handler: cnt.Handler(sb)}
+	api, err := client.New(client.Options{BaseURL: "http://sandbox.invalid", APIKey: keyA, HTTPClient: &http.Client{Transport: transport}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	poll := tools.PollSchedule{Early: 20 * time.Millisecond, EarlyFor: time.Second, Late: 50 * time.Millisecond}
-	res := resources.New(resources.Deps{Client: api, ServerKey: keyA, Log: log, Poll: poll.Next})
+	res := resources.New(resources.Deps{Client: api, ServerKey: keyA, Log: testkit.QuietLogger(), Poll: testkit.FastPoll().Next})
 	hooks := &server.Hooks{}
 	opts := append(resources.ServerOptions(), server.WithHooks(hooks), server.WithResourceCompletionProvider(res))
 	srv := server.NewMCPServer("resources-test", "1", opts...)
@@ -102,17 +83,12 @@ type conn struct {
 	*mcpclient.Client
 	t     *testing.T
 	key   string
-	mu    sync.Mutex
-	notes []mcp.JSONRPCNotification
+	notes testkit.Notifications
 }
 
 var (
 	modernEra = []mcpclient.ClientOption(nil)
 	legacyEra = []mcpclient.ClientOption{mcpclient.WithLegacyProtocolOnly()}
-	bothEras  = []struct {
-		name string
-		opts []mcpclient.ClientOption
-	}{{"2026-07-28", modernEra}, {"2025-11-25", legacyEra}}
 )
 
 // connect starts an in-process client whose requests carry key as their
@@ -128,11 +104,7 @@ func (f *fixture) connect(t *testing.T, key string, opts []mcpclient.ClientOptio
 	}
 	t.Cleanup(func() { _ = mc.Close() })
 	c := &conn{Client: mc, t: t, key: key}
-	mc.OnNotification(func(n mcp.JSONRPCNotification) {
-		c.mu.Lock()
-		c.notes = append(c.notes, n)
-		c.mu.Unlock()
-	})
+	mc.OnNotification(c.notes.Add)
 	init := mcp.InitializeRequest{}
 	init.Params.ClientInfo = mcp.Implementation{Name: "resources-test", Version: "1"}
 	if _, err := mc.Initialize(c.ctx(), init); err != nil {
@@ -148,17 +120,7 @@ func (c *conn) ctx() context.Context {
 	return tenant.WithKey(context.Background(), c.key)
 }
 
-func (c *conn) updates(uri string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := 0
-	for _, note := range c.notes {
-		if note.Method == string(mcp.MethodNotificationResourceUpdated) && note.Params.AdditionalFields["uri"] == uri {
-			n++
-		}
-	}
-	return n
-}
+func (c *conn) updates(uri string) int { return c.notes.Updates(uri) }
 
 func (c *conn) read(uri string) (*mcp.ReadResourceResult, error) {
 	req := mcp.ReadResourceRequest{}
@@ -210,9 +172,9 @@ func eventually(d time.Duration, cond func() bool) bool {
 
 func TestTemplatesAreListedWithTheirMIMETypes(t *testing.T) {
 	f := newFixture(t)
-	for _, era := range bothEras {
-		t.Run(era.name, func(t *testing.T) {
-			c := f.connect(t, "", era.opts)
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
+			c := f.connect(t, "", era.Opts)
 			res, err := c.ListResourceTemplates(c.ctx(), mcp.ListResourceTemplatesRequest{})
 			if err != nil {
 				t.Fatal(err)
@@ -242,9 +204,9 @@ func TestResourcesListShowsRecentCallsBoundedAndPerKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, era := range bothEras {
-		t.Run(era.name, func(t *testing.T) {
-			a := f.connect(t, keyA, era.opts)
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
+			a := f.connect(t, keyA, era.Opts)
 			res, err := a.ListResources(a.ctx(), mcp.ListResourcesRequest{})
 			if err != nil {
 				t.Fatal(err)
@@ -266,7 +228,7 @@ func TestResourcesListShowsRecentCallsBoundedAndPerKey(t *testing.T) {
 					t.Errorf("key A's list shows key B's call")
 				}
 			}
-			b := f.connect(t, keyB, era.opts)
+			b := f.connect(t, keyB, era.Opts)
 			res, err = b.ListResources(b.ctx(), mcp.ListResourcesRequest{})
 			if err != nil {
 				t.Fatal(err)
@@ -398,9 +360,9 @@ func TestCompletionOfCallIDFromRecentCalls(t *testing.T) {
 		ids = append(ids, f.place(t, keyA, numCompletes, fmt.Sprintf("Call %d.", i)))
 	}
 	idB := f.place(t, keyB, numCompletes, "Key B.")
-	for _, era := range bothEras {
-		t.Run(era.name, func(t *testing.T) {
-			c := f.connect(t, keyA, era.opts)
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
+			c := f.connect(t, keyA, era.Opts)
 			for _, tpl := range []string{resources.RecordTemplate, resources.TranscriptTemplate} {
 				ref := mcp.ResourceReference{Type: "ref/resource", URI: tpl}
 				got := c.complete(ref, "callId", "")
@@ -455,9 +417,9 @@ func countIs(t *testing.T, f *fixture, watches, subs int) {
 func pollingStopped(t *testing.T, f *fixture) {
 	t.Helper()
 	time.Sleep(100 * time.Millisecond) // a poll in flight may finish
-	before := f.cnt.gets.Load()
+	before := f.cnt.Gets()
 	time.Sleep(250 * time.Millisecond)
-	if after := f.cnt.gets.Load(); after != before {
+	if after := f.cnt.Gets(); after != before {
 		t.Errorf("the API was polled %d times after the watch ended", after-before)
 	}
 }
@@ -494,12 +456,12 @@ func TestLegacySubscriptionsNotifyAndStopWithTheLastSubscriber(t *testing.T) {
 
 func TestSubscriptionEndsWhenTheCallIsTerminal(t *testing.T) {
 	f := newFixture(t)
-	for _, era := range bothEras {
-		t.Run(era.name, func(t *testing.T) {
-			id := f.place(t, keyA, numCompletes, "A call that completes, "+era.name)
+	for _, era := range testkit.Eras {
+		t.Run(era.Name, func(t *testing.T) {
+			id := f.place(t, keyA, numCompletes, "A call that completes, "+era.Name)
 			uri := resources.Prefix + id
-			c := f.connect(t, keyA, era.opts)
-			if era.opts == nil {
+			c := f.connect(t, keyA, era.Opts)
+			if era.Opts == nil {
 				stop, err := c.ListenAsync(c.ctx(), mcp.SubscriptionFilter{ResourceSubscriptions: []string{uri}}, nil)
 				if err != nil {
 					t.Fatal(err)

@@ -40,6 +40,20 @@ func validate(body []byte) (placeRequest, string) {
 		}
 		return v, true
 	}
+	// optional sets *dst to the string at k when one is given, and is
+	// false when what is given is not a string that valid accepts.
+	optional := func(k string, valid func(string) bool, dst *string) bool {
+		v, given := present(k)
+		if !given {
+			return true
+		}
+		s, isStr := asString(v)
+		if !isStr || !valid(s) {
+			return false
+		}
+		*dst = s
+		return true
+	}
 
 	toRaw, hasTo := present("to")
 	toStr, toIsString := asString(toRaw)
@@ -63,12 +77,8 @@ func validate(body []byte) (placeRequest, string) {
 		}
 		req.hasContext = strings.TrimSpace(s) != ""
 	}
-	if v, ok := present("callerId"); ok {
-		s, isStr := asString(v)
-		if !isStr || !schema.IsE164(s) {
-			return req, "invalid_caller_id"
-		}
-		req.callerID = s
+	if !optional("callerId", schema.IsE164, &req.callerID) {
+		return req, "invalid_caller_id"
 	}
 	if v, ok := present("fields"); ok {
 		fs, valid := parseFields(v)
@@ -77,26 +87,14 @@ func validate(body []byte) (placeRequest, string) {
 		}
 		req.fields = fs
 	}
-	if v, ok := present("webhookUrl"); ok {
-		s, isStr := asString(v)
-		if !isStr || !validWebhook(s) {
-			return req, "invalid_webhook_url"
-		}
-		req.webhookURL = s
+	if !optional("webhookUrl", validWebhook, &req.webhookURL) {
+		return req, "invalid_webhook_url"
 	}
-	if v, ok := present("language"); ok {
-		s, isStr := asString(v)
-		if !isStr || !schema.IsLanguage(s) {
-			return req, "invalid_language"
-		}
-		req.language = s
+	if !optional("language", schema.IsLanguage, &req.language) {
+		return req, "invalid_language"
 	}
-	if v, ok := present("voice"); ok {
-		s, isStr := asString(v)
-		if !isStr || strings.TrimSpace(s) == "" {
-			return req, "invalid_voice"
-		}
-		req.voice = s
+	if !optional("voice", func(s string) bool { return strings.TrimSpace(s) != "" }, &req.voice) {
+		return req, "invalid_voice"
 	}
 	if destinationBlocked(req.to) {
 		return req, "destination_blocked"

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -80,40 +79,11 @@ func TestFileKeepsStateAcrossRestart(t *testing.T) {
 
 func TestFileTwoStoresOneDirectorySingleFlight(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	dir := t.TempDir()
 	stores := []*File{NewFile(dir, FileOptions{PollInterval: 10 * time.Millisecond}), NewFile(dir, FileOptions{PollInterval: 10 * time.Millisecond})}
-	const n = 20
-	var claimed atomic.Int32
-	ids := make([]string, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s := stores[i%2]
-			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			c, err := s.ClaimPlacement(cctx, "fp", 20*time.Second)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			if c.Claimed {
-				claimed.Add(1)
-				time.Sleep(100 * time.Millisecond)
-				if err := s.FinishPlacement(ctx, "fp", c.LeaseID, "call-x", time.Minute); err != nil {
-					t.Error(err)
-				}
-				ids[i] = "call-x"
-				return
-			}
-			ids[i] = c.ExistingCallID
-		}()
-	}
-	wg.Wait()
-	if claimed.Load() != 1 {
-		t.Fatalf("%d claims over two stores on one file, want 1", claimed.Load())
+	claimed, ids := claimFromMany(t, stores, 20, "fp", 20*time.Second)
+	if claimed != 1 {
+		t.Fatalf("%d claims over two stores on one file, want 1", claimed)
 	}
 	for i, id := range ids {
 		if id != "call-x" {

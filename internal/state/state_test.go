@@ -682,15 +682,36 @@ func TestRedisClaimPlacementWaitersAcrossStores(t *testing.T) {
 		defer s.Close()
 		stores = append(stores, s)
 	}
+	claimed, ids := claimFromMany(t, stores, 30, "same", 5*time.Second)
+	if claimed != 1 {
+		t.Fatalf("claimed %d times", claimed)
+	}
+	for _, id := range ids {
+		if id != "call-x" {
+			t.Fatalf("got %q", id)
+		}
+	}
+}
+
+// claimFromMany has n goroutines claim the placement of fp with lease at
+// the same time, goroutine i on stores[i%len(stores)], each within 30 s;
+// the one that claims it places call-x (for 100 ms). It returns how many
+// claimed, and the call id each goroutine got ("" after an error, which
+// fails the test).
+func claimFromMany[S Store](t *testing.T, stores []S, n int, fp string, lease time.Duration) (int32, []string) {
+	t.Helper()
+	ctx := context.Background()
 	var claimed atomic.Int32
-	ids := make(chan string, 30)
+	ids := make([]string, n)
 	var wg sync.WaitGroup
-	for i := range 30 {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := stores[i%3]
-			c, err := s.ClaimPlacement(ctx, "same", 5*time.Second)
+			s := stores[i%len(stores)]
+			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			c, err := s.ClaimPlacement(cctx, fp, lease)
 			if err != nil {
 				t.Error(err)
 				return
@@ -698,25 +719,17 @@ func TestRedisClaimPlacementWaitersAcrossStores(t *testing.T) {
 			if c.Claimed {
 				claimed.Add(1)
 				time.Sleep(100 * time.Millisecond)
-				if err := s.FinishPlacement(ctx, "same", c.LeaseID, "call-x", time.Minute); err != nil {
+				if err := s.FinishPlacement(ctx, fp, c.LeaseID, "call-x", time.Minute); err != nil {
 					t.Error(err)
 				}
-				ids <- "call-x"
+				ids[i] = "call-x"
 				return
 			}
-			ids <- c.ExistingCallID
+			ids[i] = c.ExistingCallID
 		}()
 	}
 	wg.Wait()
-	close(ids)
-	if claimed.Load() != 1 {
-		t.Fatalf("claimed %d times", claimed.Load())
-	}
-	for id := range ids {
-		if id != "call-x" {
-			t.Fatalf("got %q", id)
-		}
-	}
+	return claimed.Load(), ids
 }
 
 func TestMemoryBounded(t *testing.T) {

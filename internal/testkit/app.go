@@ -3,6 +3,7 @@ package testkit
 import (
 	"context"
 	"io"
+	"net"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -90,8 +91,20 @@ func SandboxApp(tb testing.TB, adjust func(*config.Config), log *logrus.Logger, 
 // client connections are closed, then the server.
 func ServeHTTPTest(tb testing.TB, a *app.App) string {
 	tb.Helper()
+	return ServeHTTPTestOn(tb, a, nil)
+}
+
+// ServeHTTPTestOn is ServeHTTPTest on the listener ln (nil = a new loopback
+// one), for an app that must know its address before it is served.
+func ServeHTTPTestOn(tb testing.TB, a *app.App, ln net.Listener) string {
+	tb.Helper()
 	h := a.HTTPHandler()
-	ts := httptest.NewServer(h)
+	ts := httptest.NewUnstartedServer(h)
+	if ln != nil {
+		ts.Listener.Close()
+		ts.Listener = ln
+	}
+	ts.Start()
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -100,4 +113,20 @@ func ServeHTTPTest(tb testing.TB, a *app.App) string {
 		ts.Close()
 	})
 	return ts.URL
+}
+
+// LocalTime is local, written 2006-01-02 15:04, in the IANA time zone zone
+// (such as America/Los_Angeles); the test fails on an unknown zone or a
+// malformed time.
+func LocalTime(tb testing.TB, zone, local string) time.Time {
+	tb.Helper()
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v, err := time.ParseInLocation("2006-01-02 15:04", local, loc)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
 }

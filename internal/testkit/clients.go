@@ -3,6 +3,7 @@ package testkit
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/byourside/bys-mcp/internal/app"
 	mcpclient "github.com/mark3labs/mcp-go/client"
@@ -44,4 +45,18 @@ func SDKStreamableSession(tb testing.TB, ctx context.Context, clientName, endpoi
 		tb.Fatalf("connect: %v", err)
 	}
 	return s
+}
+
+// SDKSession serves a over HTTP (ServeHTTPTest) and connects the official
+// go-sdk client, named clientName, to its Streamable HTTP endpoint with a
+// context that ends after timeout; the session closes and the context ends
+// when the test does.
+func SDKSession(tb testing.TB, a *app.App, clientName string, timeout time.Duration) (context.Context, *sdk.ClientSession) {
+	tb.Helper()
+	url := ServeHTTPTest(tb, a)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	tb.Cleanup(cancel)
+	s := SDKStreamableSession(tb, ctx, clientName, url+"/mcp")
+	tb.Cleanup(func() { _ = s.Close() })
+	return ctx, s
 }

@@ -8,11 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,36 +21,6 @@ import (
 	"github.com/byourside/bys-mcp/internal/testkit"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
-
-// apiTap counts what the server sends the API and keeps the POST bodies.
-type apiTap struct {
-	base  http.RoundTripper
-	gets  atomic.Int64
-	mu    sync.Mutex
-	posts []map[string]any
-}
-
-func (t *apiTap) RoundTrip(r *http.Request) (*http.Response, error) {
-	switch r.Method {
-	case http.MethodGet:
-		t.gets.Add(1)
-	case http.MethodPost:
-		body, _ := io.ReadAll(r.Body)
-		var m map[string]any
-		_ = json.Unmarshal(body, &m)
-		t.mu.Lock()
-		t.posts = append(t.posts, m)
-		t.mu.Unlock()
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	return t.base.RoundTrip(r)
-}
-
-func (t *apiTap) lastPost() map[string]any {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.posts[len(t.posts)-1]
-}
 
 // hookTap records when the sandbox sent each webhook delivery.
 type hookTap struct {
@@ -84,7 +52,7 @@ func (t *hookTap) at(event, callID string) (time.Time, bool) {
 type hookServer struct {
 	url  string
 	app  *app.App
-	api  *apiTap
+	api  *testkit.APIRecorder // what the server sends the API
 	hook *hookTap
 }
 
@@ -97,27 +65,16 @@ func startHookServer(t *testing.T, faults sandbox.WebhookFaults, safetyNet time.
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &hookServer{url: "http://" + ln.Addr().String(), api: &apiTap{}, hook: &hookTap{base: http.DefaultTransport, sent: map[string]time.Time{}}}
+	hs := &hookServer{url: "http://" + ln.Addr().String(), api: &testkit.APIRecorder{Keep: true}, hook: &hookTap{base: http.DefaultTransport, sent: map[string]time.Time{}}}
 	hs.app = testkit.SandboxApp(t, func(c *config.Config) {
 		c.Transport, c.PublicURL = "http", hs.url
 	}, testkit.QuietLogger(), app.Options{
 		SandboxOptions: sandbox.Options{TimeScale: 10, RateLimitPerMinute: -1, MinuteCap: -1, WebhookFaults: faults, WebhookRetryBase: 50 * time.Millisecond,
 			WebhookClient: &http.Client{Transport: hs.hook}},
-		WrapTransport: func(base http.RoundTripper) http.RoundTripper { hs.api.base = base; return hs.api },
+		WrapTransport: hs.api.Transport,
 		FollowOptions: func(o *follow.Options) { o.SafetyNet = safetyNet },
 	})
-	h := hs.app.HTTPHandler()
-	srv := httptest.NewUnstartedServer(h)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = h.Shutdown(ctx)
-		srv.CloseClientConnections()
-		srv.Close()
-	})
+	testkit.ServeHTTPTestOn(t, hs.app, ln)
 	return hs
 }
 
@@ -145,17 +102,6 @@ func callTool(t *testing.T, s *sdk.ClientSession, name string, args map[string]a
 	return m
 }
 
-func metricsText(t *testing.T, hs *hookServer) string {
-	t.Helper()
-	resp, err := http.Get(hs.url + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
-}
-
 // With webhooks, a waiter sees the end of a call moments after the
 // terminal event, and the call costs a handful of GETs: the follower's
 // first, one per event, and no polling between.
@@ -164,11 +110,11 @@ func TestWebhooksWakeTheWaitersAndReplacePolling(t *testing.T) {
 	s := session(t, hs)
 	placed := callTool(t, s, "place_call", map[string]any{"to": "+14155550006", "objective": "Ask for the opening hours"}) // 90 s in progress: 9 s at scale 10
 	id := placed["callId"].(string)
-	hook, _ := hs.api.lastPost()["webhookUrl"].(string)
+	hook, _ := testkit.LastPost[map[string]any](t, hs.api)["webhookUrl"].(string)
 	if !strings.HasPrefix(hook, hs.url+"/webhooks/bys/") || strings.Contains(hook, "bys_ak_") {
 		t.Fatalf("the call was placed with webhookUrl %q, want %s/webhooks/bys/{token}", hook, hs.url)
 	}
-	before := hs.api.gets.Load()
+	before := hs.api.Gets()
 	var wg sync.WaitGroup
 	ends := make([]time.Time, 5)
 	for i := range ends {
@@ -181,7 +127,7 @@ func TestWebhooksWakeTheWaitersAndReplacePolling(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	gets := hs.api.gets.Load() - before
+	gets := hs.api.Gets() - before
 	sent, ok := hs.hook.at("call.completed", id)
 	if !ok {
 		t.Fatal("the sandbox sent no call.completed event")
@@ -200,9 +146,9 @@ func TestWebhooksWakeTheWaitersAndReplacePolling(t *testing.T) {
 	if lat[len(lat)-1] > 3*time.Second { // the goal is 300 ms; ample headroom for a loaded machine
 		t.Errorf("a waiter answered %s after the terminal event", lat[len(lat)-1])
 	}
-	m := metricsText(t, hs)
+	m := testkit.Metrics(t, hs.url)
 	if !strings.Contains(m, `bys_webhook_events_total{outcome="accepted"} 2`) {
-		t.Errorf("metrics lack the 2 accepted events:\n%s", grep(m, "bys_webhook"))
+		t.Errorf("metrics lack the 2 accepted events:\n%s", testkit.MetricLines(m, "bys_webhook"))
 	}
 }
 
@@ -219,9 +165,9 @@ func TestTheSafetyNetCatchesLostEventsAndDuplicatesAreIgnored(t *testing.T) {
 	if rec["status"] != "completed" {
 		t.Fatalf("wait_for_call with the terminal event lost: %v", rec)
 	}
-	m := metricsText(t, hs)
+	m := testkit.Metrics(t, hs.url)
 	if !strings.Contains(m, `bys_webhook_events_total{outcome="accepted"} 1`) || !strings.Contains(m, `bys_webhook_events_total{outcome="duplicate"} 3`) {
-		t.Errorf("want 1 accepted and 3 duplicate events:\n%s", grep(m, "bys_webhook"))
+		t.Errorf("want 1 accepted and 3 duplicate events:\n%s", testkit.MetricLines(m, "bys_webhook"))
 	}
 }
 
@@ -231,7 +177,7 @@ func TestAnAgentsWebhookURLIsKept(t *testing.T) {
 	s := session(t, hs)
 	const own = "https://hooks.example.com/mine"
 	id := callTool(t, s, "place_call", map[string]any{"to": "+14155550004", "objective": "Ask for the opening hours", "webhookUrl": own})["callId"].(string)
-	if got := hs.api.lastPost()["webhookUrl"]; got != own {
+	if got := testkit.LastPost[map[string]any](t, hs.api)["webhookUrl"]; got != own {
 		t.Fatalf("webhookUrl sent %v, want the agent's %s", got, own)
 	}
 	if rec := callTool(t, s, "wait_for_call", map[string]any{"callId": id, "timeoutSec": 60}); rec["status"] != "failed" {
@@ -270,30 +216,20 @@ func TestTheReceiverPathOnTheHTTPHandler(t *testing.T) {
 	}
 }
 
-func grep(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
 // A flood of distinct events on one token costs at most the rate limit's
 // GETs (3 at once, then one a second) and every answer is 200.
 func TestAFloodOnOneTokenIsRateLimited(t *testing.T) {
 	hs := startHookServer(t, sandbox.WebhookFaults{Drop: func(string) bool { return true }}, 0)
 	s := session(t, hs)
 	id := callTool(t, s, "place_call", map[string]any{"to": "+14155550007", "objective": "Ask for the opening hours"})["callId"].(string)
-	hook, _ := hs.api.lastPost()["webhookUrl"].(string)
+	hook, _ := testkit.LastPost[map[string]any](t, hs.api)["webhookUrl"].(string)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		callTool(t, session(t, hs), "wait_for_call", map[string]any{"callId": id, "timeoutSec": 4})
 	}()
 	time.Sleep(300 * time.Millisecond) // the follower is running
-	before := hs.api.gets.Load()
+	before := hs.api.Gets()
 	start := time.Now()
 	for i := range 300 {
 		body := fmt.Sprintf(`{"event":"call.in_progress","eventId":"flood-%d","callId":%q}`, i, id)
@@ -308,7 +244,7 @@ func TestAFloodOnOneTokenIsRateLimited(t *testing.T) {
 	}
 	elapsed := time.Since(start)
 	time.Sleep(1100 * time.Millisecond) // a wake-up held back by the limit lands
-	gets := hs.api.gets.Load() - before
+	gets := hs.api.Gets() - before
 	limit := 3 + int64(elapsed/time.Second) + 2 + 1 // burst, 1/s, the one held back, one safety-net poll
 	t.Logf("300 events in %s cost %d GETs (limit %d)", elapsed, gets, limit)
 	if gets > limit {
@@ -329,7 +265,7 @@ func TestWebhookLatencyFigures(t *testing.T) {
 	for i := range ids {
 		ids[i] = callTool(t, s, "place_call", map[string]any{"to": "+14155550003", "objective": fmt.Sprintf("Ask for the opening hours (%d)", i)})["callId"].(string)
 	}
-	before := hs.api.gets.Load()
+	before := hs.api.Gets()
 	lat := make([]time.Duration, n)
 	var wg sync.WaitGroup
 	for i, id := range ids {
@@ -347,7 +283,7 @@ func TestWebhookLatencyFigures(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	gets := hs.api.gets.Load() - before
+	gets := hs.api.Gets() - before
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	q := func(p float64) time.Duration { return lat[min(n-1, int(p*float64(n)))] }
 	line := fmt.Sprintf("FOLLOW webhook_latency calls=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f gets_per_call=%.2f",

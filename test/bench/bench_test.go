@@ -29,7 +29,7 @@ func stableSandbox(b *testing.B) (*httptest.Server, string) {
 	clock := sandbox.NewManualClock(time.Now())
 	opts := unlimited
 	opts.Clock = clock
-	srv := startSandbox(b, opts)
+	srv := testkit.SandboxServer(b, opts)
 	id := placeDirect(b, apiClient(), srv.URL, "+14155550123")
 	clock.Advance(time.Minute)
 	return srv, id
@@ -86,25 +86,24 @@ func BenchmarkGetCall(b *testing.B) {
 	})
 	b.Run("stdio", func(b *testing.B) {
 		s := startStdio(b, []string{"--base-url", srv.URL}, "BYS_API_KEY="+benchKey)
-		p := getCallParams(id)
-		checkResult(b, s.call(b, "tools/call", p))
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			s.call(b, "tools/call", p)
-		}
+		benchToolsCall(b, s.call, getCallParams(id))
 	})
 	b.Run("http", func(b *testing.B) {
 		url := serveHTTP(b, newAppAt(b, srv.URL, "http"))
 		s := newHTTPSession(b, apiClient(), url)
-		p := getCallParams(id)
-		checkResult(b, s.call(b, "tools/call", p))
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
-			s.call(b, "tools/call", p)
-		}
+		benchToolsCall(b, s.call, getCallParams(id))
 	})
+}
+
+// benchToolsCall checks one tools/call with params through call (a
+// session's), then times b.N more.
+func benchToolsCall(b *testing.B, call func(tb testing.TB, method, params string) []byte, params string) {
+	checkResult(b, call(b, "tools/call", params))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		call(b, "tools/call", params)
+	}
 }
 
 // BenchmarkGetCallOverhead runs, in every op, one direct GET, one get_call

@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,21 +21,6 @@ import (
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
 )
-
-// countingTransport counts the API requests by method.
-type countingTransport struct {
-	base        http.RoundTripper
-	posts, gets atomic.Int64
-}
-
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Method == http.MethodPost {
-		c.posts.Add(1)
-	} else {
-		c.gets.Add(1)
-	}
-	return c.base.RoundTrip(r)
-}
 
 // campaignScale is the sandbox time scale of the campaign benchmark: a
 // call (queued 1 s, dialing 2 s, in_progress 8 s) lasts 11 s / scale.
@@ -63,7 +46,7 @@ func BenchmarkCampaign50(b *testing.B) {
 		b.Run(be.name, func(b *testing.B) {
 			const n, conc = 50, 5
 			callDur := 11 * time.Second / campaignScale
-			var counter *countingTransport
+			counter := &testkit.APIRecorder{}
 			poll := tools.PollSchedule{Early: 800 * time.Millisecond / campaignScale, EarlyFor: time.Hour, Late: time.Second}
 			a := testkit.SandboxApp(b, func(c *config.Config) {
 				be.adjust(b, c)
@@ -71,10 +54,7 @@ func BenchmarkCampaign50(b *testing.B) {
 			}, testkit.QuietLogger(), app.Options{
 				SandboxOptions: sandbox.Options{TimeScale: campaignScale, RateLimitPerMinute: -1, MinuteCap: -1},
 				Poll:           &poll,
-				WrapTransport: func(rt http.RoundTripper) http.RoundTripper {
-					counter = &countingTransport{base: rt}
-					return counter
-				},
+				WrapTransport:  counter.Transport,
 			})
 			c := inProcessClient(b, a)
 			var wall time.Duration
@@ -87,8 +67,7 @@ func BenchmarkCampaign50(b *testing.B) {
 				runtime.GC()
 				var before runtime.MemStats
 				runtime.ReadMemStats(&before)
-				counter.posts.Store(0)
-				counter.gets.Store(0)
+				counter.Reset()
 				start := time.Now()
 				out := callTool(b, c, "place_calls", map[string]any{
 					"objective": fmt.Sprintf("Ask for a quote (run %d).", i), "concurrency": conc, "calls": calls,
@@ -108,11 +87,11 @@ func BenchmarkCampaign50(b *testing.B) {
 				var after runtime.MemStats
 				runtime.ReadMemStats(&after)
 				heap += float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / (1 << 20)
-				if counter.posts.Load() != n {
-					b.Fatalf("%d POSTs for %d calls", counter.posts.Load(), n)
+				if counter.Posts() != n {
+					b.Fatalf("%d POSTs for %d calls", counter.Posts(), n)
 				}
-				b.ReportMetric(float64(counter.posts.Load()+counter.gets.Load())/n, "requests/call")
-				b.ReportMetric(float64(counter.gets.Load())/n, "GETs/call")
+				b.ReportMetric(float64(counter.Total())/n, "requests/call")
+				b.ReportMetric(float64(counter.Gets())/n, "GETs/call")
 				cm, err := a.Campaigns.Get(context.Background(), campaignKeyFP(), id)
 				if err == nil {
 					saves += float64(cm.Version) / n

@@ -14,6 +14,7 @@ import (
 	"github.com/byourside/bys-mcp/config"
 	"github.com/byourside/bys-mcp/internal/app"
 	"github.com/byourside/bys-mcp/internal/follow"
+	"github.com/byourside/bys-mcp/internal/inproc"
 	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/tools"
@@ -28,7 +29,7 @@ func followApp(t *testing.T, api http.Handler) *app.App {
 	cfg := config.Defaults()
 	cfg.APIKey = benchKey
 	cfg.BaseURL = "http://127.0.0.1:1"
-	a, err := app.New(cfg, testkit.QuietLogger(), app.Options{HTTPClient: &http.Client{Transport: handlerTransport{api}},
+	a, err := app.New(cfg, testkit.QuietLogger(), app.Options{HTTPClient: &http.Client{Transport: inproc.Transport{Handler: api}},
 		FollowOptions: func(o *follow.Options) { o.NoBatch = true }})
 	if err != nil {
 		t.Fatal(err)
@@ -204,7 +205,7 @@ func TestFollowerMemory(t *testing.T) {
 		flips[fmt.Sprintf("idle%d", i)] = time.Hour
 	}
 	api := newFlipAPI(flips)
-	c, err := client.New(client.Options{BaseURL: "http://127.0.0.1:1", APIKey: benchKey, HTTPClient: &http.Client{Transport: handlerTransport{api}}})
+	c, err := client.New(client.Options{BaseURL: "http://127.0.0.1:1", APIKey: benchKey, HTTPClient: &http.Client{Transport: inproc.Transport{Handler: api}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"runtime"
@@ -34,15 +33,6 @@ const benchKey = "bys_ak_bench"
 // unlimited lifts the sandbox's rate limit and minute cap, so that
 // placement benchmarks can run any number of iterations.
 var unlimited = sandbox.Options{RateLimitPerMinute: -1, MinuteCap: -1}
-
-// startSandbox serves a standalone sandbox on 127.0.0.1 (httptest binds
-// loopback), like `bys-mcp sandbox --addr 127.0.0.1:PORT`.
-func startSandbox(tb testing.TB, opts sandbox.Options) *httptest.Server {
-	tb.Helper()
-	srv := httptest.NewServer(sandbox.New(opts))
-	tb.Cleanup(srv.Close)
-	return srv
-}
 
 // apiClient is an HTTP client that keeps enough idle connections for the
 // benchmarks' concurrency.

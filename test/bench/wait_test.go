@@ -17,6 +17,7 @@ import (
 	"github.com/byourside/bys-mcp/config"
 	"github.com/byourside/bys-mcp/internal/app"
 	"github.com/byourside/bys-mcp/internal/follow"
+	"github.com/byourside/bys-mcp/internal/inproc"
 	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -108,17 +109,6 @@ func (f *flipAPI) requests(id string) []time.Duration {
 	return append([]time.Duration(nil), f.seen[id]...)
 }
 
-// handlerTransport serves requests with an http.Handler, no socket.
-type handlerTransport struct{ h http.Handler }
-
-func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, r)
-	resp := rec.Result()
-	resp.Request = r
-	return resp, nil
-}
-
 // waitCall runs wait_for_call's handler for id and returns when it ended.
 func waitCall(ctx context.Context, h func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error), id string, timeoutSec int) (*mcp.CallToolResult, error) {
 	req := mcp.CallToolRequest{}
@@ -162,7 +152,7 @@ func TestWaitForCallFakeClock(t *testing.T) {
 		// Each call on its own schedule: these are one call's figures, not
 		// those of several calls of one key sharing lists.
 		noBatch := func(o *follow.Options) { o.NoBatch = true }
-		a, err := app.New(cfg, testkit.QuietLogger(), app.Options{HTTPClient: &http.Client{Transport: handlerTransport{api}}, FollowOptions: noBatch})
+		a, err := app.New(cfg, testkit.QuietLogger(), app.Options{HTTPClient: &http.Client{Transport: inproc.Transport{Handler: api}}, FollowOptions: noBatch})
 		if err != nil {
 			t.Fatal(err)
 		}

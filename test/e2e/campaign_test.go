@@ -2,12 +2,12 @@ package e2e_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	bysclient "github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/internal/sandbox"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -16,9 +16,7 @@ import (
 // number is dialled exactly once.
 func TestCampaignSurvivesKill9AndRestart(t *testing.T) {
 	t.Parallel()
-	sb := sandbox.New(sandbox.Options{TimeScale: 4, RateLimitPerMinute: -1})
-	api := httptest.NewServer(sb)
-	t.Cleanup(api.Close)
+	api := testkit.SandboxServer(t, sandbox.Options{TimeScale: 4, RateLimitPerMinute: -1})
 	dir := t.TempDir()
 	key := "bys_ak_e2e_campaign_restart"
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -3,48 +3,22 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/byourside/bys-mcp/internal/sandbox"
+	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
-// countingAPI is the sandbox simulator served over real HTTP, counting
-// the requests that reach it.
-type countingAPI struct {
-	*httptest.Server
-	posts, requests atomic.Int64
-	mu              sync.Mutex
-	seen            []string // method and path of every request, for failures
-}
-
-func (a *countingAPI) log() string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return strings.Join(a.seen, ", ")
-}
-
-func startCountingAPI(t *testing.T) *countingAPI {
+// startCountingAPI serves the sandbox simulator over real HTTP behind a
+// recorder of the requests that reach it (their method and path are kept
+// for failures).
+func startCountingAPI(t *testing.T) (*httptest.Server, *testkit.APIRecorder) {
 	t.Helper()
-	sb := sandbox.New(sandbox.Options{TimeScale: 20})
-	api := &countingAPI{}
-	api.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		api.requests.Add(1)
-		api.mu.Lock()
-		api.seen = append(api.seen, r.Method+" "+r.URL.RequestURI())
-		api.mu.Unlock()
-		if r.Method == http.MethodPost {
-			api.posts.Add(1)
-		}
-		sb.ServeHTTP(w, r)
-	}))
-	t.Cleanup(api.Close)
-	return api
+	rec := &testkit.APIRecorder{Keep: true}
+	return testkit.HandlerServer(t, rec.Handler(sandbox.New(sandbox.Options{TimeScale: 20}))), rec
 }
 
 // closedWindow is a calling window that is closed now in Los Angeles
@@ -69,7 +43,7 @@ func TestDestinationsThroughTheBinary(t *testing.T) {
 		}
 		t.Run(k.Name, func(t *testing.T) {
 			t.Parallel()
-			api := startCountingAPI(t)
+			api, rec := startCountingAPI(t)
 			key := "bys_ak_destinations_" + strings.ReplaceAll(k.Name, "-", "_")
 			env := []string{"BYS_BASE_URL=" + api.URL, "BYS_API_KEY=" + key}
 			// Hours on for Sydney's daytime only would be hour-dependent:
@@ -95,14 +69,14 @@ func TestDestinationsThroughTheBinary(t *testing.T) {
 			}
 			// Nothing was placed (no POST); the server may read the API
 			// for its own reasons, never about these numbers.
-			if n := api.posts.Load(); n != 0 {
-				t.Errorf("invalid numbers reached the API: %d POSTs (%s)", n, api.log())
+			if n := rec.Posts(); n != 0 {
+				t.Errorf("invalid numbers reached the API: %d POSTs (%s)", n, rec.Log())
 			}
-			if api.requests.Load() != 0 {
-				t.Logf("API requests before any call was placed: %s", api.log())
+			if rec.Total() != 0 {
+				t.Logf("API requests before any call was placed: %s", rec.Log())
 			}
-			if strings.Contains(api.log(), "1415555") {
-				t.Errorf("the API was asked about an invalid number: %s", api.log())
+			if strings.Contains(rec.Log(), "1415555") {
+				t.Errorf("the API was asked about an invalid number: %s", rec.Log())
 			}
 
 			res = c.callTool(t, ctx, "place_call", map[string]any{"to": "+14155550123", "objective": "Ask for the opening hours."})
@@ -115,8 +89,8 @@ func TestDestinationsThroughTheBinary(t *testing.T) {
 			if err1 != nil || err2 != nil || !at.After(local) || at.Format("15:04") != opens || time.Since(local).Abs() > time.Minute {
 				t.Errorf("localTime %v, opensAt %v: want now and %s", m["localTime"], m["opensAt"], opens)
 			}
-			if n := api.posts.Load(); n != 0 {
-				t.Errorf("a call outside calling hours reached the API (%s)", api.log())
+			if n := rec.Posts(); n != 0 {
+				t.Errorf("a call outside calling hours reached the API (%s)", rec.Log())
 			}
 
 			res = c.callTool(t, ctx, "place_call", map[string]any{"to": "+18002752273", "objective": "Ask about the order."})
@@ -125,8 +99,8 @@ func TestDestinationsThroughTheBinary(t *testing.T) {
 			if res.IsError || dest["region"] != "US" || dest["numberType"] != "toll_free" {
 				t.Errorf("toll-free call: %v %s", m, resultText(res))
 			}
-			if api.posts.Load() != 1 {
-				t.Errorf("%d POSTs, want 1", api.posts.Load())
+			if rec.Posts() != 1 {
+				t.Errorf("%d POSTs, want 1", rec.Posts())
 			}
 		})
 	}

@@ -1,11 +1,7 @@
 package e2e_test
 
 import (
-	"bufio"
 	"context"
-	"net/http"
-	"os/exec"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -18,58 +14,24 @@ import (
 // the given time scale and returns its base URL; it is killed at cleanup.
 func startStandaloneSandbox(t *testing.T, timeScale string) string {
 	t.Helper()
-	addr := testkit.MustFreeAddr(t)
-	cmd := exec.Command(binPath, "sandbox", "--addr", addr, "--time-scale", timeScale, "--rate-limit-per-minute", "100000")
-	cmd.Env = cleanEnv()
-	stderr := &testkit.SyncBuffer{}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
+	sb, err := testkit.StartSandboxProcess(binPath, timeScale)
+	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
+		sb.Stop()
 		if t.Failed() {
-			t.Logf("sandbox stderr:\n%s", stderr.String())
+			t.Logf("sandbox stderr:\n%s", sb.Stderr.String())
 		}
 	})
-	url := "http://" + addr
-	c := &http.Client{Timeout: time.Second}
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(30 * time.Millisecond) {
-		if resp, err := c.Get(url + "/v1/agent/calls"); err == nil {
-			_ = resp.Body.Close()
-			return url
-		}
-	}
-	t.Fatalf("the standalone sandbox did not answer; stderr:\n%s", stderr.String())
-	return ""
+	return sb.URL
 }
 
 // apiGETs reads from /metrics how many GET /v1/agent/calls/{id} requests
 // the server has sent to the API.
 func apiGETs(t *testing.T, srv *httpServer) int {
 	t.Helper()
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	n := 0
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, `bys_mcp_api_requests_total{route="GET /v1/agent/calls/{id}"`) {
-			continue
-		}
-		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-		if err != nil {
-			t.Fatalf("metrics line %q: %v", line, err)
-		}
-		n += int(v)
-	}
-	return n
+	return int(testkit.MetricSum(t, testkit.Metrics(t, srv.URL), `bys_mcp_api_requests_total{route="GET /v1/agent/calls/{id}"`))
 }
 
 // Twenty clients, each in its own session, wait on one call at once, over
@@ -82,11 +44,7 @@ func TestConcurrentWaitsShareOneFollower(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
 			srv := startHTTP(t, transport, []string{"BYS_API_KEY=bys_ak_e2e_follow_" + transport}, "--sandbox=false", "--base-url", sandboxURL)
-			kind := transportKind{Name: transport, Transport: transport}
-			clients := make([]*client, 20)
-			for i := range clients {
-				clients[i] = connect(t, kind, srv, "")
-			}
+			clients := connectN(t, transportKind{Name: transport, Transport: transport}, srv, 20)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			measure := func(objective string, waiters []*client) int {
@@ -109,12 +67,7 @@ func TestConcurrentWaitsShareOneFollower(t *testing.T) {
 			single := measure("Ask for the opening hours, one waiter", clients[:1])
 			shared := measure("Ask for the opening hours, twenty waiters", clients)
 			t.Logf("%s: GETs for one waiter %d, for twenty %d", transport, single, shared)
-			if limit := 1.5*float64(single) + 5; float64(shared) > limit {
-				t.Errorf("twenty waiters cost %d GETs against %d for one (limit %.1f)", shared, single, limit)
-			}
-			if single < 3 {
-				t.Errorf("one waiter cost %d GETs: too few to tell sharing apart", single)
-			}
+			testkit.CheckSharedGETs(t, "twenty waiters", single, shared)
 		})
 	}
 }
@@ -128,11 +81,7 @@ func TestWebhooksFromTheSandboxWakeTheWaiters(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
 			srv := startHTTP(t, transport, nil, "--sandbox", "--public-url", "http://{addr}")
-			kind := transportKind{Name: transport, Transport: transport}
-			clients := make([]*client, 5)
-			for i := range clients {
-				clients[i] = connect(t, kind, srv, "")
-			}
+			clients := connectN(t, transportKind{Name: transport, Transport: transport}, srv, 5)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()
 			// Declined after ringing 4 s: one terminal event.
@@ -183,17 +132,5 @@ func TestWebhooksFromTheSandboxWakeTheWaiters(t *testing.T) {
 // scrape returns the /metrics lines that start with name.
 func scrape(t *testing.T, srv *httpServer, name string) string {
 	t.Helper()
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out []string
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if strings.HasPrefix(sc.Text(), name) {
-			out = append(out, sc.Text())
-		}
-	}
-	return strings.Join(out, "\n")
+	return testkit.MetricLines(testkit.Metrics(t, srv.URL), name)
 }

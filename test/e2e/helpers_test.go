@@ -4,12 +4,9 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -203,6 +200,16 @@ func connect(t *testing.T, k transportKind, srv *httpServer, token string) *clie
 	return connectWith(t, k, srv, token, nil, "--sandbox")
 }
 
+// connectN connects n clients to srv over k, each in its own session.
+func connectN(t *testing.T, k transportKind, srv *httpServer, n int) []*client {
+	t.Helper()
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = connect(t, k, srv, "")
+	}
+	return clients
+}
+
 // connectWith is connect with the stdio server's environment and
 // arguments (the HTTP servers get theirs from startHTTP).
 func connectWith(t *testing.T, k transportKind, srv *httpServer, token string, env []string, args ...string) *client {
@@ -263,15 +270,7 @@ func structured(t *testing.T, res *mcp.CallToolResult) map[string]any {
 		t.Fatalf("result has no structuredContent: %s", resultText(res))
 	}
 	// Normalise whatever the SDK decoded into a plain map.
-	b, err := json.Marshal(res.StructuredContent)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("structuredContent is not an object: %s", b)
-	}
-	return m
+	return testkit.Object(t, res.StructuredContent)
 }
 
 // resultText joins a result's text content.
@@ -293,33 +292,19 @@ func mustOK(t *testing.T, what string, res *mcp.CallToolResult) {
 	}
 }
 
-// rawPost sends one POST to url with the given headers and body and returns
-// the status code and body.
+// rawPost sends one POST to url with the given headers, host (if not "")
+// and body and returns the status code and body.
 func rawPost(t *testing.T, url string, header http.Header, host string, body []byte) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	for k, vs := range header {
-		req.Header.Del(k)
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
 	if host != "" {
-		req.Host = host
+		header = header.Clone()
+		if header == nil {
+			header = http.Header{}
+		}
+		header.Set("Host", host)
 	}
-	c := &http.Client{Timeout: 10 * time.Second}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	return resp.StatusCode, string(b)
+	status, _, resp := testkit.RawPost(t, url, header, body, 10*time.Second)
+	return status, resp
 }
 
 const initializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"e2e","version":"1"}}}`

@@ -19,7 +19,7 @@ func TestRespectForThePersonCalledThroughTheBinary(t *testing.T) {
 		}
 		t.Run(k.Name, func(t *testing.T) {
 			t.Parallel()
-			api := startCountingAPI(t)
+			api, apiRec := startCountingAPI(t)
 			key := "bys_ak_respect_" + strings.ReplaceAll(k.Name, "-", "_")
 			env := []string{"BYS_BASE_URL=" + api.URL, "BYS_API_KEY=" + key, "BYS_STATE_DIR=" + t.TempDir(), "BYS_MAX_CALLS_PER_NUMBER=2/24h"}
 			start := func() (*client, *httpServer) {
@@ -57,8 +57,8 @@ func TestRespectForThePersonCalledThroughTheBinary(t *testing.T) {
 			if m := structured(t, res); !res.IsError || m["error"] != "number_call_limit" || m["opensAt"] == nil {
 				t.Fatalf("third call to one number: %v %s", m, resultText(res))
 			}
-			if n := api.posts.Load(); n != 3 {
-				t.Fatalf("%d POSTs, want 3 (%s)", n, api.log())
+			if n := apiRec.Posts(); n != 3 {
+				t.Fatalf("%d POSTs, want 3 (%s)", n, apiRec.Log())
 			}
 
 			// A restart keeps both: the list and the count.
@@ -76,8 +76,8 @@ func TestRespectForThePersonCalledThroughTheBinary(t *testing.T) {
 			if m := structured(t, res); !res.IsError || m["error"] != "number_call_limit" {
 				t.Errorf("capped number after a restart: %v %s", m, resultText(res))
 			}
-			if n := api.posts.Load(); n != 3 {
-				t.Errorf("%d POSTs after the restart, want still 3 (%s)", n, api.log())
+			if n := apiRec.Posts(); n != 3 {
+				t.Errorf("%d POSTs after the restart, want still 3 (%s)", n, apiRec.Log())
 			}
 		})
 	}

@@ -31,6 +31,13 @@ var transports = []transportKind{
 // protocol eras, in parallel.
 func TestScenario(t *testing.T) {
 	t.Parallel()
+	onEveryTransport(t, func(t *testing.T, _ transportKind, c *client) { runScenario(t, c) })
+}
+
+// onEveryTransport runs fn in parallel subtests, one per transport kind,
+// each with a client of the binary on the embedded sandbox (a server of
+// its own for the HTTP transports).
+func onEveryTransport(t *testing.T, fn func(t *testing.T, k transportKind, c *client)) {
 	for _, k := range transports {
 		t.Run(k.Name, func(t *testing.T) {
 			t.Parallel()
@@ -38,8 +45,7 @@ func TestScenario(t *testing.T) {
 			if k.Transport != "stdio" {
 				srv = startHTTP(t, k.Transport, nil, "--sandbox")
 			}
-			c := connect(t, k, srv, "")
-			runScenario(t, c)
+			fn(t, k, connect(t, k, srv, ""))
 		})
 	}
 }

@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,8 +35,7 @@ func stdioOn(t *testing.T, ctx context.Context, baseURL, key, dir string, args .
 
 func TestRestartOnTheSameStateDirKeepsDedupe(t *testing.T) {
 	t.Parallel()
-	api := httptest.NewServer(sandbox.New(sandbox.Options{TimeScale: 20}))
-	t.Cleanup(api.Close)
+	api := testkit.SandboxServer(t, sandbox.Options{TimeScale: 20})
 	dir := t.TempDir()
 	key := "bys_ak_e2e_restart"
 	args := map[string]any{"to": "+14155550123", "objective": "Ask whether they are open on Sunday."}
@@ -75,8 +73,7 @@ func TestRestartOnTheSameStateDirKeepsDedupe(t *testing.T) {
 
 func TestCorruptStateDatabaseRefusesCallsInOneLogLine(t *testing.T) {
 	t.Parallel()
-	api := httptest.NewServer(sandbox.New(sandbox.Options{TimeScale: 20}))
-	t.Cleanup(api.Close)
+	api := testkit.SandboxServer(t, sandbox.Options{TimeScale: 20})
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, state.FileName), []byte("this is not a database, it is a corrupt file of some length"), 0o600); err != nil {
 		t.Fatal(err)

@@ -91,8 +91,7 @@ type client struct {
 	*mcpclient.Client
 	t     testing.TB
 	era   era
-	mu    sync.Mutex
-	notes []mcp.JSONRPCNotification
+	notes testkit.Notifications
 }
 
 // stdioMu serialises stdio servers in this process.
@@ -187,11 +186,7 @@ func connectWith(t testing.TB, s *server, e era, o connectOpts) *client {
 		t.Fatalf("start: %v", err)
 	}
 	t.Cleanup(func() { _ = mc.Close() })
-	mc.OnNotification(func(n mcp.JSONRPCNotification) {
-		c.mu.Lock()
-		c.notes = append(c.notes, n)
-		c.mu.Unlock()
-	})
+	mc.OnNotification(c.notes.Add)
 	init := mcp.InitializeRequest{}
 	init.Params.ClientInfo = mcp.Implementation{Name: "eras-test", Version: "1"}
 	res, err := mc.Initialize(ctx, init)
@@ -204,23 +199,10 @@ func connectWith(t testing.TB, s *server, e era, o connectOpts) *client {
 	return c
 }
 
-// notifications returns the notifications of method received so far.
-func (c *client) notifications(method string) []mcp.JSONRPCNotification {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []mcp.JSONRPCNotification
-	for _, n := range c.notes {
-		if n.Method == method {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
 // progress returns the params of the progress notifications for token.
 func (c *client) progress(token string) []map[string]any {
 	var out []map[string]any
-	for _, n := range c.notifications(string(mcp.MethodNotificationProgress)) {
+	for _, n := range c.notes.Of(string(mcp.MethodNotificationProgress)) {
 		p := n.Params.AdditionalFields
 		if p["progressToken"] == token {
 			out = append(out, p)
@@ -311,52 +293,28 @@ func (c *client) rawResult(method string, params map[string]any, caps *mcp.Clien
 	return m
 }
 
-// textOf joins a result's text contents.
-func textOf(res *mcp.CallToolResult) string {
-	var parts []string
-	for _, c := range res.Content {
-		if tc, ok := mcp.AsTextContent(c); ok {
-			parts = append(parts, tc.Text)
-		}
-	}
-	return strings.Join(parts, "\n")
-}
-
-func structured(t testing.TB, v any) map[string]any {
-	t.Helper()
-	raw, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("not an object: %s", raw)
-	}
-	return m
-}
-
 func wantOK(t testing.TB, res *mcp.CallToolResult) map[string]any {
 	t.Helper()
 	if res.IsError {
-		t.Fatalf("unexpected isError result: %s", textOf(res))
+		t.Fatalf("unexpected isError result: %s", testkit.TextOf(res))
 	}
 	if res.StructuredContent == nil {
-		t.Fatalf("no structuredContent: %s", textOf(res))
+		t.Fatalf("no structuredContent: %s", testkit.TextOf(res))
 	}
-	return structured(t, res.StructuredContent)
+	return testkit.Object(t, res.StructuredContent)
 }
 
 func wantToolError(t testing.TB, res *mcp.CallToolResult, token string) map[string]any {
 	t.Helper()
 	if !res.IsError {
-		t.Fatalf("want isError %s, got success: %s", token, textOf(res))
+		t.Fatalf("want isError %s, got success: %s", token, testkit.TextOf(res))
 	}
-	m := structured(t, res.StructuredContent)
+	m := testkit.Object(t, res.StructuredContent)
 	if m["error"] != token {
-		t.Fatalf("structuredContent.error = %v, want %s (text: %s)", m["error"], token, textOf(res))
+		t.Fatalf("structuredContent.error = %v, want %s (text: %s)", m["error"], token, testkit.TextOf(res))
 	}
-	if !strings.Contains(textOf(res), token) {
-		t.Errorf("text does not name %s: %s", token, textOf(res))
+	if !strings.Contains(testkit.TextOf(res), token) {
+		t.Errorf("text does not name %s: %s", token, testkit.TextOf(res))
 	}
 	return m
 }

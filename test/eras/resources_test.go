@@ -120,15 +120,7 @@ func TestResourceUpdatesInBothEras(t *testing.T) {
 			}
 			defer stop()
 		}
-		updated := func() int {
-			n := 0
-			for _, note := range c.notifications(string(mcp.MethodNotificationResourceUpdated)) {
-				if note.Params.AdditionalFields["uri"] == uri {
-					n++
-				}
-			}
-			return n
-		}
+		updated := func() int { return c.notes.Updates(uri) }
 		if !eventually(10*time.Second, func() bool { return updated() >= 2 }) {
 			t.Fatalf("got %d notifications/resources/updated for %s, want one per status change", updated(), uri)
 		}
@@ -139,7 +131,7 @@ func TestResourceUpdatesInBothEras(t *testing.T) {
 		// it arrive, so that it is not left queued in mcp-go's stdio
 		// session, which the next stdio server of this process inherits.
 		eventually(5*time.Second, func() bool { return updated() >= 3 })
-		for _, note := range c.notifications(string(mcp.MethodNotificationResourceUpdated)) {
+		for _, note := range c.notes.Of(string(mcp.MethodNotificationResourceUpdated)) {
 			got, _ := note.Params.AdditionalFields["uri"].(string)
 			// Another call's URI can only be a previous in-process stdio
 			// server's last update (mcp-go's stdio session is one

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
@@ -167,8 +168,8 @@ func TestEveryToolInBothEras(t *testing.T) {
 		// A national number is refused by the number check, naming the
 		// argument and suggesting its E.164 form.
 		bad := c.call("place_call", placeArgs("4155550123", "No plus sign."))
-		if m := wantToolError(t, bad, "invalid_number"); m["suggestion"] != "+14155550123" || !strings.Contains(textOf(bad), `"to"`) {
-			t.Errorf("national number: %v %s", m, textOf(bad))
+		if m := wantToolError(t, bad, "invalid_number"); m["suggestion"] != "+14155550123" || !strings.Contains(testkit.TextOf(bad), `"to"`) {
+			t.Errorf("national number: %v %s", m, testkit.TextOf(bad))
 		}
 		wantToolError(t, c.call("list_calls", map[string]any{"limit": "ten"}), "invalid_argument")
 		wantToolError(t, c.call("wait_for_call", map[string]any{"callId": id, "timeoutSec": 0}), "invalid_argument")
@@ -256,7 +257,7 @@ func TestDiscoverAndInitializeCapabilities(t *testing.T) {
 			func() {
 				c := connectScoped(t, s, legacy)
 				defer c.close()
-				caps := structured(t, c.GetServerCapabilities())
+				caps := testkit.Object(t, c.GetServerCapabilities())
 				tasks, _ := caps["tasks"].(map[string]any)
 				if tasks == nil {
 					t.Fatalf("initialize declares no tasks capability: %v", caps)

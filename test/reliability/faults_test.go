@@ -403,7 +403,7 @@ func TestFaultMatrix(t *testing.T) {
 					}
 					if createdInFault > 0 {
 						// The call exists: the agent must be told that it may.
-						text := textOf(res)
+						text := testkit.TextOf(res)
 						retryable, _ := m["retryable"].(bool)
 						if !strings.Contains(text, "may or may not have been placed") || !strings.Contains(text, "list_calls") || retryable {
 							lost.Add(1)
@@ -417,7 +417,7 @@ func TestFaultMatrix(t *testing.T) {
 						t.Fatalf("after the fault: protocol error: %v", err)
 					}
 					if res2.IsError {
-						t.Fatalf("after the fault: the next call failed: %s", textOf(res2))
+						t.Fatalf("after the fault: the next call failed: %s", testkit.TextOf(res2))
 					}
 					if tool == "place_call" {
 						if p := fs.posts.Load() - posts; p != 1 {
@@ -427,9 +427,9 @@ func TestFaultMatrix(t *testing.T) {
 						// Every call the API created during the fault is visible.
 						lr, err := callTool(ctx, c, "list_calls", map[string]any{"limit": 100})
 						if err != nil || lr.IsError {
-							t.Fatalf("list_calls after the fault: %v %s", err, textOf(lr))
+							t.Fatalf("list_calls after the fault: %v %s", err, testkit.TextOf(lr))
 						}
-						listed := textOf(lr) + fmt.Sprint(structured(lr))
+						listed := testkit.TextOf(lr) + fmt.Sprint(structured(lr))
 						for _, cr := range fs.createdCalls() {
 							if !strings.Contains(listed, cr.id) {
 								lost.Add(1)

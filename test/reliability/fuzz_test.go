@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -27,7 +28,7 @@ import (
 // fuzzTool is one tool's handler against a recorded sandbox.
 type fuzzTool struct {
 	handler server.ToolHandlerFunc
-	rec     *apiRecorder
+	rec     *testkit.APIRecorder
 	name    string
 }
 
@@ -48,7 +49,7 @@ func (ft *fuzzTool) run(t *testing.T, data []byte) {
 		inputs = append(inputs, decoded)
 	}
 	for _, args := range inputs {
-		before := len(ft.rec.all())
+		before := len(ft.rec.Requests())
 		req := mcp.CallToolRequest{}
 		req.Params.Name = ft.name
 		req.Params.Arguments = args
@@ -61,7 +62,7 @@ func (ft *fuzzTool) run(t *testing.T, data []byte) {
 		if msg := validToolResult(res); msg != "" {
 			t.Fatalf("%s(%q): %s", ft.name, truncate(string(data), 200), msg)
 		}
-		for _, q := range ft.rec.all()[before:] {
+		for _, q := range ft.rec.Requests()[before:] {
 			if msg := apiBoundsViolation(q); msg != "" {
 				t.Fatalf("%s(%q): %s", ft.name, truncate(string(data), 200), msg)
 			}
@@ -74,10 +75,10 @@ func validToolResult(res *mcp.CallToolResult) string {
 	if res == nil {
 		return "nil result"
 	}
-	if strings.TrimSpace(textOf(res)) == "" {
+	if strings.TrimSpace(testkit.TextOf(res)) == "" {
 		return "result without text content"
 	}
-	if !utf8.ValidString(textOf(res)) {
+	if !utf8.ValidString(testkit.TextOf(res)) {
 		return "result text is not valid UTF-8"
 	}
 	m := structured(res)
@@ -102,24 +103,24 @@ func validToolResult(res *mcp.CallToolResult) string {
 }
 
 // apiBoundsViolation is "" when q is within the documented bounds.
-func apiBoundsViolation(q apiRequest) string {
-	if len(q.body) > 256<<10 || !utf8.Valid(q.body) {
-		return fmt.Sprintf("API body of %d bytes (valid UTF-8: %v)", len(q.body), utf8.Valid(q.body))
+func apiBoundsViolation(q testkit.APIRequest) string {
+	if len(q.Body) > 256<<10 || !utf8.Valid(q.Body) {
+		return fmt.Sprintf("API body of %d bytes (valid UTF-8: %v)", len(q.Body), utf8.Valid(q.Body))
 	}
-	if l := q.url.Query().Get("limit"); l != "" {
+	if l := q.URL.Query().Get("limit"); l != "" {
 		var n int
 		if _, err := fmt.Sscan(l, &n); err != nil || n < 1 || n > 100 {
 			return fmt.Sprintf("list limit %q sent to the API", l)
 		}
 	}
-	if q.method != "POST" {
+	if q.Method != "POST" {
 		return ""
 	}
 	var body struct {
 		To, Objective, Context string
 		Fields                 []json.RawMessage
 	}
-	if err := json.Unmarshal(q.body, &body); err != nil {
+	if err := json.Unmarshal(q.Body, &body); err != nil {
 		return "POST body is not JSON"
 	}
 	switch {

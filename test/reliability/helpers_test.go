@@ -6,11 +6,9 @@
 package reliability_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -72,20 +70,6 @@ func callTool(ctx context.Context, c *mcpclient.Client, name string, args any) (
 	return c.CallTool(ctx, req)
 }
 
-// textOf joins a result's text contents.
-func textOf(res *mcp.CallToolResult) string {
-	if res == nil {
-		return ""
-	}
-	var parts []string
-	for _, c := range res.Content {
-		if tc, ok := mcp.AsTextContent(c); ok {
-			parts = append(parts, tc.Text)
-		}
-	}
-	return strings.Join(parts, "\n")
-}
-
 // structured decodes a result's structuredContent into a generic map (nil
 // when there is none or it is not an object).
 func structured(res *mcp.CallToolResult) map[string]any {
@@ -111,15 +95,15 @@ func clearError(res *mcp.CallToolResult) string {
 		return "no result"
 	}
 	if !res.IsError {
-		return "not an isError result: " + truncate(textOf(res), 200)
+		return "not an isError result: " + truncate(testkit.TextOf(res), 200)
 	}
 	m := structured(res)
 	tok, _ := m["error"].(string)
 	if tok == "" {
 		return fmt.Sprintf("isError result without structuredContent.error: %v", m)
 	}
-	if !strings.Contains(textOf(res), tok) {
-		return fmt.Sprintf("text does not name the token %q: %s", tok, textOf(res))
+	if !strings.Contains(testkit.TextOf(res), tok) {
+		return fmt.Sprintf("text does not name the token %q: %s", tok, testkit.TextOf(res))
 	}
 	if h, _ := m["hint"].(string); h == "" {
 		return fmt.Sprintf("empty hint: %v", m)
@@ -285,37 +269,14 @@ func newStreamableClientVersion(base, token string, hc *http.Client, version str
 	return c, nil
 }
 
-// rawPost sends one POST with a JSON body and returns status and body.
+// rawPost sends one POST with a JSON body and returns status, headers and
+// body (a Host entry of header sets the request's host).
 func rawPost(t testing.TB, url string, header http.Header, body []byte) (int, http.Header, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	for k, vs := range header {
-		if strings.EqualFold(k, "Host") {
-			req.Host = vs[0]
-			continue
-		}
-		req.Header.Del(k)
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
 	// The limit only guards against a hang: sending a 10 MB body under -race
 	// on a shared machine can take many seconds, and what the server promises
 	// (413 or an answer) does not depend on how fast it arrives.
-	c := &http.Client{Timeout: 90 * time.Second}
-	defer c.CloseIdleConnections()
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 256<<10))
-	return resp.StatusCode, resp.Header, string(b)
+	return testkit.RawPost(t, url, header, body, 90*time.Second)
 }
 
 const initializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"reliability","version":"1"}}}`

@@ -9,10 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -24,42 +22,11 @@ import (
 	"github.com/byourside/bys-mcp/schema"
 )
 
-// apiRecorder records every request the server sends to the API.
-type apiRecorder struct {
-	base http.RoundTripper
-	mu   sync.Mutex
-	reqs []apiRequest
-}
-
-type apiRequest struct {
-	method string
-	url    *url.URL
-	body   []byte
-}
-
-func (r *apiRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body []byte
-	if req.Body != nil {
-		body, _ = io.ReadAll(req.Body)
-		_ = req.Body.Close()
-		req.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	r.mu.Lock()
-	r.reqs = append(r.reqs, apiRequest{method: req.Method, url: req.URL, body: body})
-	r.mu.Unlock()
-	return r.base.RoundTrip(req)
-}
-
-func (r *apiRecorder) all() []apiRequest {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]apiRequest(nil), r.reqs...)
-}
-
-// recordedSandboxApp is a sandbox app whose API requests are recorded.
-func recordedSandboxApp(t testing.TB, adjust func(*config.Config)) (*app.App, *apiRecorder) {
+// recordedSandboxApp is a sandbox app whose API requests are recorded (and
+// kept).
+func recordedSandboxApp(t testing.TB, adjust func(*config.Config)) (*app.App, *testkit.APIRecorder) {
 	t.Helper()
-	rec := &apiRecorder{}
+	rec := &testkit.APIRecorder{Keep: true}
 	a := testkit.SandboxApp(t, func(cfg *config.Config) {
 		cfg.DedupeWindow = 0
 		if adjust != nil {
@@ -68,7 +35,7 @@ func recordedSandboxApp(t testing.TB, adjust func(*config.Config)) (*app.App, *a
 	}, newLogger(t), app.Options{
 		SandboxOptions: sandbox.Options{TimeScale: 50, RateLimitPerMinute: -1, MinuteCap: -1},
 		Poll:           testkit.FastPoll(),
-		WrapTransport:  func(base http.RoundTripper) http.RoundTripper { rec.base = base; return rec },
+		WrapTransport:  rec.Transport,
 	})
 	return a, rec
 }
@@ -77,21 +44,21 @@ func recordedSandboxApp(t testing.TB, adjust func(*config.Config)) (*app.App, *a
 // documented bounds: bodies of at most 256 KiB of valid UTF-8, an objective
 // of at most 4000 characters, a context of at most 8000, at most 20 fields,
 // and a list limit of at most 100.
-func checkAPIBounds(t *testing.T, rec *apiRecorder) {
+func checkAPIBounds(t *testing.T, rec *testkit.APIRecorder) {
 	t.Helper()
-	for _, q := range rec.all() {
-		if len(q.body) > 256<<10 {
-			t.Errorf("%s %s: body of %d bytes sent to the API", q.method, q.url.Path, len(q.body))
+	for _, q := range rec.Requests() {
+		if len(q.Body) > 256<<10 {
+			t.Errorf("%s %s: body of %d bytes sent to the API", q.Method, q.URL.Path, len(q.Body))
 		}
-		if !utf8.Valid(q.body) {
-			t.Errorf("%s %s: invalid UTF-8 sent to the API: %q", q.method, q.url.Path, truncate(string(q.body), 200))
+		if !utf8.Valid(q.Body) {
+			t.Errorf("%s %s: invalid UTF-8 sent to the API: %q", q.Method, q.URL.Path, truncate(string(q.Body), 200))
 		}
-		if l := q.url.Query().Get("limit"); l != "" {
+		if l := q.URL.Query().Get("limit"); l != "" {
 			if n, err := strconv.Atoi(l); err != nil || n < 1 || n > 100 {
 				t.Errorf("list limit %q sent to the API", l)
 			}
 		}
-		if q.method != http.MethodPost {
+		if q.Method != http.MethodPost {
 			continue
 		}
 		var body struct {
@@ -99,7 +66,7 @@ func checkAPIBounds(t *testing.T, rec *apiRecorder) {
 			Context   string            `json:"context"`
 			Fields    []json.RawMessage `json:"fields"`
 		}
-		if err := json.Unmarshal(q.body, &body); err != nil {
+		if err := json.Unmarshal(q.Body, &body); err != nil {
 			t.Errorf("POST body is not JSON: %v", err)
 			continue
 		}
@@ -412,7 +379,7 @@ func TestHostileClientsStdio(t *testing.T) {
 	}
 	s.t = t
 	checkAPIBounds(t, rec)
-	t.Logf("stdio: %d hostile messages answered, %d requests served after them, %d API requests, all within bounds", len(hostileCases()), served/2, len(rec.all()))
+	t.Logf("stdio: %d hostile messages answered, %d requests served after them, %d API requests, all within bounds", len(hostileCases()), served/2, len(rec.Requests()))
 }
 
 // httpSession is a raw 2025-11-25 Streamable HTTP session.
@@ -556,7 +523,7 @@ func TestBoundsBeforeTheAPI(t *testing.T) {
 		{"timeoutSec 301", "wait_for_call", map[string]any{"callId": "abc", "timeoutSec": 301}, ""},
 	}
 	for _, tc := range cases {
-		before := len(rec.all())
+		before := len(rec.Requests())
 		res, err := callTool(ctx, c, tc.tool, tc.args)
 		if err != nil {
 			t.Errorf("%s: protocol error: %v", tc.name, err)
@@ -567,7 +534,7 @@ func TestBoundsBeforeTheAPI(t *testing.T) {
 		} else if want := cmp.Or(tc.want, "invalid_argument"); structured(res)["error"] != want {
 			t.Errorf("%s: token %v, want %s", tc.name, structured(res)["error"], want)
 		}
-		if n := len(rec.all()) - before; n != 0 {
+		if n := len(rec.Requests()) - before; n != 0 {
 			t.Errorf("%s: %d API requests sent for refused arguments", tc.name, n)
 		}
 	}
@@ -576,6 +543,6 @@ func TestBoundsBeforeTheAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("list_calls limit 101: isError=%v %s", res.IsError, truncate(textOf(res), 160))
+	t.Logf("list_calls limit 101: isError=%v %s", res.IsError, truncate(testkit.TextOf(res), 160))
 	checkAPIBounds(t, rec)
 }

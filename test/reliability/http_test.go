@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/mark3labs/mcp-go/mcp"
 )
 
@@ -121,6 +122,17 @@ func TestDNSRebinding(t *testing.T) {
 // TestAuthentication: with --auth-token only the exact token passes, and
 // every 401 is the same whatever was wrong; with --require-client-keys only
 // a bys_ak_ key passes. /healthz needs no credentials; /metrics does.
+// initializeWith posts an initialize request to url with the Authorization
+// header hv ("" = none).
+func initializeWith(t testing.TB, url, hv string) (int, http.Header, string) {
+	t.Helper()
+	hdr := http.Header{}
+	if hv != "" {
+		hdr.Set("Authorization", hv)
+	}
+	return rawPost(t, url, hdr, []byte(initializeBody))
+}
+
 func TestAuthentication(t *testing.T) {
 	t.Run("auth-token", func(t *testing.T) {
 		t.Parallel()
@@ -142,11 +154,7 @@ func TestAuthentication(t *testing.T) {
 		var bodies = map[string]bool{}
 		var wwwAuth = map[string]bool{}
 		for _, hv := range wrong {
-			hdr := http.Header{}
-			if hv != "" {
-				hdr.Set("Authorization", hv)
-			}
-			status, rh, body := rawPost(t, h.URL+"/mcp", hdr, []byte(initializeBody))
+			status, rh, body := initializeWith(t, h.URL+"/mcp", hv)
 			if status != 401 {
 				t.Errorf("Authorization %q: HTTP %d, want 401", hv, status)
 				continue
@@ -160,11 +168,11 @@ func TestAuthentication(t *testing.T) {
 		if len(bodies) != 1 || len(wwwAuth) != 1 {
 			t.Errorf("401 answers differ by what was wrong: %d bodies %v, %d WWW-Authenticate values", len(bodies), bodies, len(wwwAuth))
 		}
-		status, _, body := rawPost(t, h.URL+"/mcp", http.Header{"Authorization": {"Bearer " + authToken}}, []byte(initializeBody))
+		status, _, body := initializeWith(t, h.URL+"/mcp", "Bearer "+authToken)
 		if status != 200 {
 			t.Errorf("the right token: HTTP %d: %s", status, truncate(body, 200))
 		}
-		status, _, _ = rawPost(t, h.URL+"/mcp", http.Header{"Authorization": {"bearer " + authToken}}, []byte(initializeBody))
+		status, _, _ = initializeWith(t, h.URL+"/mcp", "bearer "+authToken)
 		if status != 200 {
 			t.Errorf("the right token with a lower-case scheme: HTTP %d", status)
 		}
@@ -183,11 +191,7 @@ func TestAuthentication(t *testing.T) {
 		h := serveHTTP(t, "http", func(c *config.Config) { c.RequireClientKeys = true })
 		bodies := map[string]bool{}
 		for _, hv := range []string{"", "Bearer ", "Bearer bys_ak_", "Bearer sk_live_x", "Basic bys_ak_x", "bys_ak_x"} {
-			hdr := http.Header{}
-			if hv != "" {
-				hdr.Set("Authorization", hv)
-			}
-			status, _, body := rawPost(t, h.URL+"/mcp", hdr, []byte(initializeBody))
+			status, _, body := initializeWith(t, h.URL+"/mcp", hv)
 			if status != 401 {
 				t.Errorf("Authorization %q: HTTP %d, want 401", hv, status)
 			}
@@ -196,7 +200,7 @@ func TestAuthentication(t *testing.T) {
 		if len(bodies) != 1 {
 			t.Errorf("401 answers differ: %v", bodies)
 		}
-		status, _, body := rawPost(t, h.URL+"/mcp", http.Header{"Authorization": {"Bearer bys_ak_client1"}}, []byte(initializeBody))
+		status, _, body := initializeWith(t, h.URL+"/mcp", "Bearer bys_ak_client1")
 		if status != 200 {
 			t.Errorf("a client key: HTTP %d: %s", status, truncate(body, 200))
 		}
@@ -236,7 +240,7 @@ func TestKeyIsolationUnderConcurrency(t *testing.T) {
 			for r := 0; r < rounds; r++ {
 				res, err := callTool(ctx, c, "place_call", placeArgs(fmt.Sprintf("Isolation worker %d round %d: confirm the booking.", w, r)))
 				if err != nil || res.IsError {
-					errc <- fmt.Errorf("worker %d place_call: %v %s", w, err, textOf(res))
+					errc <- fmt.Errorf("worker %d place_call: %v %s", w, err, testkit.TextOf(res))
 					return
 				}
 				id, _ := structured(res)["callId"].(string)
@@ -253,7 +257,7 @@ func TestKeyIsolationUnderConcurrency(t *testing.T) {
 
 				res, err = callTool(ctx, c, "list_calls", map[string]any{"limit": 100})
 				if err != nil || res.IsError {
-					errc <- fmt.Errorf("worker %d list_calls: %v %s", w, err, textOf(res))
+					errc <- fmt.Errorf("worker %d list_calls: %v %s", w, err, testkit.TextOf(res))
 					return
 				}
 				calls, _ := structured(res)["calls"].([]any)
@@ -273,13 +277,13 @@ func TestKeyIsolationUnderConcurrency(t *testing.T) {
 					res, err = callTool(ctx, c, "get_call", map[string]any{"callId": other})
 					checks.Add(1)
 					if err != nil || !res.IsError || structured(res)["error"] != "not_found" {
-						errc <- fmt.Errorf("worker %d (%s) get_call of a foreign call %s: %v isError=%v %s", w, key, other, err, res != nil && res.IsError, truncate(textOf(res), 200))
+						errc <- fmt.Errorf("worker %d (%s) get_call of a foreign call %s: %v isError=%v %s", w, key, other, err, res != nil && res.IsError, truncate(testkit.TextOf(res), 200))
 					}
 				}
 				res, err = callTool(ctx, c, "get_call", map[string]any{"callId": id})
 				checks.Add(1)
 				if err != nil || res.IsError {
-					errc <- fmt.Errorf("worker %d get_call of its own call: %v %s", w, err, textOf(res))
+					errc <- fmt.Errorf("worker %d get_call of its own call: %v %s", w, err, testkit.TextOf(res))
 				}
 			}
 		}()
@@ -476,7 +480,7 @@ func TestGracefulShutdown(t *testing.T) {
 			// +14155550007 never ends.
 			res, err := callTool(ctx, c, "place_call", map[string]any{"to": "+14155550007", "objective": "Graceful shutdown: never ends."})
 			if err != nil || res.IsError {
-				t.Fatalf("place_call: %v %s", err, textOf(res))
+				t.Fatalf("place_call: %v %s", err, testkit.TextOf(res))
 			}
 			id, _ := structured(res)["callId"].(string)
 
@@ -515,7 +519,7 @@ func TestGracefulShutdown(t *testing.T) {
 				case o.err != nil:
 					t.Logf("in-flight wait_for_call ended %v after shutdown began, with a closed connection: %v", after, o.err)
 				default:
-					t.Logf("in-flight wait_for_call answered %v after shutdown began: isError=%v %s", after, o.res.IsError, truncate(textOf(o.res), 160))
+					t.Logf("in-flight wait_for_call answered %v after shutdown began: isError=%v %s", after, o.res.IsError, truncate(testkit.TextOf(o.res), 160))
 					if o.res.IsError {
 						if msg := clearError(o.res); msg != "" {
 							t.Errorf("in-flight answer is not a clear error: %s", msg)

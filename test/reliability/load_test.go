@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/config"
+	"github.com/byourside/bys-mcp/internal/testkit"
 )
 
 // histogram records latencies in buckets 5 % apart (from 10 µs), so that a
@@ -199,7 +200,7 @@ func runLoad(t *testing.T, clients int, d time.Duration) loadResult {
 						fail(fmt.Sprintf("client %d %s: %v", i, tool, err))
 						continue
 					case r.IsError:
-						fail(fmt.Sprintf("client %d %s: %s", i, tool, truncate(textOf(r), 200)))
+						fail(fmt.Sprintf("client %d %s: %s", i, tool, truncate(testkit.TextOf(r), 200)))
 						continue
 					}
 					if tool == "place_call" {

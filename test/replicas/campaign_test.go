@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/byourside/bys-mcp/internal/state/redistest"
 )
 
 // A replica killed in the middle of a campaign while two others share its
@@ -14,8 +12,7 @@ import (
 // with every item dialled exactly once.
 func TestCampaignTakenOverWhenItsReplicaDies(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL})
+	_, reps := startOnRedis(t, 3)
 	key := tenantKey(t)
 	// +14155550006 talks for 90 s (under 5 s at the sandbox's time scale),
 	// one call at a time: the campaign outlives the first replica.

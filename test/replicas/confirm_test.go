@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/byourside/bys-mcp/internal/state/redistest"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -86,8 +85,7 @@ func balancedClient(t *testing.T, key string, user *acceptAll, reps ...*proc) (*
 // keep working after Redis restarts empty, without restarting replicas.
 func TestConfirmationAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL, extra: []string{"--confirm-calls", "always"}})
+	rs, reps := startOnRedis(t, 3, "--confirm-calls", "always")
 
 	// confirmOnce runs one confirmed placement over the balancer; it returns
 	// a description of what went wrong, or "".
@@ -165,8 +163,7 @@ func boolToInt(b bool) int {
 // by Mcp-Session-Id for such clients.
 func TestLegacySessionIsPerReplica(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 2, replicaOpts{stateURL: rs.URL})
+	_, reps := startOnRedis(t, 2)
 	key := tenantKey(t)
 	c := connect(t, reps[0], key, true)
 	sid := c.GetSessionId()
@@ -227,8 +224,7 @@ func (p *pinAfterInit) RoundTrip(r *http.Request) (*http.Response, error) {
 // one) or the user is asked. A call placed unasked is a safety failure.
 func TestMisroutedLegacySessionNeverSkipsConfirmation(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 2, replicaOpts{stateURL: rs.URL})
+	_, reps := startOnRedis(t, 2)
 	key := tenantKey(t)
 	user := &acceptAll{}
 	tr, err := transport.NewStreamableHTTP(reps[0].url+"/mcp",

@@ -53,16 +53,16 @@ func runMain(m *testing.M) int {
 		// The tests skip themselves (redistest.Start) with the reason.
 		return m.Run()
 	}
-	sb, err := startSandbox()
+	sb, err := testkit.StartSandboxProcess(binPath, "20")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "replicas:", err)
 		return 1
 	}
-	defer sb.kill()
-	sandboxURL = sb.url
+	defer sb.Stop()
+	sandboxURL = sb.URL
 	code := m.Run()
 	if code != 0 {
-		fmt.Fprintf(os.Stderr, "sandbox stderr:\n%s\n", sb.stderr.String())
+		fmt.Fprintf(os.Stderr, "sandbox stderr:\n%s\n", sb.Stderr.String())
 	}
 	return code
 }
@@ -93,30 +93,6 @@ func (p *proc) exited() bool {
 	default:
 		return false
 	}
-}
-
-func startSandbox() (*proc, error) { return startSandboxAt("20") }
-
-// startSandboxAt starts a standalone sandbox whose calls run timeScale
-// times faster than real time.
-func startSandboxAt(timeScale string) (*proc, error) {
-	var lastErr error
-	for range 3 {
-		addr, err := testkit.FreeAddr()
-		if err != nil {
-			return nil, err
-		}
-		p := &proc{name: "sandbox", addr: addr, url: "http://" + addr}
-		p.args = []string{"sandbox", "--addr", addr, "--time-scale", timeScale, "--rate-limit-per-minute", "100000"}
-		if err := p.start(nil); err != nil {
-			return nil, err
-		}
-		if lastErr = waitHTTP(p, "/v1/agent/calls", 10*time.Second, http.StatusUnauthorized); lastErr == nil {
-			return p, nil
-		}
-		p.kill()
-	}
-	return nil, fmt.Errorf("standalone sandbox did not start: %v", lastErr)
 }
 
 func (p *proc) start(env []string) error {
@@ -152,6 +128,25 @@ func startReplicas(t *testing.T, n int, o replicaOpts) []*proc {
 		ps[i] = startReplica(t, fmt.Sprintf("replica-%d", i), o)
 	}
 	return ps
+}
+
+// connectSpread connects n clients of key spread over reps (client i on
+// reps[i%len(reps)]), client i in the 2025-11-25 era when legacy(i).
+func connectSpread(t *testing.T, reps []*proc, key string, n int, legacy func(i int) bool) []*client {
+	t.Helper()
+	clients := make([]*client, n)
+	for i := range clients {
+		clients[i] = connect(t, reps[i%len(reps)], key, legacy(i))
+	}
+	return clients
+}
+
+// startOnRedis starts a Redis of the test's own and n replicas (see
+// startReplicas) sharing it as their state, with extra flags.
+func startOnRedis(t *testing.T, n int, extra ...string) (*redistest.Server, []*proc) {
+	t.Helper()
+	rs := redistest.Start(t)
+	return rs, startReplicas(t, n, replicaOpts{stateURL: rs.URL, extra: extra})
 }
 
 func startReplica(t *testing.T, name string, o replicaOpts) *proc {
@@ -479,15 +474,7 @@ func placedTotal(t *testing.T, reps []*proc) float64 {
 	t.Helper()
 	var sum float64
 	for _, p := range reps {
-		for _, line := range strings.Split(getBody(t, p.url+"/metrics"), "\n") {
-			if strings.HasPrefix(line, "bys_mcp_calls_placed_total") {
-				f := strings.Fields(line)
-				v, err := strconv.ParseFloat(f[len(f)-1], 64)
-				if err == nil {
-					sum += v
-				}
-			}
-		}
+		sum += testkit.MetricSum(t, testkit.Metrics(t, p.url), "bys_mcp_calls_placed_total")
 	}
 	return sum
 }

@@ -20,33 +20,20 @@ import (
 // one call; every answer carries its id, all but one deduplicated.
 func TestIdenticalCallsAcrossReplicasPlaceOne(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL})
+	rs, reps := startOnRedis(t, 3)
 	key := tenantKey(t)
 
 	const n, rounds = 20, 3
-	clients := make([]*client, n)
-	for i := range n {
-		clients[i] = connect(t, reps[i%3], key, i%2 == 1)
-	}
+	clients := connectSpread(t, reps, key, n, func(i int) bool { return i%2 == 1 })
 	for round := range rounds {
 		objective := fmt.Sprintf("Book a table for two at 7pm (round %d)", round)
 		results := make([]toolResult, n)
 		errs := make([]error, n)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
-				defer cancel()
-				results[i], errs[i] = clients[i].call(ctx, "place_call", placeArgs("+14155550123", objective))
-			}()
-		}
-		close(start)
-		wg.Wait()
+		testkit.AllAtOnce(n, func(i int) {
+			ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+			defer cancel()
+			results[i], errs[i] = clients[i].call(ctx, "place_call", placeArgs("+14155550123", objective))
+		})
 
 		ids := map[string]int{}
 		fresh := 0
@@ -92,31 +79,18 @@ func TestIdenticalCallsAcrossReplicasPlaceOne(t *testing.T) {
 // place exactly 2.
 func TestBudgetAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL, extra: []string{"--max-calls-per-hour", "2"}})
+	rs, reps := startOnRedis(t, 3, "--max-calls-per-hour", "2")
 	key := tenantKey(t)
 
 	const n = 10
-	clients := make([]*client, n)
-	for i := range n {
-		clients[i] = connect(t, reps[i%3], key, i%2 == 0)
-	}
+	clients := connectSpread(t, reps, key, n, func(i int) bool { return i%2 == 0 })
 	results := make([]toolResult, n)
 	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			results[i], errs[i] = clients[i].call(ctx, "place_call", placeArgs("+14155550123", fmt.Sprintf("Ask for a quote, request %d", i)))
-		}()
-	}
-	close(start)
-	wg.Wait()
+	testkit.AllAtOnce(n, func(i int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		results[i], errs[i] = clients[i].call(ctx, "place_call", placeArgs("+14155550123", fmt.Sprintf("Ask for a quote, request %d", i)))
+	})
 	placed, refused := 0, 0
 	for i, r := range results {
 		switch {
@@ -143,8 +117,7 @@ func TestBudgetAcrossReplicas(t *testing.T) {
 // within it, another replica deduplicates.
 func TestDedupeWindowExpiresAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL, extra: []string{"--dedupe-window", "2s"}})
+	_, reps := startOnRedis(t, 3, "--dedupe-window", "2s")
 	key := tenantKey(t)
 	args := placeArgs("+14155550123", "Confirm the delivery slot")
 
@@ -174,8 +147,7 @@ func TestDedupeWindowExpiresAcrossReplicas(t *testing.T) {
 // back, placement works again within 10 s without restarting the replicas.
 func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL})
+	rs, reps := startOnRedis(t, 3)
 	key := tenantKey(t)
 	modern := make([]*client, 3)
 	legacy := make([]*client, 3)
@@ -296,8 +268,7 @@ func TestRedisDownFailsClosedAndRecovers(t *testing.T) {
 // same call id and gets the final record; no duplicate call.
 func TestReplicaKilledWhileWaiting(t *testing.T) {
 	t.Parallel()
-	rs := redistest.Start(t)
-	reps := startReplicas(t, 3, replicaOpts{stateURL: rs.URL})
+	_, reps := startOnRedis(t, 3)
 
 	var wg sync.WaitGroup
 	for i, legacy := range []bool{true, false} {
