@@ -106,8 +106,10 @@ type Options struct {
 // Manager creates, runs, resumes and reads campaigns. It is safe for
 // concurrent use.
 type Manager struct {
-	o     Options
-	owner string
+	o Options
+	// owner names this process in the campaigns' leases: random, drawn
+	// when a lease is first asked for (not at start-up).
+	owner func() string
 	base  context.Context
 	stop  context.CancelFunc
 
@@ -138,7 +140,7 @@ func New(o Options) *Manager {
 		o.Log = l
 	}
 	base, stop := context.WithCancel(context.Background())
-	return &Manager{o: o, owner: randomHex(16), base: base, stop: stop, runs: map[string]*run{}, changed: map[string]chan struct{}{}}
+	return &Manager{o: o, owner: sync.OnceValue(func() string { return randomHex(16) }), base: base, stop: stop, runs: map[string]*run{}, changed: map[string]chan struct{}{}}
 }
 
 // Start looks for campaigns that no process runs (a restart on the same
@@ -189,14 +191,14 @@ func (m *Manager) Create(ctx context.Context, apiKey string, c *Campaign) (*Camp
 		return nil, err
 	}
 	c.settle()
-	if ok, err := m.o.Records.AcquireLease(ctx, leasePrefix+c.ID, m.owner, m.o.LeaseTTL); err != nil || !ok {
+	if ok, err := m.o.Records.AcquireLease(ctx, leasePrefix+c.ID, m.owner(), m.o.LeaseTTL); err != nil || !ok {
 		if err == nil {
 			err = errors.New("campaign: a fresh campaign id is leased by another runner")
 		}
 		return nil, err
 	}
 	if err := m.put(ctx, c, true); err != nil {
-		_ = m.o.Records.ReleaseLease(context.WithoutCancel(ctx), leasePrefix+c.ID, m.owner)
+		_ = m.o.Records.ReleaseLease(context.WithoutCancel(ctx), leasePrefix+c.ID, m.owner())
 		return nil, err
 	}
 	r := m.newRun(c, apiKey, false)
@@ -395,13 +397,13 @@ func (m *Manager) scan() {
 		if mine {
 			continue
 		}
-		ok, err := m.o.Records.AcquireLease(ctx, leasePrefix+id, m.owner, m.o.LeaseTTL)
+		ok, err := m.o.Records.AcquireLease(ctx, leasePrefix+id, m.owner(), m.o.LeaseTTL)
 		if err != nil || !ok {
 			continue
 		}
 		c, err := m.load(ctx, id)
 		if err != nil || c.AllEnded() {
-			_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner)
+			_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner())
 			continue
 		}
 		secret, err := m.o.Store.Secret(ctx)
@@ -411,12 +413,12 @@ func (m *Manager) scan() {
 		}
 		if err != nil {
 			m.o.Log.WithError(err).WithField("campaign_id", id).Warn("campaigns: cannot continue a campaign (its key does not open)")
-			_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner)
+			_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner())
 			continue
 		}
 		m.o.Log.WithField("campaign_id", id).Info("campaigns: continuing a campaign whose runner stopped")
 		if !m.startRun(m.newRun(c, apiKey, true)) {
-			_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner)
+			_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner())
 		}
 	}
 }
