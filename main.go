@@ -66,7 +66,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer a.Close()
-	log.WithField("config", cfg.String()).WithField("version", version).Debug("starting")
+	if log.IsLevelEnabled(logrus.DebugLevel) { // the description is not built for nothing
+		log.WithField("config", cfg.String()).WithField("version", version).Debug("starting")
+	}
 	if cfg.Transport == "stdio" && isTerminal(stdin) {
 		fmt.Fprintln(stderr, "bys-mcp speaks MCP (JSON-RPC) on stdin/stdout and is meant to be started by an MCP host such as Claude Desktop or Claude Code; see README.md. Try `bys-mcp demo` for a guided run on the sandbox, or press Ctrl-D to exit.")
 	}

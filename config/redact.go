@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // String renders the configuration on one line for a start-up log, with the
@@ -155,8 +156,9 @@ func statePassword(raw string) string {
 	return u.User.Username()
 }
 
-// keyPattern matches anything shaped like an agent key.
-var keyPattern = regexp.MustCompile(`bys_ak_[A-Za-z0-9][^\s"'(),;]*`)
+// keyPattern matches anything shaped like an agent key. It is compiled on
+// first use, not at package initialisation (start-up).
+var keyPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`bys_ak_[A-Za-z0-9][^\s"'(),;]*`) })
 
 // minSecretLen is the shortest secret replaced by text search; shorter
 // strings would mangle the message and are never echoed anyway.
@@ -169,7 +171,7 @@ func redactError(err error, secrets ...string) error {
 		return nil
 	}
 	msg := err.Error()
-	out := keyPattern.ReplaceAllString(msg, APIKeyPrefix+"…")
+	out := keyPattern().ReplaceAllString(msg, APIKeyPrefix+"…")
 	for _, s := range secrets {
 		if len(s) >= minSecretLen {
 			out = strings.ReplaceAll(out, s, "xxxxx")

@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/byourside/bys-mcp/schema"
+	"github.com/byourside/bys-mcp/schema/schemagen"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 func generate(t *testing.T, l schema.Limits) *schema.Set {
 	t.Helper()
-	set, err := schema.Generate(l)
+	set, err := schemagen.Generate(l)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 // Package schema owns what agents see of each tool's shape: the Go types of
-// every tool's input and output, and the JSON Schemas generated from them once
-// at start-up with invopop/jsonschema (inline, no $ref, no $schema).
+// every tool's input and output, and the JSON Schemas generated from them
+// (inline, no $ref, no $schema) by package schemagen with invopop/jsonschema.
+// The server serves a generated copy (defaults_gen.go): it does not reflect
+// at start-up, and does not link the reflection.
 package schema
 
 // Bounds on what the server accepts from a model and forwards to the API.

@@ -12,6 +12,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/schema"
+	"github.com/byourside/bys-mcp/schema/schemagen"
 	"github.com/byourside/bys-mcp/tools"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/sirupsen/logrus"
@@ -35,7 +36,7 @@ func directDepsWith(t *testing.T, api http.Handler) (*tools.Deps, *testkit.APIRe
 		t.Fatal(err)
 	}
 	limits := schema.Limits{MaxWaitSec: 300, MaxListLimit: 100}
-	schemas, err := schema.Generate(limits)
+	schemas, err := schemagen.Generate(limits)
 	if err != nil {
 		t.Fatal(err)
 	}

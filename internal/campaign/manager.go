@@ -153,8 +153,10 @@ type Options struct {
 // Manager creates, runs, resumes and reads campaigns. It is safe for
 // concurrent use.
 type Manager struct {
-	o     Options
-	owner string
+	o Options
+	// owner names this process in the campaigns' leases: random, drawn
+	// when a lease is first asked for (not at start-up).
+	owner func() string
 	base  context.Context
 	stop  context.CancelFunc
 
@@ -188,7 +190,7 @@ func New(o Options) *Manager {
 		o.Log = l
 	}
 	base, stop := context.WithCancel(context.Background())
-	return &Manager{o: o, owner: randomHex(16), base: base, stop: stop, runs: map[string]*run{}, changed: map[string]chan struct{}{}}
+	return &Manager{o: o, owner: sync.OnceValue(func() string { return randomHex(16) }), base: base, stop: stop, runs: map[string]*run{}, changed: map[string]chan struct{}{}}
 }
 
 // Start looks for campaigns that no process runs (a restart on the same
@@ -258,14 +260,14 @@ func (m *Manager) Create(ctx context.Context, apiKey string, c *Campaign) (*Camp
 	if err := m.o.Records.PutRecord(ctx, kindByKey+c.KeyFP, c.ID, []byte(c.CreatedAt.UTC().Format(time.RFC3339)), m.ttl(c), true); err != nil {
 		return nil, err
 	}
-	if ok, err := m.o.Records.AcquireLease(ctx, leasePrefix+c.ID, m.owner, m.o.LeaseTTL); err != nil || !ok {
+	if ok, err := m.o.Records.AcquireLease(ctx, leasePrefix+c.ID, m.owner(), m.o.LeaseTTL); err != nil || !ok {
 		if err == nil {
 			err = errors.New("campaign: a fresh campaign id is leased by another runner")
 		}
 		return nil, err
 	}
 	if err := m.put(ctx, c, true); err != nil {
-		_ = m.o.Records.ReleaseLease(context.WithoutCancel(ctx), leasePrefix+c.ID, m.owner)
+		_ = m.o.Records.ReleaseLease(context.WithoutCancel(ctx), leasePrefix+c.ID, m.owner())
 		return nil, err
 	}
 	r := m.newRun(c, apiKey, false)
@@ -511,13 +513,13 @@ func (m *Manager) adopt(ctx context.Context, id string, retry bool) bool {
 	if mine {
 		return false
 	}
-	ok, err := m.o.Records.AcquireLease(ctx, leasePrefix+id, m.owner, m.o.LeaseTTL)
+	ok, err := m.o.Records.AcquireLease(ctx, leasePrefix+id, m.owner(), m.o.LeaseTTL)
 	if err != nil || !ok {
 		return false
 	}
 	c, err := m.load(ctx, id)
 	if err != nil || c.AllEnded() && !retry {
-		_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner)
+		_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner())
 		return false
 	}
 	secret, err := m.o.Store.Secret(ctx)
@@ -527,11 +529,11 @@ func (m *Manager) adopt(ctx context.Context, id string, retry bool) bool {
 	}
 	if err != nil {
 		m.o.Log.WithError(err).WithField("campaign_id", id).Warn("campaigns: cannot continue a campaign (its key does not open)")
-		_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner)
+		_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner())
 		return false
 	}
 	if !m.startRun(m.newRun(c, apiKey, true)) {
-		_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner)
+		_ = m.o.Records.ReleaseLease(ctx, leasePrefix+id, m.owner())
 		return false
 	}
 	return true

@@ -128,7 +128,7 @@ func (r *run) loop() {
 			r.save()
 		}
 		if r.c.AllEnded() && len(r.dials) == 0 && !r.dirty {
-			_ = o.Records.ReleaseLease(context.WithoutCancel(r.ctx), leasePrefix+r.c.ID, r.m.owner)
+			_ = o.Records.ReleaseLease(context.WithoutCancel(r.ctx), leasePrefix+r.c.ID, r.m.owner())
 			return
 		}
 		t := time.NewTimer(r.nextWake(now))
@@ -141,7 +141,7 @@ func (r *run) loop() {
 		case <-r.kick:
 			r.lastCancelQ = time.Time{}
 		case <-renew.C:
-			ok, err := o.Records.AcquireLease(r.ctx, leasePrefix+r.c.ID, r.m.owner, o.LeaseTTL)
+			ok, err := o.Records.AcquireLease(r.ctx, leasePrefix+r.c.ID, r.m.owner(), o.LeaseTTL)
 			if err == nil && !ok {
 				r.log().Warnf("campaigns: another runner took this campaign over; stopping here")
 				t.Stop()
@@ -177,7 +177,7 @@ func (r *run) stop() {
 	if r.dirty && !r.saveCtx(ctx) {
 		return
 	}
-	_ = r.m.o.Records.ReleaseLease(ctx, leasePrefix+r.c.ID, r.m.owner)
+	_ = r.m.o.Records.ReleaseLease(ctx, leasePrefix+r.c.ID, r.m.owner())
 }
 
 // nextWake is how long the runner may sleep: until the next item may dial,

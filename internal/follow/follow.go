@@ -178,7 +178,9 @@ func New(opts Options) *Hub {
 	if opts.Probe <= 0 {
 		opts.Probe = DefaultProbe
 	}
-	if opts.Owner == "" {
+	if opts.Owner == "" && opts.Shared != nil {
+		// Only leases name an owner: without a shared store the process
+		// does not pay for its first random read at start-up.
 		var b [12]byte
 		_, _ = rand.Read(b[:])
 		opts.Owner = hex.EncodeToString(b[:])

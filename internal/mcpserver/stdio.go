@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"strings"
 	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
-	"github.com/sirupsen/logrus"
 )
 
 // MaxStdioMessageBytes bounds one JSON-RPC message on stdin. A longer line
@@ -39,9 +39,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // closes or ctx ends. Only JSON-RPC messages are written to out.
 func (s *Server) ServeStdio(ctx context.Context, in io.Reader, out io.Writer, contextFunc server.StdioContextFunc) error {
 	stdout := &lockedWriter{w: out}
-	errWriter := s.log.WriterLevel(logrus.ErrorLevel)
-	defer errWriter.Close()
-	errLog := log.New(errWriter, "mcp-go: ", 0)
+	errLog := log.New(lineLogger{s.log.Error}, "mcp-go: ", 0)
 	opts := []server.StdioOption{
 		server.WithErrorLogger(errLog),
 		server.WithWorkerPoolSize(32),
@@ -166,4 +164,27 @@ func idFromPrefix(prefix []byte) []byte {
 			return v[:n]
 		}
 	}
+}
+
+// lineLogger logs each line written to it with print, as logrus's
+// WriterLevel does (lines without their line ending, a line longer than
+// 64 KiB in 64 KiB pieces), but in the writer's goroutine: no pipe and no
+// goroutine to start with the server.
+type lineLogger struct{ print func(args ...any) }
+
+func (l lineLogger) Write(p []byte) (int, error) {
+	for rest := p; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		for len(line) > bufio.MaxScanTokenSize {
+			l.print(string(line[:bufio.MaxScanTokenSize]))
+			line = line[bufio.MaxScanTokenSize:]
+		}
+		l.print(strings.TrimRight(string(line), "\r\n"))
+	}
+	return len(p), nil
 }

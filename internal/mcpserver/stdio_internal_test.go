@@ -19,3 +19,22 @@ func TestIDFromPrefix(t *testing.T) {
 		}
 	}
 }
+
+// lineLogger logs what logrus's WriterLevel logged: one entry per line,
+// without its line ending.
+func TestLineLoggerLogsEachLine(t *testing.T) {
+	var got []string
+	l := lineLogger{func(args ...any) { got = append(got, args[0].(string)) }}
+	if n, err := l.Write([]byte("mcp-go: one\r\n\ntwo\nthree")); n != 23 || err != nil {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	want := []string{"mcp-go: one", "", "two", "three"}
+	if len(got) != len(want) {
+		t.Fatalf("logged %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("logged %q, want %q", got, want)
+		}
+	}
+}

@@ -12,7 +12,7 @@ import (
 // latest write (records themselves carry their own TTL).
 const maxRecordTTL = 8 * 24 * time.Hour
 
-var leaseScript = redis.NewScript(`
+var leaseScript = lazyScript(`
 local v = redis.call('GET', KEYS[1])
 if v and v ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -109,7 +109,7 @@ func (r *Redis) DeleteRecord(ctx context.Context, kind, id string) (bool, error)
 func (r *Redis) AcquireLease(ctx context.Context, name, owner string, ttl time.Duration) (bool, error) {
 	octx, cancel := context.WithTimeout(ctx, r.opTO)
 	defer cancel()
-	n, err := leaseScript.Run(octx, r.client, []string{r.key("lease", name)}, owner, ms(ttl)).Int()
+	n, err := leaseScript().Run(octx, r.client, []string{r.key("lease", name)}, owner, ms(ttl)).Int()
 	if err != nil {
 		return false, r.fail(ctx, "acquire lease", err)
 	}
@@ -120,7 +120,7 @@ func (r *Redis) AcquireLease(ctx context.Context, name, owner string, ttl time.D
 func (r *Redis) ReleaseLease(ctx context.Context, name, owner string) error {
 	octx, cancel := context.WithTimeout(ctx, r.opTO)
 	defer cancel()
-	if err := compareDeleteScript.Run(octx, r.client, []string{r.key("lease", name)}, owner).Err(); err != nil {
+	if err := compareDeleteScript().Run(octx, r.client, []string{r.key("lease", name)}, owner).Err(); err != nil {
 		return r.fail(ctx, "release lease", err)
 	}
 	return nil

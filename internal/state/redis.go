@@ -163,16 +163,22 @@ func ms(d time.Duration) int64 {
 	return v
 }
 
+// lazyScript returns the script of src, built (and its digest computed) on
+// first use: a process without --state-url does not pay for it at start-up.
+func lazyScript(src string) func() *redis.Script {
+	return sync.OnceValue(func() *redis.Script { return redis.NewScript(src) })
+}
+
 var (
 	// Returns the current value, or claims the key and returns "claimed".
-	claimScript = redis.NewScript(`
+	claimScript = lazyScript(`
 local v = redis.call('GET', KEYS[1])
 if v then return v end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 'claimed'`)
 	// ARGV: pending value, done value, window ms (0 = do not record).
 	// Returns 1 on success, 0 when the lease is lost.
-	finishScript = redis.NewScript(`
+	finishScript = lazyScript(`
 local v = redis.call('GET', KEYS[1])
 if v == ARGV[2] then return 1 end
 if v == false or v == ARGV[1] then
@@ -184,7 +190,7 @@ if v == false or v == ARGV[1] then
   return 1
 end
 return 0`)
-	compareDeleteScript = redis.NewScript(`
+	compareDeleteScript = lazyScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('DEL', KEYS[1])
   return 1
@@ -192,7 +198,7 @@ end
 return 0`)
 	// ARGV: limit, per (µs), member, key ttl (ms). Uses the server's clock so
 	// replicas with skewed clocks agree. Returns {ok, retry µs}.
-	budgetScript = redis.NewScript(`
+	budgetScript = lazyScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local limit = tonumber(ARGV[1])
@@ -219,7 +225,7 @@ func (r *Redis) ClaimPlacement(ctx context.Context, fp string, lease time.Durati
 		}
 		id := randomID()
 		octx, cancel := context.WithTimeout(ctx, r.opTO)
-		v, err := claimScript.Run(octx, r.client, []string{k}, "pending:"+id, ms(normLease(lease))).Text()
+		v, err := claimScript().Run(octx, r.client, []string{k}, "pending:"+id, ms(normLease(lease))).Text()
 		cancel()
 		if err != nil {
 			return Claim{}, r.fail(ctx, "claim", err)
@@ -249,7 +255,7 @@ func (r *Redis) FinishPlacement(ctx context.Context, fp, leaseID, callID string,
 	}
 	octx, cancel := context.WithTimeout(ctx, r.opTO)
 	defer cancel()
-	n, err := finishScript.Run(octx, r.client, []string{r.key("dedupe", fp)}, "pending:"+leaseID, "done:"+callID, w).Int()
+	n, err := finishScript().Run(octx, r.client, []string{r.key("dedupe", fp)}, "pending:"+leaseID, "done:"+callID, w).Int()
 	if err != nil {
 		return r.fail(ctx, "finish placement", err)
 	}
@@ -263,7 +269,7 @@ func (r *Redis) FinishPlacement(ctx context.Context, fp, leaseID, callID string,
 func (r *Redis) AbandonPlacement(ctx context.Context, fp, leaseID string) error {
 	octx, cancel := context.WithTimeout(ctx, r.opTO)
 	defer cancel()
-	if err := compareDeleteScript.Run(octx, r.client, []string{r.key("dedupe", fp)}, "pending:"+leaseID).Err(); err != nil {
+	if err := compareDeleteScript().Run(octx, r.client, []string{r.key("dedupe", fp)}, "pending:"+leaseID).Err(); err != nil {
 		return r.fail(ctx, "abandon placement", err)
 	}
 	return nil
@@ -273,7 +279,7 @@ func (r *Redis) AbandonPlacement(ctx context.Context, fp, leaseID string) error 
 func (r *Redis) ForgetPlacement(ctx context.Context, fp, callID string) (bool, error) {
 	octx, cancel := context.WithTimeout(ctx, r.opTO)
 	defer cancel()
-	n, err := compareDeleteScript.Run(octx, r.client, []string{r.key("dedupe", fp)}, "done:"+callID).Int()
+	n, err := compareDeleteScript().Run(octx, r.client, []string{r.key("dedupe", fp)}, "done:"+callID).Int()
 	if err != nil {
 		return false, r.fail(ctx, "forget placement", err)
 	}
@@ -295,7 +301,7 @@ func (r *Redis) ReserveBudget(ctx context.Context, budgetKey string, limit int, 
 	}
 	octx, cancel := context.WithTimeout(ctx, r.opTO)
 	defer cancel()
-	res, err := budgetScript.Run(octx, r.client, []string{r.key("budget", budgetKey)},
+	res, err := budgetScript().Run(octx, r.client, []string{r.key("budget", budgetKey)},
 		limit, perUS, id, ms(per+budgetTTLMargin)).Int64Slice()
 	if err != nil {
 		return "", false, 0, r.fail(ctx, "reserve budget", err)

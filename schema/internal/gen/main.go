@@ -1,4 +1,4 @@
-// Command gen writes schema/defaults.json from the Go types (run through
+// Command gen writes schema/defaults_gen.go from the Go types (run through
 // `go generate ./schema`).
 package main
 
@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/byourside/bys-mcp/schema"
+	"github.com/byourside/bys-mcp/schema/schemagen"
 )
 
 func main() {
-	out, err := schema.MarshalDefaults()
+	out, err := schemagen.GoSource()
 	if err == nil {
-		err = os.WriteFile("defaults.json", out, 0o644)
+		err = os.WriteFile("defaults_gen.go", out, 0o644)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "schema gen:", err)
