@@ -33,9 +33,11 @@ func TestSealKey(t *testing.T) {
 	for name, open := range map[string]func() (string, error){
 		"another binding": func() (string, error) { return safety.OpenKey(secret, "label v1", "cmp_2", sealed) },
 		"another label":   func() (string, error) { return safety.OpenKey(secret, "label v2", "cmp_1", sealed) },
-		"another secret":  func() (string, error) { return safety.OpenKey(bytes.Repeat([]byte{8}, 32), "label v1", "cmp_1", sealed) },
-		"malformed":       func() (string, error) { return safety.OpenKey(secret, "label v1", "cmp_1", "!!") },
-		"cut short":       func() (string, error) { return safety.OpenKey(secret, "label v1", "cmp_1", sealed[:10]) },
+		"another secret": func() (string, error) {
+			return safety.OpenKey(bytes.Repeat([]byte{8}, 32), "label v1", "cmp_1", sealed)
+		},
+		"malformed": func() (string, error) { return safety.OpenKey(secret, "label v1", "cmp_1", "!!") },
+		"cut short": func() (string, error) { return safety.OpenKey(secret, "label v1", "cmp_1", sealed[:10]) },
 	} {
 		if got, err := open(); !errors.Is(err, safety.ErrSealedKey) || got != "" {
 			t.Errorf("%s: %q, %v; want ErrSealedKey", name, got, err)
