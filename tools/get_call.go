@@ -32,6 +32,8 @@ func GetCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			return fail(ctx, errorFromAPI(err, false)), nil
 		}
 		noteStatus(ctx, call.Status)
-		return structuredResult(rawRecord(call), renderCall(call)), nil
+		res := structuredResult(rawRecord(call), renderCall(call))
+		d.addRecordingLink(ctx, call, res)
+		return res, nil
 	}
 }

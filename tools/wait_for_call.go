@@ -86,7 +86,9 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			return fail(ctx, errorFromAPI(err, false)), nil
 		}
 		noteStatus(ctx, call.Status)
-		return waitResult(call, timedOut), nil
+		res := waitResult(call, timedOut)
+		d.addRecordingLink(ctx, call, res)
+		return res, nil
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/follow"
 	"github.com/byourside/bys-mcp/internal/mcpserver"
 	"github.com/byourside/bys-mcp/internal/metrics"
+	"github.com/byourside/bys-mcp/internal/recordings"
 	"github.com/byourside/bys-mcp/internal/resources"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/sandbox"
@@ -56,6 +57,9 @@ type App struct {
 	Follow *follow.Hub
 	// Webhooks receives the API's events (--public-url on sse and http).
 	Webhooks *webhook.Service
+	// Recordings makes and serves recording links (--public-url on sse
+	// and http).
+	Recordings *recordings.Service
 	// DoNotCall is the do-not-call list (state store and operator file).
 	DoNotCall *dnc.List
 	// Sandbox is the embedded simulator when --sandbox is set.
@@ -192,6 +196,13 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		if a.Webhooks, err = webhook.New(whOpts); err != nil {
 			return nil, fmt.Errorf("--public-url: %w", err)
 		}
+		store, ok := a.Store.(recordings.Store)
+		if !ok {
+			return nil, errors.New("the state store keeps no records, so recording links cannot be kept")
+		}
+		if a.Recordings, err = recordings.New(recordings.Options{PublicURL: cfg.PublicURL, Client: c, Store: store, Clock: a.Clock, Log: log}); err != nil {
+			return nil, fmt.Errorf("--public-url: %w", err)
+		}
 	}
 	a.Deps = &tools.Deps{
 		Client:               c,
@@ -220,6 +231,9 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 	if a.Webhooks != nil {
 		a.Deps.Webhooks = a.Webhooks
 	}
+	if a.Recordings != nil {
+		a.Deps.RecordingLinks = a.Recordings
+	}
 	if !cfg.ReadOnly {
 		// Campaigns run where calls may be placed; this also continues the
 		// campaigns a stopped process left in the store.
@@ -236,7 +250,7 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		a.Deps.Metrics = a.Metrics
 		observe = a.Metrics.ToolCall
 	}
-	resDeps := resources.Deps{Client: c, ServerKey: serverKey, Log: log, Poll: poll.Next, Follow: a.Follow}
+	resDeps := resources.Deps{Client: c, ServerKey: serverKey, Log: log, Poll: poll.Next, Follow: a.Follow, RecordingLinks: a.Recordings != nil}
 	if a.Campaigns != nil {
 		resDeps.Campaigns = a.Campaigns
 	}
@@ -348,6 +362,9 @@ func (a *App) HTTPHandler() *mcpserver.HTTPHandler {
 	}
 	if a.Webhooks != nil {
 		o.Webhooks, o.PublicHost = a.Webhooks, a.Webhooks.Host()
+	}
+	if a.Recordings != nil {
+		o.Recordings, o.PublicHost = a.Recordings, a.Recordings.Host()
 	}
 	if cfg.StateURL != "" {
 		o.Ready = a.Store.Ping
