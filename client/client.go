@@ -4,6 +4,7 @@
 // of failures to *APIError and *TransportError, and the retry policy, which
 // never repeats a POST /v1/agent/calls unless the API's answer proves that no
 // call was placed (429 rate_limited) or the connection was never established.
+// Recordings (recording.go) are streamed from the API's own origin only.
 //
 // The API key is kept out of every error string and every fmt rendering of the
 // values this package defines.
@@ -94,7 +95,8 @@ type Options struct {
 	// their own retry rule only.
 	ReadBudget time.Duration
 	// Observer, when set, is called once per HTTP attempt with the method,
-	// the route (RoutePlaceCall, RouteGetCall or RouteListCalls), the HTTP
+	// the route (RoutePlaceCall, RouteGetCall, RouteListCalls or
+	// RouteGetRecording, whose duration runs to the answer's headers), the HTTP
 	// status (0 when no answer arrived) and the attempt's duration.
 	Observer func(method, route string, status int, d time.Duration)
 	// Clock tells the time for attempt durations and Retry-After dates

@@ -94,7 +94,7 @@ type Config struct {
 	RequireClientKeys bool     // --require-client-keys / BYS_MCP_REQUIRE_CLIENT_KEYS: every HTTP client brings its own key
 	AllowedOrigins    []string // --allowed-origins / BYS_MCP_ALLOWED_ORIGINS: extra Origin values accepted
 	AllowedHosts      []string // --allowed-hosts / BYS_MCP_ALLOWED_HOSTS: extra Host names accepted
-	PublicURL         string   // --public-url / BYS_MCP_PUBLIC_URL: where the API reaches this server's webhook receiver
+	PublicURL         string   // --public-url / BYS_MCP_PUBLIC_URL: where the API reaches this server's webhook receiver, and people its recording links
 
 	MaxWait      time.Duration // --max-wait / BYS_MAX_WAIT: largest timeoutSec of wait_for_call
 	MaxListLimit int           // --max-list-limit / BYS_MAX_LIST_LIMIT: largest list_calls limit, 1..100
@@ -202,7 +202,7 @@ func mainOptions(c *Config) []option {
 			usage: "comma-separated extra Host names accepted, such as mcp.example.com",
 			value: &listValue{p: &c.AllowedHosts}},
 		{group: "HTTP authentication and limits (sse and http transports)", name: "public-url", env: "BYS_MCP_PUBLIC_URL", def: "none (calls are polled)",
-			usage: "this server's public origin, such as https://mcp.example.com (http:// only on a loopback host): calls placed without a webhookUrl get {public-url}/webhooks/bys/{token}, whose events wake their waiters",
+			usage: "this server's public origin, such as https://mcp.example.com (http:// only on a loopback host): calls placed without a webhookUrl get {public-url}/webhooks/bys/{token}, whose events wake their waiters; results of ended calls add recordingLink, {public-url}/recordings/{token}, which a person can open for 1 hour to listen",
 			value: &stringValue{p: &c.PublicURL}},
 		{group: "HTTP authentication and limits (sse and http transports)", name: "max-body-bytes", env: "BYS_MCP_MAX_BODY_BYTES", def: "1048576 (1 MiB)",
 			usage: "largest HTTP request body accepted, in bytes",

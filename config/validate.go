@@ -109,7 +109,7 @@ func (c *Config) validate() error {
 	}
 	if c.PublicURL != "" {
 		if !httpTransport {
-			return errors.New("--public-url (BYS_MCP_PUBLIC_URL) needs --transport sse or http, whose listener receives the webhook events: drop it for stdio")
+			return errors.New("--public-url (BYS_MCP_PUBLIC_URL) needs --transport sse or http, whose listener receives the webhook events and serves the recording links: drop it for stdio")
 		}
 		if err := validatePublicURL(c.PublicURL); err != nil {
 			return err

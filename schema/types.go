@@ -120,6 +120,9 @@ type CallRecord struct {
 	DurationSec  *float64       `json:"durationSec,omitempty" jsonschema:"nullable" jsonschema_description:"Call duration in seconds."`
 	Error        *string        `json:"error,omitempty" jsonschema:"nullable" jsonschema_description:"Error token on failed calls (or, on an isError result, the token of what went wrong)."`
 	Outcome      *CallOutcome   `json:"outcome,omitempty" jsonschema_description:"What the server's own outcome questions obtained from the call (each null when not obtained)."`
+	// RecordingLink is added by get_call and wait_for_call for an ended
+	// call with a recording when the server has a --public-url.
+	RecordingLink string `json:"recordingLink,omitempty" jsonschema:"format=uri" jsonschema_description:"A link a person can open for 1 hour to listen to the recording, without a key (servers with a public URL, for ended calls with a recording). The audio is also the resource bys://calls/{callId}/recording."`
 }
 
 // CallOutcome is what the reserved outcome fields obtained from a call.

@@ -81,6 +81,9 @@ type Deps struct {
 	// Webhooks gives calls placed without a webhookUrl the server's own
 	// (--public-url); nil: no webhooks, calls are polled.
 	Webhooks Webhooks
+	// RecordingLinks adds recordingLink to the results of ended calls
+	// with a recording (--public-url); nil: no links.
+	RecordingLinks RecordingLinks
 	// ProgressInterval is the longest a wait goes without a progress
 	// notification; 0 selects DefaultProgressInterval (15 s).
 	ProgressInterval time.Duration

@@ -37,10 +37,14 @@ func GetCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			return fail(ctx, errorFromAPI(err, false)), nil
 		}
 		noteStatus(ctx, call.Status)
+		var res *mcp.CallToolResult
 		if window.set {
 			rec := recordMap(call)
-			return structuredResult(rec, renderCallCut(call, window.apply(rec))), nil
+			res = structuredResult(rec, renderCallCut(call, window.apply(rec)))
+		} else {
+			res = structuredResult(rawRecord(call), renderCall(call))
 		}
-		return structuredResult(rawRecord(call), renderCall(call)), nil
+		d.addRecordingLink(ctx, call, res)
+		return res, nil
 	}
 }

@@ -87,7 +87,9 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			return fail(ctx, errorFromAPI(err, false)), nil
 		}
 		noteStatus(ctx, call.Status)
-		return waitResult(call, timedOut, window), nil
+		res := waitResult(call, timedOut, window)
+		d.addRecordingLink(ctx, call, res)
+		return res, nil
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/follow"
 	"github.com/byourside/bys-mcp/internal/mcpserver"
 	"github.com/byourside/bys-mcp/internal/metrics"
+	"github.com/byourside/bys-mcp/internal/recordings"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/sandbox"
 	"github.com/byourside/bys-mcp/internal/state"
@@ -51,6 +52,9 @@ type App struct {
 	Follow *follow.Hub
 	// Webhooks receives the API's events (--public-url on sse and http).
 	Webhooks *webhook.Service
+	// Recordings makes and serves recording links (--public-url on sse
+	// and http).
+	Recordings *recordings.Service
 	// DoNotCall is the do-not-call list (state store and operator file).
 	DoNotCall *dnc.List
 	// Sandbox is the embedded simulator when --sandbox is set.
@@ -102,6 +106,7 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		a.buildDoNotCall,
 		a.buildFollow,
 		a.buildWebhooks,
+		a.buildRecordings,
 		a.buildTools,
 		a.buildCampaigns,
 		a.buildServer,
@@ -203,6 +208,9 @@ func (a *App) HTTPHandler() *mcpserver.HTTPHandler {
 	}
 	if a.Webhooks != nil {
 		o.Webhooks, o.PublicHost = a.Webhooks, a.Webhooks.Host()
+	}
+	if a.Recordings != nil {
+		o.Recordings, o.PublicHost = a.Recordings, a.Recordings.Host()
 	}
 	if cfg.StateURL != "" {
 		o.Ready = a.Store.Ping

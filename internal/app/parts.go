@@ -15,6 +15,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/inproc"
 	"github.com/byourside/bys-mcp/internal/mcpserver"
 	"github.com/byourside/bys-mcp/internal/metrics"
+	"github.com/byourside/bys-mcp/internal/recordings"
 	"github.com/byourside/bys-mcp/internal/resources"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/sandbox"
@@ -161,6 +162,24 @@ func (a *App) buildWebhooks() error {
 	return nil
 }
 
+// buildRecordings: links a person can open to hear a recording
+// (--public-url on sse and http).
+func (a *App) buildRecordings() error {
+	if a.Config.PublicURL == "" || !a.httpMode() {
+		return nil
+	}
+	store, ok := a.Store.(recordings.Store)
+	if !ok {
+		return errors.New("the state store keeps no records, so recording links cannot be kept")
+	}
+	rec, err := recordings.New(recordings.Options{PublicURL: a.Config.PublicURL, Client: a.client, Store: store, Clock: a.Clock, Log: a.Log})
+	if err != nil {
+		return fmt.Errorf("--public-url: %w", err)
+	}
+	a.Recordings = rec
+	return nil
+}
+
 // buildTools: what every tool needs (schemas, policy, safety state, the
 // clock, the followers).
 func (a *App) buildTools() error {
@@ -201,6 +220,9 @@ func (a *App) buildTools() error {
 	if a.Webhooks != nil {
 		a.Deps.Webhooks = a.Webhooks
 	}
+	if a.Recordings != nil {
+		a.Deps.RecordingLinks = a.Recordings
+	}
 	if a.Metrics != nil {
 		a.Deps.Metrics = a.Metrics
 	}
@@ -226,7 +248,7 @@ func (a *App) buildCampaigns() error {
 // buildServer: the MCP server with its tools, resources, prompts and
 // tasks.
 func (a *App) buildServer() error {
-	resDeps := resources.Deps{Client: a.client, ServerKey: a.serverKey, Log: a.Log, Poll: a.poll.Next, Follow: a.Follow}
+	resDeps := resources.Deps{Client: a.client, ServerKey: a.serverKey, Log: a.Log, Poll: a.poll.Next, Follow: a.Follow, RecordingLinks: a.Recordings != nil}
 	if a.Campaigns != nil {
 		resDeps.Campaigns = a.Campaigns
 	}

@@ -54,6 +54,11 @@ type HTTPOptions struct {
 	// accepted as its Host besides the usual names.
 	Webhooks   http.Handler
 	PublicHost string
+	// Recordings serves GET /recordings/{token}, the recording links of
+	// --public-url (nil: not served). Like the webhook path it needs no
+	// Authorization (the token is the credential), is exempt from the
+	// Origin check (a person's browser opens it) and accepts PublicHost.
+	Recordings http.Handler
 }
 
 // HTTPHandler is the HTTP side of the server: the MCP endpoints behind the
@@ -124,7 +129,10 @@ func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
 		mux.Handle("GET /metrics", g.authenticate(o.Metrics))
 	}
 	if o.Webhooks != nil {
-		mux.Handle("/webhooks/bys/", g.checkWebhookHost(o.Webhooks))
+		mux.Handle("/webhooks/bys/", g.checkPublicHost(o.Webhooks, "webhook events must be sent to the --public-url host"))
+	}
+	if o.Recordings != nil {
+		mux.Handle("/recordings/", g.checkPublicHost(o.Recordings, "open recording links at the --public-url host"))
 	}
 
 	switch o.Transport {
@@ -353,14 +361,16 @@ func (g *guard) checkHostOrigin(next http.Handler) http.Handler {
 	})
 }
 
-// checkWebhookHost admits a webhook delivery whose Host is one the MCP
-// endpoints accept or the public URL's; Origin and authentication do not
-// apply (the API is no browser, and the token is the credential).
-func (g *guard) checkWebhookHost(next http.Handler) http.Handler {
+// checkPublicHost admits a request to a public path (a webhook delivery, a
+// recording link) whose Host is one the MCP endpoints accept or the public
+// URL's; Origin and authentication do not apply (the API is no browser, a
+// person's browser brings no credentials, and the token in the path is the
+// credential). advice says where such requests belong.
+func (g *guard) checkPublicHost(next http.Handler, advice string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		public := g.opts.PublicHost
 		if !g.hostAllowed(r.Host) && !strings.EqualFold(r.Host, public) && !strings.EqualFold(hostOnly(r.Host), hostOnly(public)) {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_host", "message": "this Host is not allowed; webhook events must be sent to the --public-url host"})
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_host", "message": "this Host is not allowed; " + advice})
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -30,7 +30,7 @@ func TestResourcesOverStreamableHTTPWithTheOfficialSDK(t *testing.T) {
 		got[tpl.URITemplate] = tpl.MIMEType
 	}
 	if got[resources.RecordTemplate] != "application/json" || got[resources.TranscriptTemplate] != "text/plain" ||
-		got[resources.CampaignTemplate] != "application/json" || got[resources.CampaignResultsTemplate] != "text/csv" || len(got) != 4 {
+		got[resources.CampaignTemplate] != "application/json" || got[resources.CampaignResultsTemplate] != "text/csv" || len(got) != 5 {
 		t.Errorf("templates = %v", got)
 	}
 
@@ -61,6 +61,15 @@ func TestResourcesOverStreamableHTTPWithTheOfficialSDK(t *testing.T) {
 	}
 	if len(tx.Contents) != 1 || tx.Contents[0].MIMEType != "text/plain" || strings.Contains(tx.Contents[0].Text, numCompletes) || !strings.Contains(tx.Contents[0].Text, "completed") {
 		t.Errorf("transcript contents = %+v", tx.Contents)
+	}
+	// The recording, through the app's embedded sandbox: the SDK decodes
+	// the base64 blob into bytes.
+	audio, err := s.ReadResource(ctx, &sdk.ReadResourceParams{URI: resources.Prefix + out.CallID + "/recording"})
+	if err != nil {
+		t.Fatalf("read recording: %v", err)
+	}
+	if len(audio.Contents) != 1 || audio.Contents[0].MIMEType != sandbox.RecordingContentType || string(audio.Contents[0].Blob) != string(sandbox.Recording(out.CallID, false)) {
+		t.Errorf("recording contents: %d, want the call's WAV", len(audio.Contents))
 	}
 	if _, err := s.ReadResource(ctx, &sdk.ReadResourceParams{URI: resources.Prefix + "call_doesnotexist"}); err == nil {
 		t.Errorf("reading an unknown call succeeded")

@@ -1,6 +1,7 @@
 // Package resources owns the MCP resources of bys-mcp: call records as
-// bys://calls/{callId} (JSON, the record get_call returns) and their
-// transcripts as bys://calls/{callId}/transcript (text), campaigns as
+// bys://calls/{callId} (JSON, the record get_call returns), their
+// transcripts as bys://calls/{callId}/transcript (text) and recordings as
+// bys://calls/{callId}/recording (an audio blob), campaigns as
 // bys://campaigns/{campaignId} (JSON) and .../results.csv, the per-key list of
 // recent calls, completion of call ids, and subscriptions that send
 // notifications/resources/updated when a subscribed call changes status (or
@@ -50,6 +51,10 @@ type Deps struct {
 	// Campaigns, when set, serves bys://campaigns/{campaignId} and its
 	// results.csv (not with --read-only).
 	Campaigns CampaignSource
+	// RecordingLinks says that results carry a recordingLink
+	// (--public-url), for the advice given about a recording too large for
+	// bys://calls/{callId}/recording.
+	RecordingLinks bool
 }
 
 // Resources serves the call resources of one server.
@@ -87,6 +92,7 @@ func (r *Resources) Register(s *server.MCPServer, hooks *server.Hooks) {
 		mcp.WithTemplateDescription("The transcript of a call as plain text, after a short header (destination masked, status, duration, summary)."),
 		mcp.WithTemplateMIMEType("text/plain"),
 	), r.readTranscript)
+	r.registerRecording(s)
 	r.registerCampaigns(s)
 	hooks.AddAfterListResources(r.listRecent)
 	hooks.AddAfterSubscribe(r.watches.subscribeLegacy)
@@ -240,7 +246,7 @@ func (r *Resources) recent(ctx context.Context) ([]*client.Call, error) {
 
 // CompleteResourceArgument completes callId from the key's recent calls.
 func (r *Resources) CompleteResourceArgument(ctx context.Context, uri string, arg mcp.CompleteArgument, _ mcp.CompleteContext) (*mcp.Completion, error) {
-	if arg.Name != "callId" || (uri != RecordTemplate && uri != TranscriptTemplate) {
+	if arg.Name != "callId" || (uri != RecordTemplate && uri != TranscriptTemplate && uri != RecordingTemplate) {
 		return &mcp.Completion{Values: []string{}}, nil
 	}
 	return r.CompleteCallID(ctx, arg.Value)

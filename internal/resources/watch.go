@@ -57,6 +57,9 @@ func (r *Resources) Count() (watches, subscriptions int) {
 
 func (w *watcher) add(ctx context.Context, session server.ClientSession, uri string) *subscription {
 	callID, _, ok := ParseURI(uri)
+	if !ok {
+		callID, ok = ParseRecordingURI(uri)
+	}
 	campaignID, _, isCampaign := ParseCampaignURI(uri)
 	if isCampaign && w.r.deps.Campaigns != nil {
 		callID, ok = "campaign:"+campaignID, true // watched apart from any call

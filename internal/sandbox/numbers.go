@@ -21,9 +21,9 @@ type NumberBehavior struct{ Number, Outcome, Description string }
 // Durations are at TimeScale 1.
 func Numbers() []NumberBehavior {
 	return []NumberBehavior{
-		{"+14155550123", "completed", "Any other allowed number: queued 1 s, dialing 2 s, in_progress 8 s, then completed with a summary, transcript, a value of the declared type for every requested field, and a recording URL."},
+		{"+14155550123", "completed", "Any other allowed number: queued 1 s, dialing 2 s, in_progress 8 s, then completed with a summary, transcript, a value of the declared type for every requested field, and a recording (a generated 1.5 s WAV at its recordingUrl)."},
 		{"+14155550001", "no_answer", "Rings for 20 s and is never answered: startedAt null, durationSec 0."},
-		{"+14155550002", "voicemail", "Answered by voicemail after 6 s; ends 4 s later. The transcript is the greeting; every requested field is null (bys_reached is voicemail)."},
+		{"+14155550002", "voicemail", "Answered by voicemail after 6 s; ends 4 s later. The transcript is the greeting; every requested field is null (bys_reached is voicemail); the recording is a beep then silence."},
 		{"+14155550003", "declined", "Rejected by the recipient after ringing 4 s: startedAt null, durationSec 0."},
 		{"+14155550004", "failed", "Fails while dialing (1 s) with error \"carrier_error\": startedAt null, durationSec 0."},
 		{"+14155550005", "completed", "Completed (8 s) but the contact could not help: every requested field is null in extracted."},

@@ -21,7 +21,12 @@
 //     placements that passed validation and guardrails. The minute cap refuses
 //     a call once the key's billed minutes reach it; a call is billed its
 //     connected time rounded up to whole minutes when placed.
-//   - Recording URLs are not served by the sandbox.
+//   - A completed or voicemail call's recordingUrl is
+//     {origin}/v1/agent/calls/{id}/recording, where origin is the one the
+//     request for the record was sent to (Options.RecordingBaseURL overrides
+//     it). GET and HEAD there serve a short generated WAV (Recording), with
+//     Range requests, to the call's key only; 404 not_found before the call
+//     has ended and for other keys.
 //   - State is in memory: at most MaxCallsPerKey calls per key (oldest
 //     evicted) and MaxTenants keys (least recently used evicted, with their
 //     calls, rate window, minutes and PlacedCount).
@@ -53,7 +58,7 @@ type Options struct {
 	MinuteCap          float64 // billed minutes per key; 0 = default 600; negative = unlimited
 	MaxCallsPerKey     int     // calls kept per key, oldest evicted; default 1000
 	MaxTenants         int     // keys kept, least recently used evicted; default 10000
-	RecordingBaseURL   string  // default "https://sandbox.byourside.ai"
+	RecordingBaseURL   string  // origin of recordingUrl; default: the origin each request was sent to
 
 	// Webhook deliveries (see webhooks.go): the client that sends them
 	// (default: a plain client that follows no redirect), whether hosts
@@ -73,7 +78,6 @@ const (
 	DefaultMinuteCap          = 600
 	DefaultMaxCallsPerKey     = 1000
 	DefaultMaxTenants         = 10000
-	DefaultRecordingBaseURL   = "https://sandbox.byourside.ai"
 
 	// MaxBodyBytes caps a POST body; larger is 413 request_too_large.
 	MaxBodyBytes = 1 << 20
@@ -130,9 +134,6 @@ func New(opts Options) *Sandbox {
 		opts.MaxTenants = DefaultMaxTenants
 	}
 	opts.RecordingBaseURL = strings.TrimRight(opts.RecordingBaseURL, "/")
-	if opts.RecordingBaseURL == "" {
-		opts.RecordingBaseURL = DefaultRecordingBaseURL
-	}
 	if opts.WebhookClient == nil {
 		opts.WebhookClient = &http.Client{
 			Timeout:       webhookTimeout,
@@ -166,14 +167,24 @@ func (s *Sandbox) TotalPlaced() int {
 	return s.total
 }
 
-// ServeHTTP routes the three documented endpoints.
+// ServeHTTP routes the three documented endpoints and the recordings.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path := r.URL.Path
-	var id string
+	var id, recording string
 	switch {
 	case path == callsPath:
 		if r.Method != http.MethodGet && r.Method != http.MethodPost {
 			methodNotAllowed(w, "GET, POST")
+			return
+		}
+	case strings.HasSuffix(path, recordingSuffix) && strings.HasPrefix(path, callsPath+"/"):
+		var ok bool
+		if recording, ok = recordingID(path); !ok {
+			writeError(w, http.StatusNotFound, "not_found")
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			methodNotAllowed(w, "GET, HEAD")
 			return
 		}
 	case strings.HasPrefix(path, callsPath+"/"):
@@ -197,13 +208,32 @@ func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case recording != "":
+		s.serveRecording(w, r, key, recording)
 	case id != "":
-		s.getCall(w, key, id)
+		s.getCall(w, r, key, id)
 	case r.Method == http.MethodPost:
 		s.placeCall(w, r, key)
 	default:
 		s.listCalls(w, r, key)
 	}
+}
+
+// recordingBase is the origin recording URLs start with: RecordingBaseURL
+// when set, else the origin r was sent to (so that a record's recordingUrl
+// leads back to this sandbox, embedded or served).
+func (s *Sandbox) recordingBase(r *http.Request) string {
+	if s.opts.RecordingBaseURL != "" {
+		return s.opts.RecordingBaseURL
+	}
+	scheme := r.URL.Scheme // set on requests made in process
+	if scheme == "" {
+		scheme = "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+	}
+	return scheme + "://" + r.Host
 }
 
 // bearerKey extracts an agent key from "Bearer bys_ak_<non-empty>".
@@ -307,14 +337,15 @@ type placeAnswer struct {
 	Voice          *string `json:"voice"`
 }
 
-func (s *Sandbox) getCall(w http.ResponseWriter, key, id string) {
+func (s *Sandbox) getCall(w http.ResponseWriter, r *http.Request, key, id string) {
+	base := s.recordingBase(r)
 	s.mu.Lock()
 	now := s.opts.Clock.Now()
 	var rec record
 	var found bool
 	if t := s.tenantFor(key, false); t != nil {
 		if c, ok := t.byID[id]; ok {
-			rec, found = c.view(now, s.opts.RecordingBaseURL), true
+			rec, found = c.view(now, base), true
 		}
 	}
 	s.mu.Unlock()
@@ -339,6 +370,7 @@ func (s *Sandbox) listCalls(w http.ResponseWriter, r *http.Request, key string) 
 			limit = int(min(n, maxLimit))
 		}
 	}
+	base := s.recordingBase(r)
 	s.mu.Lock()
 	now := s.opts.Clock.Now()
 	recs := []record{}
@@ -351,7 +383,7 @@ func (s *Sandbox) listCalls(w http.ResponseWriter, r *http.Request, key string) 
 			return calls[i].seq > calls[j].seq
 		})
 		for _, c := range calls[:min(limit, len(calls))] {
-			recs = append(recs, c.view(now, s.opts.RecordingBaseURL))
+			recs = append(recs, c.view(now, base))
 		}
 	}
 	s.mu.Unlock()

@@ -135,7 +135,7 @@ func (s *Sandbox) after(d time.Duration, f func()) {
 // deliver sends the event that c reaches at `at`, retrying until a 2xx.
 func (s *Sandbox) deliver(c *call, at time.Time, raw string) {
 	s.mu.Lock()
-	rec := c.view(at, s.opts.RecordingBaseURL)
+	rec := c.view(at, s.opts.RecordingBaseURL) // events carry no recordingUrl
 	s.mu.Unlock()
 	ev := webhookEvent{
 		Event: "call." + rec.Status, EventID: "evt_" + newUUID(), Timestamp: *stamp(at),

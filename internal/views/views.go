@@ -1,6 +1,8 @@
 // Package views owns the MCP Apps views of bys-mcp (the
 // io.modelcontextprotocol/ui extension): the live call card
-// (ui://bys/call.html) and the campaign board (ui://bys/campaign.html), each
+// (ui://bys/call.html: status, outcome, fields, the recording from
+// bys://calls/{callId}/recording, transcript) and the campaign board
+// (ui://bys/campaign.html: rows, counts, pause, resume and retry), each
 // one self-contained HTML document embedded in the binary, the extension's
 // declaration, the _meta.ui.resourceUri that names a view on the tools that
 // have one, and the rule that clients which did not declare the extension
@@ -102,8 +104,8 @@ func Annotate(tools []server.ServerTool) {
 // server's hooks.
 func Register(s *server.MCPServer, hooks *server.Hooks) {
 	for _, v := range []struct{ uri, name, title, desc string }{
-		{CallURI, "call-view", "Call card", "A live card of one phone call: status timeline, destination and its local time, summary, extracted fields, transcript. Shown beside place_call, get_call and wait_for_call by hosts that render MCP Apps."},
-		{CampaignURI, "campaign-view", "Campaign board", "A live board of a campaign: counts and one row per call with its state or outcome and extracted values. Shown beside place_calls, wait_for_campaign, cancel_campaign, pause_campaign, resume_campaign and retry_campaign by hosts that render MCP Apps."},
+		{CallURI, "call-view", "Call card", "A live card of one phone call: status timeline, destination and its local time, summary, the outcome (who answered, a callback asked for, a request not to be called again), extracted fields, the recording (played from bys://calls/{callId}/recording), transcript. Shown beside place_call, get_call and wait_for_call by hosts that render MCP Apps."},
+		{CampaignURI, "campaign-view", "Campaign board", "A live board of a campaign: counts and one row per call with its state or outcome and extracted values, with pause, resume and retry (pause_campaign, resume_campaign, retry_campaign through the host). Shown beside place_calls, wait_for_campaign, cancel_campaign, pause_campaign, resume_campaign and retry_campaign by hosts that render MCP Apps."},
 	} {
 		res := mcp.NewResource(v.uri, v.name, mcp.WithResourceDescription(v.desc), mcp.WithMIMEType(MIMEType))
 		res.Title = v.title

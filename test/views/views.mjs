@@ -3,11 +3,14 @@
 // Debian's chromium driven headless by playwright-core, and a small host page
 // (host.html) that speaks the host side of the protocol. It places real
 // sandbox calls, loads each view exactly as resources/read returns it into a
-// sandboxed iframe, proxies the view's tools/call to the server, and checks
-// the rendered DOM: status and its live move to completed, summary, every
-// extracted value, the transcript toggle, both themes, that each view's
-// first message is ui/initialize and its size comes only after the
-// handshake, no console errors and no network request beyond the host page.
+// sandboxed iframe, proxies the view's tools/call and resources/read to the
+// server, and checks the rendered DOM: status and its live move to
+// completed, summary, every extracted value, the transcript toggle, the
+// outcome and the recording played from the resource (a data: URL under the
+// default policy), a paused campaign with its pause, resume and retry
+// buttons, both themes, that each view's first message is ui/initialize and
+// its size comes only after the handshake, no console errors and no network
+// request beyond the host page.
 // Screenshots go to $VIEWS_OUT.
 //
 // Env: BYS_BIN (the binary, required), CHROMIUM (default /usr/bin/chromium),
@@ -133,6 +136,9 @@ const hostURL = `http://127.0.0.1:${hostPort}/host.html`;
 browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
 const statusesSeen = [];
 const hosts = []; // [name, page] of every host page opened
+// intercept, when set, answers a view's tools/call itself (for a campaign
+// the test makes up); it returns undefined to let the server answer.
+let intercept = null;
 async function openHost(theme, name) {
   const ctx = await browser.newContext({ viewport: { width: 780, height: 900 }, deviceScaleFactor: 1, colorScheme: theme });
   await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: `http://127.0.0.1:${hostPort}` });
@@ -141,10 +147,13 @@ async function openHost(theme, name) {
   page.on("pageerror", (e) => problems.push(`${name}: page error: ${e.message}`));
   page.on("request", (r) => { const u = r.url(); if (u !== hostURL && !u.startsWith("about:") && !u.startsWith("data:")) problems.push(`${name}: network request to ${u}`); });
   await page.exposeFunction("mcpToolsCall", async (params) => {
+    const made = intercept && intercept(params);
+    if (made) return made;
     const r = await rpc("tools/call", params);
     if (r.structuredContent?.status) statusesSeen.push(`${name}:${r.structuredContent.status}`);
     return r;
   });
+  await page.exposeFunction("mcpResourcesRead", (params) => rpc("resources/read", params));
   await page.goto(hostURL);
   hosts.push([name, page]);
   return page;
@@ -307,6 +316,48 @@ assert.ok(ferr.shown && ferr.token === fw.structuredContent.error && ferr.hint.l
 await contrast(frameOf(fpage), "failed call card");
 await shot(fpage, "call-failed.png");
 
+// --- the outcome and the recording: a person who asks to be called back,
+// and one who asks not to be called again; the recording is read through
+// the host (resources/read) and played from a data: URL -------------------
+const callbackCall = await rpc("tools/call", { name: "place_call", arguments: { ...callInput, to: "+14155550010" } });
+const dncCall = await rpc("tools/call", { name: "place_call", arguments: { ...callInput, to: "+14155550009" } });
+const [cb, dnc] = await Promise.all([callbackCall, dncCall].map((p) => rpc("tools/call", { name: "wait_for_call", arguments: { callId: p.structuredContent.callId, timeoutSec: 60 } })));
+assert.equal(cb.structuredContent.status, "completed");
+assert.ok(cb.structuredContent.outcome?.callbackAt && dnc.structuredContent.outcome?.doNotCall === true, "sandbox outcomes: " + JSON.stringify([cb.structuredContent.outcome, dnc.structuredContent.outcome]));
+const opage = await openHost("light", "call-outcome");
+await opage.evaluate(([html, input, result]) => window.startView(html, { theme: "light", input, result, title: "Call card" }), [callHTML, callInput, cb]);
+await waitFor(opage, "the call card with an outcome", badgeIs, "completed");
+const oframe = frameOf(opage);
+const facts = await oframe.evaluate(() => ({
+  shown: !document.getElementById("outcome").hidden,
+  byKey: Object.fromEntries([...document.querySelectorAll("#outcome-facts dd")].map((dd) => [dd.getAttribute("data-fact"), dd.textContent])),
+  recordingShown: !document.getElementById("recording").hidden,
+}));
+assert.ok(facts.shown && facts.byKey.reached === "A person", "outcome: " + JSON.stringify(facts));
+const cbTime = cb.structuredContent.outcome.callbackAt.slice(11, 16);
+assert.ok(facts.byKey.callbackAt && facts.byKey.callbackAt.includes(cbTime + " their time"), "callback: " + JSON.stringify(facts.byKey));
+assert.ok(!("doNotCall" in facts.byKey), "a do-not-call request shown for a person who did not ask: " + JSON.stringify(facts.byKey));
+assert.ok(facts.recordingShown, "no recording section for a completed call with a recording");
+await oframe.click("#recording-load");
+const audio = await waitFor(opage, "the recording to load and play", () => {
+  const a = document.querySelector("#recording-player audio");
+  return a && a.readyState >= 1 && isFinite(a.duration) ? { src: a.getAttribute("src").slice(0, 40), duration: a.duration, controls: a.controls } : null;
+}, undefined, 30000);
+assert.ok(audio.src.startsWith("data:audio/wav;base64,UklGR") && audio.controls, "audio: " + JSON.stringify(audio));
+assert.ok(Math.abs(audio.duration - 1.5) < 0.05, "the recording's duration is " + audio.duration + " s, want 1.5 s");
+const reads = await opage.evaluate(() => window.hostLog.filter((e) => e.dir === "in" && e.msg.method === "resources/read").map((e) => e.msg.params.uri));
+assert.deepEqual(reads, [`bys://calls/${cb.structuredContent.id}/recording`]);
+await contrast(oframe, "call card with an outcome");
+await shot(opage, "call-outcome.png");
+const dpage2 = await openHost("dark", "call-do-not-call");
+await dpage2.evaluate(([html, input, result]) => window.startView(html, { theme: "dark", input, result, title: "Call card" }), [callHTML, callInput, dnc]);
+await waitFor(dpage2, "the do-not-call card", badgeIs, "completed");
+const dncFacts = await frameOf(dpage2).evaluate(() => Object.fromEntries([...document.querySelectorAll("#outcome-facts dd")].map((dd) => [dd.getAttribute("data-fact"), dd.textContent])));
+assert.ok(dncFacts.doNotCall && dncFacts.doNotCall.includes("do-not-call list") && dncFacts.reached === "A person", "do not call: " + JSON.stringify(dncFacts));
+await contrast(frameOf(dpage2), "do-not-call card (dark)");
+await shot(dpage2, "call-do-not-call-dark.png");
+step("call card: outcome shown, recording played from the resource (" + audio.duration + " s)");
+
 // --- the campaign board ---------------------------------------------------
 const campaignInput = {
   name: "Dinner for four",
@@ -374,6 +425,51 @@ await frameOf(mpage).click("#copy");
 assert.equal(await waitFor(mpage, "the copy button to answer", () => document.getElementById("copied").textContent), "Copied as CSV.");
 await shot(mpage, "campaign-scheduled.png");
 
+// --- a paused campaign (made up; the test answers its tools): its paused
+// item, and the pause, resume and retry buttons calling the tools through
+// the host with the campaign's id ------------------------------------------
+let paused = { campaignId: "cmp_00000000000000000001", name: "Paused for lunch", status: "paused", createdAt: "2026-12-03T12:00:00Z", deadline: "2099-12-04T12:00:00Z", total: 3,
+  counts: { ended: 1, paused: 1, in_call: 1 },
+  items: [
+    { index: 0, label: "Chez Panisse", to: "+14155550001", state: "ended", status: "no_answer", attempts: 1, callId: "f47ac10b-58cc-4372-a567-000000000001" },
+    { index: 1, label: "Zuni Café", to: "+14155550123", state: "paused", attempts: 0 },
+    { index: 2, label: "Nopa", to: "+14155550124", state: "in_call", attempts: 1, callId: "f47ac10b-58cc-4372-a567-000000000002" },
+  ] };
+const controlCalls = [];
+intercept = (params) => {
+  if (params.arguments?.campaignId !== paused.campaignId) return undefined;
+  if (params.name !== "wait_for_campaign") controlCalls.push(`${params.name} ${JSON.stringify(params.arguments)}`);
+  const items = paused.items;
+  if (params.name === "resume_campaign") paused = { ...paused, status: "running", items: items.map((it) => it.state === "paused" ? { ...it, state: "pending" } : it) };
+  if (params.name === "pause_campaign") paused = { ...paused, status: "paused", items: items.map((it) => it.state === "pending" ? { ...it, state: "paused" } : it) };
+  if (params.name === "retry_campaign") paused = { ...paused, items: items.map((it) => it.state === "ended" && it.status === "no_answer" ? { index: it.index, label: it.label, to: it.to, state: "pending", attempts: it.attempts } : it) };
+  return { content: [{ type: "text", text: "Campaign " + paused.name + ": " + paused.status }], structuredContent: paused };
+};
+const ppage = await openHost("light", "campaign-paused");
+await ppage.evaluate(([html, result, resourceMeta]) => window.startView(html, { theme: "light", input: { calls: [] }, result, resourceMeta, title: "Campaign board" }), [campaignHTML, { structuredContent: paused, content: [] }, campaignView._meta]);
+await waitFor(ppage, "the paused campaign board", badgeIs, "paused");
+const pframe = frameOf(ppage);
+const controls = () => pframe.evaluate(() => Object.fromEntries(["pause", "resume", "retry", "retry-cancel"].map((id) => [id, document.getElementById(id).hidden ? null : document.getElementById(id).textContent])));
+const pausedRow = await pframe.evaluate(() => { const tr = document.querySelector('#tbody tr[data-state="paused"]'); return tr && [tr.children[2].textContent, tr.lastElementChild.textContent]; });
+assert.deepEqual(pausedRow, ["Paused", "waits until the campaign is resumed"]);
+assert.deepEqual(await controls(), { pause: null, resume: "Resume", retry: "Retry 1 call", "retry-cancel": null });
+await contrast(pframe, "paused campaign board");
+await shot(ppage, "campaign-paused.png");
+await pframe.click("#resume");
+await waitFor(ppage, "the board to show the campaign running again", badgeIs, "running");
+assert.equal((await controls()).pause, "Pause");
+await pframe.click("#pause");
+await waitFor(ppage, "the board to show the campaign paused again", badgeIs, "paused");
+await pframe.click("#retry");
+assert.deepEqual(await controls(), { pause: null, resume: "Resume", retry: "Dial 1 call again", "retry-cancel": "Cancel" });
+assert.equal(controlCalls.length, 2, "retry dialled without its confirmation");
+await pframe.click("#retry");
+await waitFor(ppage, "retry_campaign to be called", (n) => document.getElementById("control-note").textContent === "Dialling again." && n, 1);
+assert.deepEqual(controlCalls, ["resume_campaign", "pause_campaign", "retry_campaign"].map((t) => `${t} {"campaignId":"${paused.campaignId}"}`));
+assert.equal((await controls()).retry, null, "retry is still offered with nothing left to retry");
+intercept = null;
+step("campaign board: paused, then resume, pause and retry through the host");
+
 // --- the handshake first: every view's first message is ui/initialize, and
 // it reports its size only after ui/notifications/initialized (as the
 // ext-apps App class does), though it renders before it connects -----------
@@ -397,5 +493,5 @@ if (process.env.VIEWS_UPDATE_DOCS) {
   for (const f of ["call-light.png", "call-dark.png", "campaign-light.png", "campaign-dark.png"]) copyFileSync(join(OUT, f), join(docs, f));
   step("updated " + docs);
 }
-step("PASS: call card (live to completed, fields, transcript, failed, not obtained), campaign board, light and dark, handshake before any other message, no console errors, no network requests");
+step("PASS: call card (live to completed, fields, transcript, failed, not obtained, outcome, recording), campaign board (paused, pause, resume, retry), light and dark, handshake before any other message, no console errors, no network requests");
 process.exit(0);

@@ -1,10 +1,10 @@
 // A small host bridge for MCP Apps (io.modelcontextprotocol/ui, 2026-01-26):
 // JSON-RPC over postMessage with the host. Hand-written rather than the
 // ext-apps SDK: its bundle with dependencies (app-with-deps.js, 2.0.4) is
-// 542 KB against a 60 KB budget per view, and the views use five messages
-// (ui/initialize, ui/notifications/initialized, tools/call, size-changed and
-// the host's notifications). It only talks to window.parent and never opens
-// a connection.
+// 542 KB against a 60 KB budget per view, and the views use six messages
+// (ui/initialize, ui/notifications/initialized, tools/call, resources/read,
+// size-changed and the host's notifications). It only talks to
+// window.parent and never opens a connection.
 var bridge = (function () {
   var nextId = 1, pending = {}, handlers = {}, context = {};
   function post(msg) { window.parent.postMessage(msg, "*"); }
@@ -69,6 +69,7 @@ var bridge = (function () {
     onContext: function (fn) { handlers.context = fn; },
     onTeardown: function (fn) { handlers.teardown = fn; },
     callTool: function (name, args) { return request("tools/call", { name: name, arguments: args }); },
+    readResource: function (uri) { return request("resources/read", { uri: uri }); },
     connect: function (appName) {
       return request("ui/initialize", { protocolVersion: "2026-01-26", appInfo: { name: appName, version: "1" }, appCapabilities: { availableDisplayModes: ["inline"] } }, 15000)
         .then(function (r) {

@@ -15,7 +15,7 @@ function el(tag, attrs, kids) {
   (kids || []).forEach(function (c) { if (c !== null && c !== undefined) e.appendChild(typeof c === "string" ? document.createTextNode(c) : c); });
   return e;
 }
-function statusClass(s) { return s === "completed" ? "ok" : (s === "failed" || s === "declined" || s === "refused" || s === "expired") ? "bad" : (s === "no_answer" || s === "voicemail" || s === "cancelled") ? "warn" : "live"; }
+function statusClass(s) { return s === "completed" ? "ok" : (s === "failed" || s === "declined" || s === "refused" || s === "expired") ? "bad" : (s === "no_answer" || s === "voicemail" || s === "cancelled" || s === "paused") ? "warn" : "live"; }
 function humanize(name) { return String(name).replace(/_/g, " ").replace(/^./, function (c) { return c.toUpperCase(); }); }
 // formatValue renders an extracted value by type: yes/no, a number, text,
 // or an explicit "not obtained" (returns [text, isMissing]).
@@ -56,7 +56,9 @@ function toolError(d) { return d.data || { error: "error", hint: "The tool call 
 // none; a look calls v.tool with v.args() and v.take(d) applies the answer
 // and returns false if it was none. Five answers not taken, or three calls
 // that fail, stop the updates; v.again says what the user can do then.
-// Returns the view's redraw (render, then the size to the host).
+// Returns the view's redraw (render, then the size to the host), whose
+// resume() starts the updates again at once (after the view changed what
+// it shows, e.g. a campaign resumed).
 function liveView(appName, v) {
   var state = v.state;
   state.args = {}; state.timer = null; state.delay = 0; state.failures = 0; state.stopped = false;
@@ -92,5 +94,6 @@ function liveView(appName, v) {
   bridge.onContext(draw);
   draw();
   bridge.connect(appName).catch(function (e) { $("live").textContent = "Not connected to a host: " + e.message; });
+  draw.resume = function () { state.stopped = false; state.failures = 0; state.delay = 0; schedule(); };
   return draw;
 }
