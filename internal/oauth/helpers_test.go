@@ -174,10 +174,12 @@ func newEnv(t *testing.T, k storeKind, eo envOptions) *env {
 			}
 			return err
 		},
-		SandboxKey:  eo.sandboxKey,
-		IsWriteTool: func(name string) bool { return name == "place_call" || name == "place_calls" || name == "cancel_campaign" },
-		Clock:       e.clock,
-		Log:         log,
+		SandboxKey: eo.sandboxKey,
+		IsWriteTool: func(name string) bool {
+			return name == "place_call" || name == "place_calls" || name == "cancel_campaign"
+		},
+		Clock: e.clock,
+		Log:   log,
 		// Tests sign in many times from 127.0.0.1.
 		RegistrationsPerHour: 10_000,
 		KeyAttemptsPerMinute: 10_000,

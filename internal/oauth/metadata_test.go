@@ -52,11 +52,11 @@ func TestMetadataDocuments(t *testing.T) {
 			}
 			m := r.json(t)
 			want := map[string]any{
-				"issuer":                 iss,
-				"authorization_endpoint": iss + "/authorize",
-				"token_endpoint":         iss + "/token",
-				"registration_endpoint":  iss + "/register",
-				"revocation_endpoint":    iss + "/revoke",
+				"issuer":                                         iss,
+				"authorization_endpoint":                         iss + "/authorize",
+				"token_endpoint":                                 iss + "/token",
+				"registration_endpoint":                          iss + "/register",
+				"revocation_endpoint":                            iss + "/revoke",
 				"client_id_metadata_document_supported":          true,
 				"authorization_response_iss_parameter_supported": true,
 			}
