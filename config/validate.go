@@ -57,6 +57,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	httpTransport := c.Transport == TransportSSE || c.Transport == TransportHTTP
+	if c.OAuth && c.Transport != TransportHTTP {
+		return fmt.Errorf("--oauth (BYS_MCP_OAUTH) needs --transport http (Streamable HTTP), which remote hosts sign in to; it is not offered on %s", c.Transport)
+	}
 
 	// The server's own key.
 	if c.APIKey == "" && !c.Sandbox && !httpTransport {
@@ -213,9 +216,6 @@ func (c *Config) validateOAuth() error {
 			return errors.New("--oauth-secret-file (BYS_MCP_OAUTH_SECRET_FILE) is used by --oauth only: add --oauth, or drop it")
 		}
 		return nil
-	}
-	if c.Transport != TransportHTTP {
-		return fmt.Errorf("--oauth (BYS_MCP_OAUTH) needs --transport http (Streamable HTTP), which remote hosts sign in to; it is not offered on %s", c.Transport)
 	}
 	if c.AuthToken != "" {
 		return errors.New("--oauth (BYS_MCP_OAUTH) and --auth-token (BYS_MCP_AUTH_TOKEN) cannot be used together: with --oauth every client signs in and uses its person's own key; drop --auth-token")
