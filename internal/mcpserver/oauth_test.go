@@ -10,6 +10,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,7 +25,7 @@ import (
 
 // oauthServer is an in-process app with --oauth on an httptest server whose
 // URL is the public URL (or publicURL, as behind a reverse proxy).
-func oauthServer(t *testing.T, publicURL string) (*app.App, string) {
+func oauthServer(t *testing.T, publicURL string, edit ...func(*config.Config)) (*app.App, string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -35,6 +37,9 @@ func oauthServer(t *testing.T, publicURL string) (*app.App, string) {
 	}
 	a := testkit.SandboxApp(t, func(c *config.Config) {
 		c.Transport, c.OAuth, c.PublicURL, c.Addr = "http", true, publicURL, ln.Addr().String()
+		for _, e := range edit {
+			e(c)
+		}
 	}, testkit.QuietLogger(), app.Options{SandboxOptions: sandbox.Options{TimeScale: 20}, Poll: testkit.FastPoll()})
 	h := a.HTTPHandler()
 	ts := httptest.NewUnstartedServer(h)
@@ -142,7 +147,8 @@ func toolCall(name, args string) string {
 
 func TestOAuthGuardsTheMCPEndpoint(t *testing.T) {
 	t.Parallel()
-	a, base := oauthServer(t, "")
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	a, base := oauthServer(t, "", func(c *config.Config) { c.AuditLog = audit })
 	rw := signIn(t, base, true)
 	ro := signIn(t, base, false)
 
@@ -191,6 +197,10 @@ func TestOAuthGuardsTheMCPEndpoint(t *testing.T) {
 	r = send(t, nil, "POST", base+"/mcp", "", toolHeaders(rw, "place_call"), toolCall("place_call", `{"to":"+14155550100","objective":"Ask for the opening hours"}`))
 	if r.status != 200 || !strings.Contains(r.body, `"callId"`) || strings.Contains(r.body, `"isError":true`) {
 		t.Fatalf("place_call: %d %s", r.status, r.body)
+	}
+	// The audit line names the client that signed in.
+	if b, _ := os.ReadFile(audit); !strings.Contains(string(b), `"client":"In-process test"`) {
+		t.Errorf("the audit line does not name the client: %s", b)
 	}
 	// The key was the sandbox's: the read-only grant (same key) sees it.
 	time.Sleep(50 * time.Millisecond)
