@@ -183,6 +183,14 @@ func (c *signedInClient) token(t *testing.T) *oauth2.Token {
 // first token look expired, so that the SDK refreshes it before using it.
 func signInWithSDK(t *testing.T, endpoint string, p *person, expireFirst bool) *signedInClient {
 	t.Helper()
+	return signInWithSDKEra(t, endpoint, p, expireFirst, "")
+}
+
+// signInWithSDKEra is signInWithSDK asking for protocol version ("" for
+// the SDK's latest); a 2025-11-25 session also opens its standalone GET
+// stream with the token.
+func signInWithSDKEra(t *testing.T, endpoint string, p *person, expireFirst bool, version string) *signedInClient {
+	t.Helper()
 	c := &signedInClient{person: p}
 	redirect := "http://127.0.0.1:49152/callback"
 	cfg := &auth.AuthorizationCodeHandlerConfig{
@@ -207,10 +215,14 @@ func signInWithSDK(t *testing.T, endpoint string, p *person, expireFirst bool) *
 		t.Fatal(err)
 	}
 	c.handler = h
-	tr := &mcp.StreamableClientTransport{Endpoint: endpoint, OAuthHandler: h, MaxRetries: -1, DisableStandaloneSSE: true}
+	tr := &mcp.StreamableClientTransport{Endpoint: endpoint, OAuthHandler: h, MaxRetries: -1, DisableStandaloneSSE: version == ""}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bys-mcp-e2e-oauth", Version: "1.0.0"}, nil).Connect(ctx, tr, nil)
+	var opts *mcp.ClientSessionOptions
+	if version != "" {
+		opts = &mcp.ClientSessionOptions{ProtocolVersion: version}
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bys-mcp-e2e-oauth", Version: "1.0.0"}, nil).Connect(ctx, tr, opts)
 	if err != nil {
 		t.Fatalf("connect with OAuth: %v", err)
 	}
@@ -384,6 +396,27 @@ func TestOAuthStepUp(t *testing.T) {
 	}
 	if tok := c.token(t); tok.Extra("scope") != "calls:read calls:write" {
 		t.Fatalf("scope after step-up = %v", tok.Extra("scope"))
+	}
+}
+
+// TestOAuthLegacyEra: a 2025-11-25 client (initialize, a session, its GET
+// stream) signs in and works the same; resources are read with the grant's
+// key.
+func TestOAuthLegacyEra(t *testing.T) {
+	t.Parallel()
+	addr := testkit.MustFreeAddr(t)
+	base := "http://" + addr
+	startAt(t, addr, nil, "--oauth", "--sandbox", "--public-url", base)
+	c := signInWithSDKEra(t, base+"/mcp", &person{write: true}, false, "2025-11-25")
+	if v := c.session.InitializeResult().ProtocolVersion; v != "2025-11-25" {
+		t.Fatalf("protocol %s", v)
+	}
+	placed := callOK(t, c.session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.session.ReadResource(ctx, &mcp.ReadResourceParams{URI: "bys://calls/" + placed["callId"].(string)})
+	if err != nil || len(res.Contents) == 0 {
+		t.Fatalf("resources/read: %v %v", res, err)
 	}
 }
 
