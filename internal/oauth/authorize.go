@@ -66,7 +66,10 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	state := q.Get("state")
 	fail := func(code, desc string) {
-		http.Redirect(w, r, withParams(redirect, map[string]string{"error": code, "error_description": desc, "state": state, "iss": s.issuer}), http.StatusFound)
+		w.Header().Set("Location", withParams(redirect, map[string]string{"error": code, "error_description": desc, "state": state, "iss": s.issuer}))
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.WriteHeader(http.StatusFound)
 	}
 	if len(state) > maxStateLen {
 		fail("invalid_request", "state is too long")
