@@ -2,7 +2,8 @@
 # Interoperability and distribution checks, run at the end of .ci/run:
 # cross-compiles (in the background), then real hosts and their self-test,
 # the MCP conformance suite, the MCP Inspector CLI, the MCP Apps views in
-# chromium (.ci/views.sh), then the MCP Bundle.
+# chromium (.ci/views.sh), the --oauth consent page in chromium
+# (.ci/oauth-browser.sh), then the MCP Bundle.
 # Every part runs even when an earlier one failed; the exit status and the
 # final line sum them up.
 set -euo pipefail
@@ -52,6 +53,7 @@ main() {
   run_part conformance bash .ci/conformance.sh
   run_part inspector bash .ci/inspector.sh
   run_part views bash .ci/views.sh
+  run_part oauth-browser bash .ci/oauth-browser.sh
   ts=$SECONDS
   wait "$cc_pid" && rc=0 || rc=$?
   CI_BG_PIDS=()

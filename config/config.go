@@ -96,6 +96,15 @@ type Config struct {
 	AllowedHosts      []string // --allowed-hosts / BYS_MCP_ALLOWED_HOSTS: extra Host names accepted
 	PublicURL         string   // --public-url / BYS_MCP_PUBLIC_URL: where the API reaches this server's webhook receiver, and people its recording links
 
+	// OAuth is --oauth / BYS_MCP_OAUTH: the server is its own OAuth 2.1
+	// authorization server, and remote hosts sign in on a consent page
+	// with a By Your Side agent key (http transport, with --public-url).
+	OAuth bool
+	// OAuthSecretFile is --oauth-secret-file / BYS_MCP_OAUTH_SECRET_FILE: a
+	// file of at least 32 random bytes that seals the keys of grants;
+	// without it one is generated into the state directory.
+	OAuthSecretFile string
+
 	MaxWait      time.Duration // --max-wait / BYS_MAX_WAIT: largest timeoutSec of wait_for_call
 	MaxListLimit int           // --max-list-limit / BYS_MAX_LIST_LIMIT: largest list_calls limit, 1..100
 	// MaxCampaignCalls is --max-campaign-calls / BYS_MAX_CAMPAIGN_CALLS: the
@@ -204,6 +213,13 @@ func mainOptions(c *Config) []option {
 		{group: "HTTP authentication and limits (sse and http transports)", name: "public-url", env: "BYS_MCP_PUBLIC_URL", def: "none (calls are polled)",
 			usage: "this server's public origin, such as https://mcp.example.com (http:// only on a loopback host): calls placed without a webhookUrl get {public-url}/webhooks/bys/{token}, whose events wake their waiters; results of ended calls add recordingLink, {public-url}/recordings/{token}, which a person can open for 1 hour to listen",
 			value: &stringValue{p: &c.PublicURL}},
+		{group: "Remote connectors (OAuth 2.1)", name: "oauth", env: "BYS_MCP_OAUTH", def: "off",
+			usage: "sign in remote hosts (claude.ai, ChatGPT, VS Code, Cursor, Claude Code) with OAuth 2.1: the server is its own authorization server, and each person pastes their agent key once on a consent page; http transport only, needs --public-url, not with --auth-token or --require-client-keys; allows a non-loopback --addr",
+			value: &boolValue{p: &c.OAuth}},
+		{group: "Remote connectors (OAuth 2.1)", name: "oauth-secret-file", env: "BYS_MCP_OAUTH_SECRET_FILE", def: "generated once into --state-dir (mode 0600)",
+			usage: "file of at least 32 random bytes (openssl rand -hex 32) that encrypts the agent keys of sign-ins; required with --state-url, the same file on every replica",
+			value: &stringValue{p: &c.OAuthSecretFile}},
+
 		{group: "HTTP authentication and limits (sse and http transports)", name: "max-body-bytes", env: "BYS_MCP_MAX_BODY_BYTES", def: "1048576 (1 MiB)",
 			usage: "largest HTTP request body accepted, in bytes",
 			value: &int64Value{p: &c.MaxBodyBytes}},

@@ -40,6 +40,8 @@ func (c Config) String() string {
 	add("allowed_origins", list(c.AllowedOrigins))
 	add("allowed_hosts", list(c.AllowedHosts))
 	add("public_url", q(c.PublicURL))
+	add("oauth", c.OAuth)
+	add("oauth_secret_file", q(c.OAuthSecretFile))
 	add("max_wait", c.MaxWait)
 	add("max_list_limit", c.MaxListLimit)
 	add("max_campaign_calls", c.MaxCampaignCalls)

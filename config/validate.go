@@ -57,6 +57,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	httpTransport := c.Transport == TransportSSE || c.Transport == TransportHTTP
+	if c.OAuth && c.Transport != TransportHTTP {
+		return fmt.Errorf("--oauth (BYS_MCP_OAUTH) needs --transport http (Streamable HTTP), which remote hosts sign in to; it is not offered on %s", c.Transport)
+	}
 
 	// The server's own key.
 	if c.APIKey == "" && !c.Sandbox && !httpTransport {
@@ -94,7 +97,10 @@ func (c *Config) validate() error {
 			return errors.New("--auth-token (BYS_MCP_AUTH_TOKEN) needs the server's own BYS_API_KEY, because clients that present the token use that key: export BYS_API_KEY, or use --require-client-keys so that every client brings its own key")
 		}
 	}
-	if httpTransport && !c.IsLoopbackAddr() && c.AuthToken == "" && !c.RequireClientKeys {
+	if err := c.validateOAuth(); err != nil {
+		return err
+	}
+	if httpTransport && !c.IsLoopbackAddr() && c.AuthToken == "" && !c.RequireClientKeys && !c.OAuth {
 		return fmt.Errorf("--addr %q (BYS_MCP_ADDR) is not a loopback address, so the server will not listen there without authentication: set --auth-token (BYS_MCP_AUTH_TOKEN) to give every client one shared secret, or --require-client-keys (BYS_MCP_REQUIRE_CLIENT_KEYS=1) to make every client bring its own bys_ak_ key", c.Addr)
 	}
 	for _, o := range c.AllowedOrigins {
@@ -196,6 +202,42 @@ func (c *Config) validate() error {
 		if err := validateStateURL(c.StateURL); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// MinOAuthSecretBytes is the shortest --oauth-secret-file accepted.
+const MinOAuthSecretBytes = 32
+
+// validateOAuth checks --oauth and --oauth-secret-file.
+func (c *Config) validateOAuth() error {
+	if !c.OAuth {
+		if c.OAuthSecretFile != "" {
+			return errors.New("--oauth-secret-file (BYS_MCP_OAUTH_SECRET_FILE) is used by --oauth only: add --oauth, or drop it")
+		}
+		return nil
+	}
+	if c.AuthToken != "" {
+		return errors.New("--oauth (BYS_MCP_OAUTH) and --auth-token (BYS_MCP_AUTH_TOKEN) cannot be used together: with --oauth every client signs in and uses its person's own key; drop --auth-token")
+	}
+	if c.RequireClientKeys {
+		return errors.New("--oauth (BYS_MCP_OAUTH) and --require-client-keys (BYS_MCP_REQUIRE_CLIENT_KEYS) cannot be used together: with --oauth clients sign in instead of sending bys_ak_ keys; drop --require-client-keys")
+	}
+	if c.PublicURL == "" {
+		return errors.New("--oauth (BYS_MCP_OAUTH) needs --public-url (BYS_MCP_PUBLIC_URL), the https origin hosts reach this server at, such as https://mcp.example.com: it names the issuer and the resource that tokens are for")
+	}
+	if c.OAuthSecretFile == "" {
+		if c.StateURL != "" {
+			return errors.New("--oauth with --state-url needs --oauth-secret-file (BYS_MCP_OAUTH_SECRET_FILE): every replica must seal keys with the same secret; create one with openssl rand -hex 32 > oauth-secret and give the file to each replica")
+		}
+		return nil
+	}
+	b, err := os.ReadFile(c.OAuthSecretFile)
+	if err != nil {
+		return fmt.Errorf("--oauth-secret-file %s cannot be read (BYS_MCP_OAUTH_SECRET_FILE): %v", c.OAuthSecretFile, errors.Unwrap(err))
+	}
+	if n := len(strings.TrimSpace(string(b))); n < MinOAuthSecretBytes {
+		return fmt.Errorf("--oauth-secret-file %s holds %d bytes (BYS_MCP_OAUTH_SECRET_FILE): it needs at least %d random bytes; create it with openssl rand -hex 32 > %s", c.OAuthSecretFile, n, MinOAuthSecretBytes, c.OAuthSecretFile)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/campaign"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/state"
+	"github.com/byourside/bys-mcp/internal/tenant"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -159,6 +160,7 @@ func PlaceCalls(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		}
 		key := d.apiKey(ctx)
 		a := campaignAttempt(d, key, &in, c)
+		a.clientName = tenant.ClientFrom(ctx)
 
 		needConfirm, terr := p.needsConfirmation(ctx)
 		if terr != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/outcome"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/state"
+	"github.com/byourside/bys-mcp/internal/tenant"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -63,6 +64,8 @@ type attempt struct {
 	confirmFP string
 	// num is what the numbering plan says about the destination.
 	num numbering.Number
+	// clientName is the OAuth client the request comes from (audit lines).
+	clientName string
 }
 
 func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -78,7 +81,7 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	if terr != nil {
 		return fail(ctx, terr), nil
 	}
-	a := &attempt{in: in, client: c, keyFP: safety.KeyFingerprint(d.apiKey(ctx))}
+	a := &attempt{in: in, client: c, keyFP: safety.KeyFingerprint(d.apiKey(ctx)), clientName: tenant.ClientFrom(ctx)}
 	a.fp = intentOf(a).Fingerprint()
 	a.confirmFP = confirmationFingerprint(a.fp, in)
 	if a.num, terr = d.checkNumber(in.To); terr != nil {
@@ -438,7 +441,7 @@ func (p *placer) audit(a *attempt, outcome, reason, callID string, status int) {
 	if p.deps.Audit == nil {
 		return
 	}
-	p.deps.Audit.Record(safety.AuditRecord{Outcome: outcome, Reason: reason, KeyFingerprint: a.keyFP, To: a.in.To, CallID: callID, HTTPStatus: status})
+	p.deps.Audit.Record(safety.AuditRecord{Outcome: outcome, Reason: reason, KeyFingerprint: a.keyFP, To: a.in.To, CallID: callID, HTTPStatus: status, Client: a.clientName})
 }
 
 func statusOf(e *toolError) int {

@@ -11,6 +11,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
@@ -21,6 +23,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/follow"
 	"github.com/byourside/bys-mcp/internal/mcpserver"
 	"github.com/byourside/bys-mcp/internal/metrics"
+	"github.com/byourside/bys-mcp/internal/oauth"
 	"github.com/byourside/bys-mcp/internal/recordings"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/sandbox"
@@ -59,12 +62,17 @@ type App struct {
 	DoNotCall *dnc.List
 	// Sandbox is the embedded simulator when --sandbox is set.
 	Sandbox *sandbox.Sandbox
+	// OAuth is the authorization server of --oauth (nil without it).
+	OAuth *oauth.Server
 
 	// What the parts hand on to the parts after them.
 	opts      Options
 	client    *client.Client
 	serverKey string
 	poll      tools.PollSchedule
+	// refused is told of the keys the API refuses (--oauth: their grants
+	// are revoked at once); set once the authorization server is built.
+	refused atomic.Pointer[oauth.Server]
 }
 
 // Options adjust what New builds, for tests and the demo.
@@ -110,6 +118,7 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		a.buildTools,
 		a.buildCampaigns,
 		a.buildServer,
+		a.buildOAuth,
 	}
 	for _, build := range parts {
 		if err := build(); err != nil {
@@ -118,6 +127,67 @@ func New(cfg *config.Config, log *logrus.Logger, opts Options) (*App, error) {
 		}
 	}
 	return a, nil
+}
+
+// newOAuth builds the authorization server of --oauth: its secret (the
+// file, else generated into the state directory), the key check (one list
+// request with the key) and the write tools of the MCP server.
+func newOAuth(cfg *config.Config, log *logrus.Logger, a *App, c *client.Client, serverKey string) (*oauth.Server, error) {
+	stateDir := cfg.StateDir
+	if cfg.StateURL != "" {
+		stateDir = "" // the secret file is required then
+	}
+	secret, source, err := oauth.LoadSecret(cfg.OAuthSecretFile, stateDir)
+	if err != nil {
+		return nil, fmt.Errorf("--oauth-secret-file: %w", err)
+	}
+	sandboxKey := ""
+	if cfg.Sandbox {
+		sandboxKey = serverKey
+	}
+	s, err := oauth.New(oauth.Options{
+		PublicURL: cfg.PublicURL,
+		Store:     a.Store,
+		Secret:    secret,
+		CheckKey: func(ctx context.Context, key string) error {
+			_, err := c.WithAPIKey(key).ListCalls(ctx, &client.ListOptions{Limit: 1})
+			var apiErr *client.APIError
+			if errors.As(err, &apiErr) && (apiErr.HTTPStatus == http.StatusUnauthorized || apiErr.HTTPStatus == http.StatusForbidden) {
+				return oauth.ErrKeyRefused
+			}
+			return err
+		},
+		SandboxKey:   sandboxKey,
+		IsWriteTool:  a.Server.IsWriteTool,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Clock:        a.Clock,
+		Log:          log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	fields := logrus.Fields{"issuer": s.Issuer(), "resource": s.Resource(), "secret": source}
+	if source == oauth.SecretProcessMemory {
+		log.WithFields(fields).Warn("oauth: sign-ins last as long as this process (no state directory keeps them)")
+	} else {
+		log.WithFields(fields).Info("oauth: remote hosts sign in at this server")
+	}
+	return s, nil
+}
+
+// watchRefusals is hc (nil: a client like the API client's own, which
+// follows no redirect) with its transport wrapped by oauth.WatchRefusals.
+func watchRefusals(hc *http.Client, onRefused func(context.Context, string)) *http.Client {
+	if hc == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = 256
+		t.MaxIdleConnsPerHost = 64
+		t.IdleConnTimeout = 90 * time.Second
+		hc = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }, Transport: t}
+	}
+	out := *hc
+	out.Transport = oauth.WatchRefusals(hc.Transport, onRefused)
+	return &out
 }
 
 // doNotCallList is the do-not-call list kept in the state store, with the
@@ -216,6 +286,13 @@ func (a *App) HTTPHandler() *mcpserver.HTTPHandler {
 		o.Ready = a.Store.Ping
 	}
 	if cfg.RequireClientKeys {
+		a.Deps.ServerKey = ""
+	}
+	if a.OAuth != nil {
+		// Every request is signed in and served with its grant's key:
+		// nothing falls back to the server's own.
+		o.OAuth, o.PublicOrigin = a.OAuth, a.OAuth.Issuer()
+		o.PublicHost = strings.TrimPrefix(strings.TrimPrefix(a.OAuth.Issuer(), "https://"), "http://")
 		a.Deps.ServerKey = ""
 	}
 	return a.Server.NewHTTPHandler(o)

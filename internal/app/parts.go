@@ -68,6 +68,14 @@ func (a *App) buildClient() error {
 		}
 		co.HTTPClient = &http.Client{Transport: opts.WrapTransport(base)}
 	}
+	if cfg.OAuth {
+		// A 401 from the API revokes the grants of the key at once.
+		co.HTTPClient = watchRefusals(co.HTTPClient, func(ctx context.Context, key string) {
+			if s := a.refused.Load(); s != nil {
+				s.KeyRefused(ctx, key)
+			}
+		})
+	}
 	c, err := client.New(co)
 	a.client = c
 	return err
@@ -270,5 +278,20 @@ func (a *App) buildServer() error {
 		ToolObserver:  observe,
 		ServerOptions: []server.ServerOption{server.WithElicitation()},
 	})
+	return nil
+}
+
+// buildOAuth: the authorization server of --oauth, last: it needs the
+// store, the API client and the MCP server's write tools.
+func (a *App) buildOAuth() error {
+	if !a.Config.OAuth {
+		return nil
+	}
+	s, err := newOAuth(a.Config, a.Log, a, a.client, a.serverKey)
+	if err != nil {
+		return err
+	}
+	a.OAuth = s
+	a.refused.Store(s)
 	return nil
 }

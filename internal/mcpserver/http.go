@@ -59,6 +59,23 @@ type HTTPOptions struct {
 	// Authorization (the token is the credential), is exempt from the
 	// Origin check (a person's browser opens it) and accepts PublicHost.
 	Recordings http.Handler
+	// OAuth, when set (--oauth), signs clients in with the server's own
+	// authorization server: its metadata and endpoints are served, /mcp and
+	// /metrics take its access tokens (and nothing else), and PublicOrigin
+	// (the --public-url) decides the accepted Host and Origin besides
+	// loopback names and --allowed-hosts / --allowed-origins.
+	OAuth        OAuth
+	PublicOrigin string
+}
+
+// OAuth is the authorization server of --oauth (internal/oauth).
+type OAuth interface {
+	// Register mounts its metadata and endpoints on mux, each wrapped by
+	// wrap.
+	Register(mux *http.ServeMux, wrap func(http.Handler) http.Handler)
+	// Protect is the bearer middleware: it answers 401 and 403 challenges
+	// and puts the grant's key on the request's context.
+	Protect(next http.Handler) http.Handler
 }
 
 // HTTPHandler is the HTTP side of the server: the MCP endpoints behind the
@@ -133,6 +150,9 @@ func (s *Server) NewHTTPHandler(o HTTPOptions) *HTTPHandler {
 	}
 	if o.Recordings != nil {
 		mux.Handle("/recordings/", g.checkPublicHost(o.Recordings, "open recording links at the --public-url host"))
+	}
+	if o.OAuth != nil {
+		o.OAuth.Register(mux, g.checkHost)
 	}
 
 	switch o.Transport {
@@ -209,7 +229,10 @@ func (c *corsStripper) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 // MCP request context.
 func keyContext(ctx context.Context, r *http.Request) context.Context {
 	if k := tenant.KeyFrom(r.Context()); k != "" {
-		return tenant.WithKey(ctx, k)
+		ctx = tenant.WithKey(ctx, k)
+	}
+	if c := tenant.ClientFrom(r.Context()); c != "" {
+		ctx = tenant.WithClient(ctx, c)
 	}
 	return ctx
 }
@@ -361,6 +384,19 @@ func (g *guard) checkHostOrigin(next http.Handler) http.Handler {
 	})
 }
 
+// checkHost refuses a request whose Host could come from a DNS-rebinding
+// page (the authorization server's endpoints: browsers reach them from
+// other origins, so Origin is not checked).
+func (g *guard) checkHost(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !g.hostAllowed(r.Host) {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "forbidden_host", "message": "this Host is not allowed; add it with --allowed-hosts"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // checkPublicHost admits a request to a public path (a webhook delivery, a
 // recording link) whose Host is one the MCP endpoints accept or the public
 // URL's; Origin and authentication do not apply (the API is no browser, a
@@ -402,6 +438,11 @@ func (g *guard) hostAllowed(hostport string) bool {
 	if isLoopbackHost(host) {
 		return true
 	}
+	if g.opts.OAuth != nil {
+		// --public-url alone decides the accepted name: no forwarded
+		// header and no other name changes it.
+		return g.opts.PublicHost != "" && (strings.EqualFold(hostport, g.opts.PublicHost) || strings.EqualFold(host, strings.Trim(hostOnly(g.opts.PublicHost), "[]")))
+	}
 	// A listener on a non-loopback address is reached by any name unless
 	// the operator lists the names.
 	return !g.opts.Loopback && len(g.opts.AllowedHosts) == 0
@@ -412,6 +453,9 @@ func (g *guard) originAllowed(origin string) bool {
 		if strings.EqualFold(strings.TrimRight(a, "/"), strings.TrimRight(origin, "/")) {
 			return true
 		}
+	}
+	if g.opts.OAuth != nil && g.opts.PublicOrigin != "" && strings.EqualFold(strings.TrimRight(g.opts.PublicOrigin, "/"), strings.TrimRight(origin, "/")) {
+		return true
 	}
 	u, err := url.Parse(origin)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
@@ -433,6 +477,10 @@ func isLoopbackHost(host string) bool {
 // part was wrong.
 func (g *guard) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if g.opts.OAuth != nil {
+			g.opts.OAuth.Protect(next).ServeHTTP(w, r)
+			return
+		}
 		header := r.Header.Get("Authorization")
 		var key string
 		switch {

@@ -45,6 +45,9 @@ type Server struct {
 	tasks      *taskRunner
 	filter     *Filter
 	log        *logrus.Logger
+	// writeTools are the tools that place or change calls (readOnlyHint
+	// false): they need the calls:write scope under --oauth.
+	writeTools map[string]bool
 }
 
 const instructions = "bys-mcp places real phone calls through the By Your Side API. " +
@@ -110,6 +113,12 @@ func New(o Options) *Server {
 		}
 	}
 	views.Annotate(defs)
+	writeTools := map[string]bool{}
+	for _, d := range defs {
+		if ro := d.Tool.Annotations.ReadOnlyHint; ro == nil || !*ro {
+			writeTools[d.Tool.Name] = true
+		}
+	}
 	s.AddTools(defs...)
 	views.Register(s, hooks)
 	if o.Resources != nil {
@@ -129,8 +138,14 @@ func New(o Options) *Server {
 		tasks:      runner,
 		filter:     filter,
 		log:        o.Log,
+		writeTools: writeTools,
 	}
 }
+
+// IsWriteTool reports whether the tool places or changes calls (its
+// readOnlyHint is false): place_call, place_calls and every campaign tool
+// that changes a campaign.
+func (s *Server) IsWriteTool(name string) bool { return s.writeTools[name] }
 
 // MCP returns the underlying mcp-go server.
 func (s *Server) MCP() *server.MCPServer { return s.mcp }

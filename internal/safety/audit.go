@@ -31,6 +31,9 @@ type AuditRecord struct {
 	CallID         string    `json:"callId,omitempty"`
 	HTTPStatus     int       `json:"httpStatus,omitempty"`
 	Transport      string    `json:"transport,omitempty"`
+	// Client names the OAuth client that signed in with the key (--oauth),
+	// as the consent page named it; empty otherwise.
+	Client string `json:"client,omitempty"`
 }
 
 // Audit is the audit trail: every record is logged at info as one structured
@@ -106,6 +109,9 @@ func (a *Audit) Record(r AuditRecord) {
 	}
 	if r.Transport != "" {
 		fields["transport"] = r.Transport
+	}
+	if r.Client != "" {
+		fields["client"] = r.Client
 	}
 	a.log.WithFields(fields).Info("place_call attempt")
 

@@ -11,6 +11,8 @@ import (
 
 type keyCtx struct{}
 
+type clientCtx struct{}
+
 // KeyPrefix is the prefix of every agent key.
 const KeyPrefix = "bys_ak_"
 
@@ -23,6 +25,18 @@ func WithKey(ctx context.Context, key string) context.Context {
 func KeyFrom(ctx context.Context) string {
 	k, _ := ctx.Value(keyCtx{}).(string)
 	return k
+}
+
+// WithClient returns a context whose requests come from the named client
+// (an OAuth client signed in with the key), for audit lines.
+func WithClient(ctx context.Context, name string) context.Context {
+	return context.WithValue(ctx, clientCtx{}, name)
+}
+
+// ClientFrom returns the client name set on ctx by WithClient, or "".
+func ClientFrom(ctx context.Context) string {
+	c, _ := ctx.Value(clientCtx{}).(string)
+	return c
 }
 
 // BearerKey extracts an agent key from an Authorization header value

@@ -1,0 +1,559 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/byourside/bys-mcp/internal/state/redistest"
+	"github.com/byourside/bys-mcp/internal/testkit"
+	"github.com/modelcontextprotocol/go-sdk/auth"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/modelcontextprotocol/go-sdk/oauthex"
+	"golang.org/x/oauth2"
+)
+
+// The sign-in of a remote host, driven from outside against the built
+// binary with the official Go SDK's client auth (auth.AuthorizationCodeHandler:
+// metadata discovery, DCR, PKCE, resource, iss, refresh, step-up) and a
+// small Go HTTP client playing the person's browser on the consent page.
+
+// startAt starts the binary in http mode on addr (so that a restart keeps
+// the public URL) and waits until it is healthy.
+func startAt(t *testing.T, addr string, env []string, args ...string) *httpServer {
+	t.Helper()
+	all := append([]string{"--transport", "http", "--addr", addr}, args...)
+	cmd := exec.Command(binPath, all...)
+	cmd.Env = cleanEnv(env...)
+	s := &httpServer{URL: "http://" + addr, Cmd: cmd, Stderr: &testkit.SyncBuffer{}, done: make(chan struct{})}
+	cmd.Stderr = s.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.err = cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-s.done
+		if t.Failed() {
+			t.Logf("server %s stderr:\n%s", addr, s.Stderr.String())
+		}
+	})
+	if err := waitHealthy(s, 15*time.Second); err != nil {
+		t.Fatalf("server on %s: %v", addr, err)
+	}
+	return s
+}
+
+// stop ends the server with SIGTERM and waits for it.
+func (s *httpServer) stop(t *testing.T) {
+	t.Helper()
+	_ = s.Cmd.Process.Signal(syscall.SIGTERM)
+	if _, ok := s.Exited(15 * time.Second); !ok {
+		t.Fatal("the server did not stop within 15 s of SIGTERM")
+	}
+}
+
+var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z]+)" value="([^"]*)">`)
+
+// person is the person at the browser: what they type on the consent page.
+type person struct {
+	key   string // "" keeps the sandbox
+	write bool   // leave "Allow placing calls" ticked
+
+	mu    sync.Mutex
+	pages int    // consent pages filled
+	lastQ string // the last authorization URL's query
+}
+
+// fill opens the authorization URL, reads the consent form and approves
+// it, and returns the code, state and iss the browser is sent back with.
+func (p *person) fill(ctx context.Context, authURL string) (url.Values, error) {
+	jar, _ := cookiejar.New(nil)
+	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
+	resp, err := browser.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("consent page: %d %s", resp.StatusCode, page)
+	}
+	for _, want := range []string{`type="password"`, "frame-ancestors 'none'"} {
+		if !strings.Contains(string(page), want) && !strings.Contains(resp.Header.Get("Content-Security-Policy"), want) {
+			return nil, fmt.Errorf("consent page lacks %q", want)
+		}
+	}
+	form := url.Values{"action": {"approve"}, "key": {p.key}}
+	for _, m := range hiddenInput.FindAllStringSubmatch(string(page), -1) {
+		form.Set(m[1], m[2])
+	}
+	p.mu.Lock()
+	write := p.write
+	p.pages++
+	if u, err := url.Parse(authURL); err == nil {
+		p.lastQ = u.RawQuery
+	}
+	p.mu.Unlock()
+	if write && strings.Contains(string(page), `name="write"`) {
+		form.Set("write", "1")
+	}
+	u, _ := url.Parse(authURL)
+	action := u.Scheme + "://" + u.Host + "/authorize"
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, action, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", u.Scheme+"://"+u.Host)
+	resp, err = browser.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if resp.StatusCode != http.StatusSeeOther || err != nil {
+		return nil, fmt.Errorf("consent answer: %d %s", resp.StatusCode, body)
+	}
+	return loc.Query(), nil
+}
+
+func (p *person) fetcher(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
+	q, err := p.fill(ctx, args.URL)
+	if err != nil {
+		return nil, err
+	}
+	if e := q.Get("error"); e != "" {
+		return nil, errors.New("authorization refused: " + e)
+	}
+	return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
+}
+
+// signedInClient is an SDK client session signed in through OAuth.
+type signedInClient struct {
+	session *mcp.ClientSession
+	handler *auth.AuthorizationCodeHandler
+	person  *person
+	// first is the token the code exchange returned (before any refresh).
+	first *oauth2.Token
+}
+
+// clientID is the client id the SDK registered (read from the
+// authorization URL the person opened).
+func (c *signedInClient) clientID(t *testing.T) string {
+	c.person.mu.Lock()
+	defer c.person.mu.Unlock()
+	q, _ := url.ParseQuery(c.person.lastQ)
+	if q.Get("client_id") == "" {
+		t.Fatal("no authorization URL seen")
+	}
+	return q.Get("client_id")
+}
+
+func (c *signedInClient) token(t *testing.T) *oauth2.Token {
+	t.Helper()
+	ts, err := c.handler.TokenSource(context.Background())
+	if err != nil || ts == nil {
+		t.Fatalf("token source: %v", err)
+	}
+	tok, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// signInWithSDK connects the SDK to endpoint with OAuth: the first request
+// gets 401, the SDK discovers the metadata, registers (DCR), sends the
+// person to the consent page and exchanges the code. expireFirst makes the
+// first token look expired, so that the SDK refreshes it before using it.
+func signInWithSDK(t *testing.T, endpoint string, p *person, expireFirst bool) *signedInClient {
+	t.Helper()
+	return signInWithSDKEra(t, endpoint, p, expireFirst, "")
+}
+
+// signInWithSDKEra is signInWithSDK asking for protocol version ("" for
+// the SDK's latest); a 2025-11-25 session also opens its standalone GET
+// stream with the token.
+func signInWithSDKEra(t *testing.T, endpoint string, p *person, expireFirst bool, version string) *signedInClient {
+	t.Helper()
+	c := &signedInClient{person: p}
+	redirect := "http://127.0.0.1:49152/callback"
+	cfg := &auth.AuthorizationCodeHandlerConfig{
+		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{Metadata: &oauthex.ClientRegistrationMetadata{
+			RedirectURIs: []string{redirect}, ClientName: "bys-mcp e2e", GrantTypes: []string{"authorization_code", "refresh_token"},
+			TokenEndpointAuthMethod: "none",
+		}},
+		RedirectURL:              redirect,
+		AuthorizationCodeFetcher: p.fetcher,
+		Client:                   &http.Client{Timeout: 10 * time.Second},
+		NewTokenSource: func(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Token) (oauth2.TokenSource, error) {
+			first := *tok
+			c.first = &first
+			if expireFirst {
+				tok.Expiry = time.Now().Add(-time.Minute)
+			}
+			return cfg.TokenSource(ctx, tok), nil
+		},
+	}
+	h, err := auth.NewAuthorizationCodeHandler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.handler = h
+	tr := &mcp.StreamableClientTransport{Endpoint: endpoint, OAuthHandler: h, MaxRetries: -1, DisableStandaloneSSE: version == ""}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var opts *mcp.ClientSessionOptions
+	if version != "" {
+		opts = &mcp.ClientSessionOptions{ProtocolVersion: version}
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bys-mcp-e2e-oauth", Version: "1.0.0"}, nil).Connect(ctx, tr, opts)
+	if err != nil {
+		t.Fatalf("connect with OAuth: %v", err)
+	}
+	t.Cleanup(func() { _ = cs.Close() })
+	c.session = cs
+	return c
+}
+
+// bearerSession connects a plain SDK client that sends token.
+func bearerSession(t *testing.T, endpoint, token string) (*mcp.ClientSession, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	tr := &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: httpClientWithToken(token), MaxRetries: -1, DisableStandaloneSSE: true}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bys-mcp-e2e-bearer", Version: "1.0.0"}, nil).Connect(ctx, tr, nil)
+	if err == nil {
+		t.Cleanup(func() { _ = cs.Close() })
+	}
+	return cs, err
+}
+
+func callOK(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) map[string]any {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	mustOK(t, name, res)
+	return structured(t, res)
+}
+
+// postForm sends a form and returns the status and decoded JSON.
+func postForm(t *testing.T, u string, form url.Values) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.PostForm(u, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&m)
+	return resp.StatusCode, m
+}
+
+// rawStatus is the status of one initialize with token, without the SDK.
+func rawStatus(t *testing.T, endpoint, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(initializeBody))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("WWW-Authenticate")
+}
+
+func TestOAuthSignInThroughTheBinary(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	addr := testkit.MustFreeAddr(t)
+	base := "http://" + addr
+	env := []string{"BYS_STATE_DIR=" + dir}
+	args := []string{"--oauth", "--sandbox", "--public-url", base}
+	srv := startAt(t, addr, env, args...)
+	endpoint := base + "/mcp"
+
+	// Without a token: 401 with the challenge that leads to sign-in.
+	if status, h := rawStatus(t, endpoint, "bys_ak_not_a_token"); status != 401 || !strings.Contains(h, `resource_metadata="`+base+`/.well-known/oauth-protected-resource/mcp"`) || !strings.Contains(h, `error="invalid_token"`) {
+		t.Fatalf("a bys_ak_ key: %d %q", status, h)
+	}
+
+	// The SDK signs in (DCR, consent, PKCE, resource, iss) and refreshes
+	// its first token (made to look expired) before using it.
+	p := &person{write: true}
+	c := signInWithSDK(t, endpoint, p, true)
+	callOK(t, c.session, "list_calls", map[string]any{})
+	placed := callOK(t, c.session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
+	callID, _ := placed["callId"].(string)
+	if callID == "" {
+		t.Fatalf("place_call: %v", placed)
+	}
+	current := c.token(t)
+	if current.AccessToken == c.first.AccessToken || current.RefreshToken == c.first.RefreshToken {
+		t.Fatal("the SDK did not refresh (rotate) its first token")
+	}
+	if p.pages != 1 {
+		t.Fatalf("%d consent pages, want 1", p.pages)
+	}
+	clientID := c.clientID(t)
+
+	// A rotated refresh token presented again at once is refused; the grant
+	// lives on.
+	status, body := postForm(t, base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {c.first.RefreshToken}, "client_id": {clientID}})
+	if status != 400 || body["error"] != "invalid_grant" {
+		t.Fatalf("reuse of the rotated refresh token: %d %v", status, body)
+	}
+	if status, _ := rawStatus(t, endpoint, current.AccessToken); status != 200 {
+		t.Fatalf("the grant died after a quick reuse: %d", status)
+	}
+
+	// A restart on the same state directory keeps the person signed in.
+	srv.stop(t)
+	srv = startAt(t, addr, env, args...)
+	cs, err := bearerSession(t, endpoint, current.AccessToken)
+	if err != nil {
+		t.Fatalf("after a restart: %v", err)
+	}
+	// (The embedded sandbox's calls live in the process: the call placed
+	// before is gone, but the grant and its key are not.)
+	callOK(t, cs, "list_calls", map[string]any{})
+	callOK(t, cs, "place_call", map[string]any{"to": numCompletes, "objective": "Ask again after the restart"})
+	// The refresh token works after the restart too, and rotates.
+	status, body = postForm(t, base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {current.RefreshToken}, "client_id": {clientID}})
+	if status != 200 || body["access_token"] == nil {
+		t.Fatalf("refresh after a restart: %d %v", status, body)
+	}
+	refreshed := body["access_token"].(string)
+
+	// Revocation: the grant ends, its tokens are refused.
+	status, _ = postForm(t, base+"/revoke", url.Values{"token": {refreshed}, "client_id": {clientID}})
+	if status != 200 {
+		t.Fatalf("revoke: %d", status)
+	}
+	for _, tok := range []string{refreshed, current.AccessToken} {
+		if status, h := rawStatus(t, endpoint, tok); status != 401 || !strings.Contains(h, `error="invalid_token"`) {
+			t.Fatalf("a token of the revoked grant: %d %q", status, h)
+		}
+	}
+	// The secret generated into the state directory is the person's keys'
+	// only lock: mode 0600.
+	if fi, err := os.Stat(filepath.Join(dir, "oauth-secret")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("oauth-secret: %v %v", fi, err)
+	}
+	// Nothing secret in the logs.
+	logs := srv.Stderr.String()
+	for _, s := range []string{current.AccessToken, current.RefreshToken, c.first.RefreshToken, refreshed} {
+		if strings.Contains(logs, s) {
+			t.Fatal("a token is in the logs")
+		}
+	}
+}
+
+// TestOAuthStepUp: a person who granted reading only; place_call gets 403
+// insufficient_scope, the SDK asks again (step-up), the person allows
+// placing calls, and the call is placed.
+func TestOAuthStepUp(t *testing.T) {
+	t.Parallel()
+	addr := testkit.MustFreeAddr(t)
+	base := "http://" + addr
+	startAt(t, addr, nil, "--oauth", "--sandbox", "--public-url", base)
+	p := &person{write: false}
+	c := signInWithSDK(t, base+"/mcp", p, false)
+	callOK(t, c.session, "list_calls", map[string]any{})
+	if tok := c.token(t); tok.Extra("scope") != "calls:read" {
+		t.Fatalf("scope = %v, want calls:read", tok.Extra("scope"))
+	}
+	p.mu.Lock()
+	p.write = true
+	p.mu.Unlock()
+	placed := callOK(t, c.session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
+	if placed["callId"] == nil {
+		t.Fatalf("place_call after step-up: %v", placed)
+	}
+	if p.pages != 2 {
+		t.Fatalf("%d consent pages, want 2 (sign-in and step-up)", p.pages)
+	}
+	if tok := c.token(t); tok.Extra("scope") != "calls:read calls:write" {
+		t.Fatalf("scope after step-up = %v", tok.Extra("scope"))
+	}
+}
+
+// TestOAuthLegacyEra: a 2025-11-25 client (initialize, a session, its GET
+// stream) signs in and works the same; resources are read with the grant's
+// key.
+func TestOAuthLegacyEra(t *testing.T) {
+	t.Parallel()
+	addr := testkit.MustFreeAddr(t)
+	base := "http://" + addr
+	startAt(t, addr, nil, "--oauth", "--sandbox", "--public-url", base)
+	c := signInWithSDKEra(t, base+"/mcp", &person{write: true}, false, "2025-11-25")
+	if v := c.session.InitializeResult().ProtocolVersion; v != "2025-11-25" {
+		t.Fatalf("protocol %s", v)
+	}
+	placed := callOK(t, c.session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.session.ReadResource(ctx, &mcp.ReadResourceParams{URI: "bys://calls/" + placed["callId"].(string)})
+	if err != nil || len(res.Contents) == 0 {
+		t.Fatalf("resources/read: %v %v", res, err)
+	}
+}
+
+// TestOAuthClientIDMetadataDocument: a client identified by a metadata
+// document served from loopback (the public URL is loopback too) signs in
+// with no registration.
+func TestOAuthClientIDMetadataDocument(t *testing.T) {
+	t.Parallel()
+	var docURL string
+	docs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"client_id": docURL, "client_name": "Metadata Document Client", "redirect_uris": []string{"http://localhost/callback"},
+			"grant_types": []string{"authorization_code", "refresh_token"}, "token_endpoint_auth_method": "none",
+		})
+	}))
+	defer docs.Close()
+	docURL = docs.URL + "/oauth/client.json"
+	addr := testkit.MustFreeAddr(t)
+	base := "http://" + addr
+	startAt(t, addr, nil, "--oauth", "--sandbox", "--public-url", base)
+
+	verifier := strings.Repeat("e2e-verifier-", 5)
+	challenge := oauth2.S256ChallengeFromVerifier(verifier)
+	q := url.Values{"response_type": {"code"}, "client_id": {docURL}, "redirect_uri": {"http://localhost:61234/callback"},
+		"code_challenge": {challenge}, "code_challenge_method": {"S256"}, "state": {"xyz"}, "resource": {base + "/mcp"}}
+	p := &person{write: true}
+	back, err := p.fill(context.Background(), base+"/authorize?"+q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Get("state") != "xyz" || back.Get("iss") != base || back.Get("code") == "" {
+		t.Fatalf("redirect: %v", back)
+	}
+	status, body := postForm(t, base+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {back.Get("code")}, "code_verifier": {verifier},
+		"client_id": {docURL}, "redirect_uri": {"http://localhost:61234/callback"}, "resource": {base + "/mcp"}})
+	if status != 200 {
+		t.Fatalf("token: %d %v", status, body)
+	}
+	cs, err := bearerSession(t, base+"/mcp", body["access_token"].(string))
+	if err != nil {
+		t.Fatal(err)
+	}
+	callOK(t, cs, "list_calls", map[string]any{})
+	// The code is single use: a replay is refused and revokes the grant.
+	status, again := postForm(t, base+"/token", url.Values{"grant_type": {"authorization_code"}, "code": {back.Get("code")}, "code_verifier": {verifier},
+		"client_id": {docURL}, "redirect_uri": {"http://localhost:61234/callback"}})
+	if status != 400 || again["error"] != "invalid_grant" {
+		t.Fatalf("code replay: %d %v", status, again)
+	}
+	if status, _ := rawStatus(t, base+"/mcp", body["access_token"].(string)); status != 401 {
+		t.Fatalf("the replayed code's grant still works: %d", status)
+	}
+}
+
+// TestOAuthReplicasOnRedis: two replicas on one redis-server, the same
+// secret file and public URL, and one API (a standalone sandbox, so that
+// the person types a key on the consent page and both replicas see the
+// same calls) honour each other's tokens and revocations.
+func TestOAuthReplicasOnRedis(t *testing.T) {
+	t.Parallel()
+	redis := redistest.Start(t)
+	api := startStandaloneSandbox(t, "20")
+	secret := filepath.Join(t.TempDir(), "oauth-secret")
+	if err := os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addrA, addrB := testkit.MustFreeAddr(t), testkit.MustFreeAddr(t)
+	public := "http://" + addrA
+	args := []string{"--oauth", "--base-url", api, "--public-url", public, "--state-url", redis.URL, "--oauth-secret-file", secret}
+	a := startAt(t, addrA, nil, args...)
+	b := startAt(t, addrB, nil, args...)
+
+	c := signInWithSDK(t, a.URL+"/mcp", &person{key: "bys_ak_e2e_replicas_person", write: true}, false)
+	placed := callOK(t, c.session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
+	tok := c.token(t)
+
+	// Replica B takes replica A's token, with the same grant and key.
+	cs, err := bearerSession(t, b.URL+"/mcp", tok.AccessToken)
+	if err != nil {
+		t.Fatalf("replica B: %v", err)
+	}
+	callOK(t, cs, "get_call", map[string]any{"callId": placed["callId"]})
+	// The key typed on the consent page is the tenant: another key does not
+	// see the call.
+	other := signInWithSDK(t, public+"/mcp", &person{key: "bys_ak_e2e_someone_else", write: true}, false)
+	otherOnB, err := bearerSession(t, b.URL+"/mcp", other.token(t).AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if res, err := otherOnB.CallTool(ctx, &mcp.CallToolParams{Name: "get_call", Arguments: map[string]any{"callId": placed["callId"]}}); err != nil || !res.IsError {
+		t.Fatalf("another person's grant reads the call: %v %v", res, err)
+	}
+	// Refreshed on B, used on A.
+	status, body := postForm(t, b.URL+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {c.clientID(t)}})
+	if status != 200 {
+		t.Fatalf("refresh on B: %d %v", status, body)
+	}
+	fresh := body["access_token"].(string)
+	if status, _ := rawStatus(t, a.URL+"/mcp", fresh); status != 200 {
+		t.Fatalf("B's token on A: %d", status)
+	}
+	// Revoked on B: A refuses it within its 5 s cache.
+	if status, _ := postForm(t, b.URL+"/revoke", url.Values{"token": {fresh}, "client_id": {c.clientID(t)}}); status != 200 {
+		t.Fatalf("revoke on B: %d", status)
+	}
+	deadline := time.Now().Add(8 * time.Second)
+	for {
+		status, _ := rawStatus(t, a.URL+"/mcp", fresh)
+		if status == 401 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("A still honours a token revoked on B: %d", status)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestOAuthRefusesToStartWrongly: the flags that cannot go together.
+func TestOAuthRefusesToStartWrongly(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--transport", "http", "--oauth", "--sandbox"}, "--public-url"},
+		{[]string{"--transport", "sse", "--oauth", "--sandbox", "--public-url", "https://mcp.example.com"}, "--transport http"},
+		{[]string{"--transport", "http", "--oauth", "--sandbox", "--public-url", "https://mcp.example.com", "--require-client-keys"}, "--require-client-keys"},
+		{[]string{"--transport", "http", "--oauth", "--sandbox", "--public-url", "https://mcp.example.com", "--state-url", "redis://127.0.0.1:1/0"}, "--oauth-secret-file"},
+	}
+	for _, c := range cases {
+		code, stderr := runQuick(t, exec.Command(binPath, c.args...))
+		if code == 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q (want it to name %s)", c.args, code, stderr, c.want)
+		}
+	}
+}
