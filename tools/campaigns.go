@@ -409,7 +409,21 @@ func CancelCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			"Calls already ringing go on to their end (the API has no cancel); wait_for_campaign still reports them. Returns the campaign.",
 		d.Schemas.CancelCampaign, writes)
 	tool.Annotations.IdempotentHint = mcp.ToBoolPtr(true) // cancelling twice changes nothing more
-	return tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	return tool, changeCampaign(d, (*campaign.Manager).Cancel, func(c *campaign.Campaign) string {
+		ringing := c.Counts()[schema.ItemDialing] + c.Counts()[schema.ItemInCall]
+		lead := fmt.Sprintf("Campaign %s is cancelled: nothing more will be dialled.", c.ID)
+		if ringing > 0 {
+			lead += fmt.Sprintf(" %d calls already placed go on to their end; wait_for_campaign reports them.", ringing)
+		}
+		return lead
+	})
+}
+
+// changeCampaign is the handler of a tool that changes one campaign of
+// the key (cancel, pause, resume): it reads campaignId, applies change
+// and answers with the campaign and lead's sentence about it.
+func changeCampaign(d *Deps, change func(m *campaign.Manager, ctx context.Context, keyFP, id string) (*campaign.Campaign, error), lead func(*campaign.Campaign) string) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		in, terr := decodeArgs[schema.CampaignIDInput](req, "campaignId")
 		if terr == nil {
 			terr = validateCampaignID(in.CampaignID)
@@ -420,17 +434,12 @@ func CancelCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		if _, terr := d.clientFor(ctx); terr != nil {
 			return fail(ctx, terr), nil
 		}
-		c, err := d.campaigns().Cancel(ctx, safety.KeyFingerprint(d.apiKey(ctx)), in.CampaignID)
+		c, err := change(d.campaigns(), ctx, safety.KeyFingerprint(d.apiKey(ctx)), in.CampaignID)
 		if err != nil {
 			return fail(ctx, campaignError(err)), nil
 		}
 		noteCampaign(ctx, c)
-		ringing := c.Counts()[schema.ItemDialing] + c.Counts()[schema.ItemInCall]
-		lead := fmt.Sprintf("Campaign %s is cancelled: nothing more will be dialled.", c.ID)
-		if ringing > 0 {
-			lead += fmt.Sprintf(" %d calls already placed go on to their end; wait_for_campaign reports them.", ringing)
-		}
-		return campaignResult(c, false, lead), nil
+		return campaignResult(c, false, lead(c)), nil
 	}
 }
 

@@ -1,10 +1,9 @@
 package tools
 
 import (
-	"context"
 	"fmt"
 
-	"github.com/byourside/bys-mcp/internal/safety"
+	"github.com/byourside/bys-mcp/internal/campaign"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -18,22 +17,7 @@ func PauseCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		d.Schemas.PauseCampaign, writes)
 	tool.Annotations.IdempotentHint = mcp.ToBoolPtr(true)   // pausing twice changes nothing more
 	tool.Annotations.DestructiveHint = mcp.ToBoolPtr(false) // resume_campaign undoes it
-	return tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-		in, terr := decodeArgs[schema.CampaignIDInput](req, "campaignId")
-		if terr == nil {
-			terr = validateCampaignID(in.CampaignID)
-		}
-		if terr != nil {
-			return fail(ctx, terr), nil
-		}
-		if _, terr := d.clientFor(ctx); terr != nil {
-			return fail(ctx, terr), nil
-		}
-		c, err := d.campaigns().Pause(ctx, safety.KeyFingerprint(d.apiKey(ctx)), in.CampaignID)
-		if err != nil {
-			return fail(ctx, campaignError(err)), nil
-		}
-		noteCampaign(ctx, c)
+	return tool, changeCampaign(d, (*campaign.Manager).Pause, func(c *campaign.Campaign) string {
 		var lead string
 		switch {
 		case c.Status == schema.CampaignPaused:
@@ -46,6 +30,6 @@ func PauseCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		default:
 			lead = fmt.Sprintf("Campaign %s has ended (%s): there is nothing to pause.", c.ID, c.Status)
 		}
-		return campaignResult(c, false, lead), nil
-	}
+		return lead
+	})
 }
