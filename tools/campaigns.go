@@ -143,7 +143,7 @@ func PlaceCalls(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			"retries (0 to 2) redials calls that ended with a status of retryOn (default no_answer or failed; voicemail may be added), at least retryAfterMin minutes later. "+
 			"voicemail (leave_message with voicemailMessage, or hang_up) says what the AI caller does on reaching voicemail. "+
 			"notBefore (RFC 3339, at most 7 days ahead; on the campaign or on a call) holds calls scheduled until then. A person who asks to be called back at a later time is called again then, before the deadline (callbacks: false turns this off). "+
-			"Nothing is dialled after the deadline (default 24 h, or 24 h after the latest notBefore; at most 7 days). "+
+			"Nothing is dialled after the deadline (default 24 h, or 24 h after the latest notBefore; a deadline given is at most 7 days away). "+
 			"Placed calls cannot be cancelled (the API has no cancel); pause_campaign holds the calls not yet dialled until resume_campaign, cancel_campaign stops them, and retry_campaign redials calls that ended unanswered. Confirm the numbers and the objective with the user first.", maxCalls),
 		d.Schemas.PlaceCalls, writes)
 	p := &placer{deps: d}
