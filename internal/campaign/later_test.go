@@ -7,6 +7,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/schema"
 )
 
@@ -186,5 +187,44 @@ func TestACallbackWaitsScheduled(t *testing.T) {
 			t.Error("no hint says why the item waits")
 		}
 		waitEnded(t, m, created.ID, 24*time.Hour)
+	})
+}
+
+// A runner that stopped while dialling a callback (its POST never left)
+// left the item dialing: the key's latest call to the number is the one
+// the item already had, so the next runner dials the callback, once.
+func TestResumeDialsACallbackWhosePOSTNeverLeft(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		api := newFakeAPI(map[string]script{sfNumber: always(dialScript{status: "completed", dur: time.Minute})})
+		store := state.NewMemory()
+		seed := newManager(store, api)
+		c := oneItem(sfNumber, 24*time.Hour)
+		c.ID = NewID()
+		secret, _ := store.Secret(context.Background())
+		c.KeyFP = "fp-key"
+		c.SealedKey, _ = sealKey(secret, c.ID, "key")
+		// The first call was placed and ended asking for a callback; the
+		// callback's dial was recorded, then the process died.
+		first := api.Place(context.Background(), "key", Request{To: sfNumber})
+		api.found[sfNumber] = first.CallID
+		it := c.Items[0]
+		it.State, it.CallID, it.Calls, it.Attempts, it.Callbacks = schema.ItemDialing, first.CallID, []string{first.CallID}, 1, 1
+		it.Status, it.CallbackAt = "completed", time.Now()
+		c.settle()
+		if err := seed.put(context.Background(), c, true); err != nil {
+			t.Fatal(err)
+		}
+		m := newManager(store, api)
+		m.Start()
+		defer m.Close()
+		got := waitEnded(t, m, c.ID, time.Hour)
+		api.mu.Lock()
+		defer api.mu.Unlock()
+		if n := len(api.dials[sfNumber]); n != 2 {
+			t.Fatalf("%d dials in all, want 2 (the first call and the callback)", n)
+		}
+		if states(got) != "ended/completed:2" || got.Items[0].CallID == first.CallID {
+			t.Errorf("item %s, call %s (the first was %s)", states(got), got.Items[0].CallID, first.CallID)
+		}
 	})
 }

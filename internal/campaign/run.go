@@ -427,12 +427,15 @@ func (r *run) settleDialing() {
 			r.saveAfter = r.m.o.Clock.Now().Add(r.m.o.RetryEvery)
 			return
 		}
-		if found {
+		// The key's latest call to the number with the objective: placed
+		// by this dial unless it is one the item had already (a retry or
+		// a callback whose POST never left finds the call before it).
+		if found && !slices.Contains(it.Calls, id) {
 			it.State, it.CallID = schema.ItemInCall, id
-			if !slices.Contains(it.Calls, id) {
-				it.Calls = append(it.Calls, id)
-				it.Attempts++
-			}
+			it.Calls = append(it.Calls, id)
+			it.Attempts++
+			it.NotBefore, it.CallbackAt = time.Time{}, time.Time{}
+			it.Status, it.Summary, it.Extracted, it.Outcome, it.Error, it.Hint = "", "", nil, nil, "", ""
 		} else {
 			it.State = schema.ItemPending
 		}
