@@ -268,7 +268,7 @@ var (
 // CampaignIDInput is the input of cancel_campaign, pause_campaign and
 // resume_campaign.
 type CampaignIDInput struct {
-	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls or list_campaigns."`
+	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls, place_call with notBefore, or list_campaigns."`
 }
 
 // Statuses that retry_campaign may redial, and its default: calls that did
@@ -277,7 +277,7 @@ var RetryCampaignStatuses = []string{"no_answer", "voicemail", "failed"}
 
 // RetryCampaignInput is the input of retry_campaign.
 type RetryCampaignInput struct {
-	CampaignID string   `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls or list_campaigns."`
+	CampaignID string   `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls, place_call with notBefore, or list_campaigns."`
 	Statuses   []string `json:"statuses,omitempty" jsonschema:"minItems=1,enum=no_answer,enum=voicemail,enum=failed,default=no_answer,default=voicemail,default=failed" jsonschema_description:"Redial the calls of the campaign that ended with these statuses: any of no_answer, voicemail and failed (default all three)."`
 }
 
@@ -305,7 +305,7 @@ type ListCampaignsOutput struct {
 
 // WaitForCampaignInput is the input of wait_for_campaign.
 type WaitForCampaignInput struct {
-	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign to wait for, as returned by place_calls."`
+	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign to wait for, as returned by place_calls (or by place_call with notBefore, for a later call)."`
 	TimeoutSec *int   `json:"timeoutSec,omitempty" jsonschema:"minimum=0,maximum=300,default=45" jsonschema_description:"Seconds to wait at most (default 45; 0 answers at once) before returning the latest state with timedOut: true. Call again to keep waiting."`
 }
 

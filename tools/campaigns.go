@@ -470,7 +470,7 @@ func validateCampaignID(v string) *toolError {
 // CancelCampaign returns the cancel_campaign tool.
 func CancelCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 	tool := newTool("cancel_campaign", "Cancel a campaign",
-		"Cancel a campaign started with place_calls: its calls not yet dialled end cancelled and nothing more is dialled. "+
+		"Cancel a campaign started with place_calls, or a later call scheduled with place_call's notBefore: its calls not yet dialled end cancelled and nothing more is dialled. "+
 			"Calls already ringing go on to their end (the API has no cancel); wait_for_campaign still reports them. Returns the campaign.",
 		d.Schemas.CancelCampaign, writes)
 	tool.Annotations.IdempotentHint = mcp.ToBoolPtr(true) // cancelling twice changes nothing more
@@ -519,7 +519,7 @@ func WaitForCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 	maxWait := d.Limits.MaxWaitSec
 	def := min(schema.DefaultWaitSec, maxWait)
 	tool := newTool("wait_for_campaign", "Wait for a campaign to finish",
-		fmt.Sprintf("Wait until every call of a campaign started with place_calls has ended, then return the campaign with one row per call: its outcome, summary and extracted values. "+
+		fmt.Sprintf("Wait until every call of a campaign started with place_calls (or of a later call scheduled with place_call's notBefore) has ended, then return the campaign with one row per call: its outcome, summary and extracted values. "+
 			"If timeoutSec (default %d, at most %d; 0 answers at once) passes first, it returns the latest state with timedOut: true; this is not an error, call wait_for_campaign again to keep waiting. "+
 			"When the request carries a progress token, sends progress notifications as calls end (progress = calls ended, total = calls). Waiting never affects the calls.", def, maxWait),
 		d.Schemas.WaitForCampaign, readOnly)
