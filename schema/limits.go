@@ -73,7 +73,7 @@ func patchWaitForCall(in map[string]any, l Limits) {
 func patchPlaceCalls(in map[string]any, l Limits) {
 	calls := property(in, "calls")
 	calls["maxItems"] = l.MaxCampaignCalls
-	calls["description"] = fmt.Sprintf("The calls to place, 1 to %d; each is {to, objective?, context?, fields?, label?, language?, voice?, voicemail?, voicemailMessage?}, and what it leaves out comes from the campaign's objective, context, fields and voicemail.", l.MaxCampaignCalls)
+	calls["description"] = fmt.Sprintf("The calls to place, 1 to %d; each is {to, objective?, context?, fields?, label?, language?, voice?, voicemail?, voicemailMessage?, notBefore?}, and what it leaves out comes from the campaign's objective, context, fields, voicemail and notBefore.", l.MaxCampaignCalls)
 }
 
 // patchWaitForCampaign writes the operator's maximum wait into

@@ -225,6 +225,8 @@ func TestOutputSchemasAdmitWhatReallyComesBack(t *testing.T) {
 		{"place_call error", set.PlaceCall.Output, errorShape, true},
 		{"place_call error without HTTP status", set.PlaceCall.Output, errorNoStatus, true},
 		{"place_call neither shape", set.PlaceCall.Output, `{"status":"queued"}`, false},
+		{"place_call scheduled", set.PlaceCall.Output, `{"scheduled":true,"campaignId":"cmp_0123456789abcdef","notBefore":"2026-06-18T10:00:00-07:00","destination":{"region":"US","timeZone":"America/Los_Angeles"}}`, true},
+		{"place_call scheduled without notBefore", set.PlaceCall.Output, `{"scheduled":true,"campaignId":"cmp_0123456789abcdef"}`, false},
 		{"place_call error without hint", set.PlaceCall.Output, `{"error":"x","httpStatus":null,"retryable":false}`, false},
 		{"get_call running record with nulls", set.GetCall.Output, runningRecord, true},
 		{"get_call final record with an unknown field", set.GetCall.Output, finalRecord, true},

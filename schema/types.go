@@ -54,6 +54,7 @@ type PlaceCallInput struct {
 	Language       string      `json:"language,omitempty" jsonschema:"minLength=1,maxLength=35" jsonschema_description:"Optional language the AI caller speaks, as a BCP 47 tag such as es-MX, fr or en-GB, or auto to let it follow the person called. Leave it out to let the API infer it from the number."`
 	Voice          string      `json:"voice,omitempty" jsonschema:"minLength=1,maxLength=64" jsonschema_description:"Optional name of the AI caller's voice, e.g. Kore. Leave it out for the account's default voice."`
 	AllowDuplicate bool        `json:"allowDuplicate,omitempty" jsonschema_description:"Set true only to dial again on purpose when an identical call was placed in the last few minutes; otherwise the earlier call is returned with deduplicated: true."`
+	NotBefore      string      `json:"notBefore,omitempty" jsonschema:"format=date-time" jsonschema_description:"Optional RFC 3339 time, in the future and at most 7 days ahead, e.g. 2026-06-18T10:00:00-07:00, to place the call later: nothing is dialled now; the call is kept and dialled then, still through every check at that moment (do-not-call, lists, dedupe, calling hours, calls per number, budget), waiting for calling hours to open until 24 hours after notBefore. The result is {scheduled: true, campaignId, notBefore}: follow it with wait_for_campaign, cancel it with cancel_campaign."`
 
 	// What the AI caller does on reaching voicemail.
 	Voicemail        string `json:"voicemail,omitempty" jsonschema:"enum=leave_message,enum=hang_up" jsonschema_description:"What the AI caller does if it reaches voicemail: leave_message (give the message in voicemailMessage) or hang_up (hang up without a message). Leave it out to let the AI caller decide."`
@@ -74,6 +75,21 @@ type PlaceCallOutput struct {
 	LocalTime  string `json:"localTime,omitempty" jsonschema:"format=date-time" jsonschema_description:"On an outside_calling_hours refusal: the time now at the destination (RFC 3339, in timeZone)."`
 	OpensAt    string `json:"opensAt,omitempty" jsonschema:"format=date-time" jsonschema_description:"On an outside_calling_hours refusal: when calling hours next open at the destination (RFC 3339, in timeZone); on a number_call_limit refusal: when the number may be dialled again (RFC 3339)."`
 	Rule       string `json:"rule,omitempty" jsonschema_description:"On an outside_calling_hours refusal under --calling-rules regional: the published rule that refused, e.g. Florida (Fla. Stat. § 501.616(6)(a))."`
+	// The later-call fields: present on results of place_call with
+	// notBefore only (ScheduledCallOutput).
+	Scheduled  bool   `json:"scheduled,omitempty" jsonschema_description:"True when the call was scheduled with notBefore: nothing was dialled yet, and there is no callId until it is; follow it with wait_for_campaign and campaignId."`
+	CampaignID string `json:"campaignId,omitempty" jsonschema_description:"With scheduled: the id of the campaign of one that holds the call; pass it to wait_for_campaign to follow it, or to cancel_campaign to cancel it before it is dialled."`
+	NotBefore  string `json:"notBefore,omitempty" jsonschema:"format=date-time" jsonschema_description:"With scheduled: the RFC 3339 time before which the call is not dialled."`
+}
+
+// ScheduledCallOutput is the successful result of place_call with
+// notBefore: a later call, kept as a campaign of one.
+type ScheduledCallOutput struct {
+	Scheduled   bool         `json:"scheduled" jsonschema_description:"Always true: nothing was dialled yet."`
+	CampaignID  string       `json:"campaignId" jsonschema_description:"Id of the campaign of one that holds the call."`
+	NotBefore   string       `json:"notBefore" jsonschema:"format=date-time" jsonschema_description:"RFC 3339 time before which the call is not dialled."`
+	Destination *Destination `json:"destination,omitempty" jsonschema_description:"Where the call will ring and what time it is there now."`
+	Warnings    []string     `json:"warnings,omitempty" jsonschema_description:"Things to tell the user."`
 }
 
 // Destination is what the numbering plan says about a call's destination.
@@ -216,6 +232,7 @@ type CampaignCallInput struct {
 	Label     string      `json:"label,omitempty" jsonschema:"maxLength=100" jsonschema_description:"A name for this call in the results table, e.g. the business or person called."`
 	Language  string      `json:"language,omitempty" jsonschema:"minLength=1,maxLength=35" jsonschema_description:"Optional BCP 47 language tag of the AI caller for this call, or auto."`
 	Voice     string      `json:"voice,omitempty" jsonschema:"minLength=1,maxLength=64" jsonschema_description:"Optional voice name of the AI caller for this call."`
+	NotBefore string      `json:"notBefore,omitempty" jsonschema:"format=date-time" jsonschema_description:"Optional RFC 3339 time before which this call is not dialled (in the future, at most 7 days ahead, before the deadline); it waits scheduled until then. Replaces the campaign's notBefore."`
 
 	// What the AI caller does on reaching voicemail.
 	Voicemail        string `json:"voicemail,omitempty" jsonschema:"enum=leave_message,enum=hang_up" jsonschema_description:"What to do on reaching voicemail on this call: leave_message (with voicemailMessage) or hang_up; when given (or voicemailMessage is), replaces the campaign's voicemail and voicemailMessage."`
@@ -224,7 +241,7 @@ type CampaignCallInput struct {
 
 // PlaceCallsInput is the input of place_calls.
 type PlaceCallsInput struct {
-	Calls         []CampaignCallInput `json:"calls" jsonschema:"minItems=1,maxItems=50" jsonschema_description:"The calls to place, 1 to 50; each is {to, objective?, context?, fields?, label?, language?, voice?, voicemail?, voicemailMessage?}, and what it leaves out comes from the campaign's objective, context, fields and voicemail."`
+	Calls         []CampaignCallInput `json:"calls" jsonschema:"minItems=1,maxItems=50" jsonschema_description:"The calls to place, 1 to 50; each is {to, objective?, context?, fields?, label?, language?, voice?, voicemail?, voicemailMessage?, notBefore?}, and what it leaves out comes from the campaign's objective, context, fields, voicemail and notBefore."`
 	Objective     string              `json:"objective,omitempty" jsonschema:"minLength=1,maxLength=4000" jsonschema_description:"Objective of every call that has none of its own; required unless every call has one."`
 	Context       string              `json:"context,omitempty" jsonschema:"maxLength=8000" jsonschema_description:"Background for every call that has none of its own (never read out)."`
 	Fields        []FieldSpec         `json:"fields,omitempty" jsonschema:"maxItems=20" jsonschema_description:"Values to extract from every call that has no fields of its own; they become the columns of the results table."`
@@ -234,6 +251,8 @@ type PlaceCallsInput struct {
 	RetryAfterMin int                 `json:"retryAfterMin,omitempty" jsonschema:"minimum=10,maximum=1440,default=30" jsonschema_description:"Minutes between a call's end and its redial, at least 10 (default 30)."`
 	Deadline      string              `json:"deadline,omitempty" jsonschema:"format=date-time" jsonschema_description:"RFC 3339 time after which nothing more is dialled (default 24 hours from now, at most 7 days); calls whose calling hours do not open before it end expired."`
 	Name          string              `json:"name,omitempty" jsonschema:"maxLength=200" jsonschema_description:"A name for the campaign, e.g. 'Water heater quotes'."`
+	NotBefore     string              `json:"notBefore,omitempty" jsonschema:"format=date-time" jsonschema_description:"Optional RFC 3339 time before which no call of the campaign is dialled (in the future, at most 7 days ahead); the calls wait scheduled until then. A call's own notBefore wins. Without a deadline, the deadline is 24 hours after the latest notBefore."`
+	Callbacks     *bool               `json:"callbacks,omitempty" jsonschema:"default=true" jsonschema_description:"When true (the default), a call whose person asked to be called back at a later time (outcome.callbackAt, their local time) is dialled again then, through every check, if that is before the deadline; false turns this off."`
 
 	// What the AI caller does on reaching voicemail.
 	Voicemail        string `json:"voicemail,omitempty" jsonschema:"enum=leave_message,enum=hang_up" jsonschema_description:"What the AI caller does on reaching voicemail, for every call that says nothing of its own: leave_message (with voicemailMessage) or hang_up."`
@@ -249,7 +268,7 @@ var (
 // CampaignIDInput is the input of cancel_campaign, pause_campaign and
 // resume_campaign.
 type CampaignIDInput struct {
-	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls or list_campaigns."`
+	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls, place_call with notBefore, or list_campaigns."`
 }
 
 // Statuses that retry_campaign may redial, and its default: calls that did
@@ -258,7 +277,7 @@ var RetryCampaignStatuses = []string{"no_answer", "voicemail", "failed"}
 
 // RetryCampaignInput is the input of retry_campaign.
 type RetryCampaignInput struct {
-	CampaignID string   `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls or list_campaigns."`
+	CampaignID string   `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign, as returned by place_calls, place_call with notBefore, or list_campaigns."`
 	Statuses   []string `json:"statuses,omitempty" jsonschema:"minItems=1,enum=no_answer,enum=voicemail,enum=failed,default=no_answer,default=voicemail,default=failed" jsonschema_description:"Redial the calls of the campaign that ended with these statuses: any of no_answer, voicemail and failed (default all three)."`
 }
 
@@ -286,7 +305,7 @@ type ListCampaignsOutput struct {
 
 // WaitForCampaignInput is the input of wait_for_campaign.
 type WaitForCampaignInput struct {
-	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign to wait for, as returned by place_calls."`
+	CampaignID string `json:"campaignId" jsonschema:"minLength=1,maxLength=68,pattern=^cmp_[a-f0-9]{16\\,64}$" jsonschema_description:"Id of the campaign to wait for, as returned by place_calls (or by place_call with notBefore, for a later call)."`
 	TimeoutSec *int   `json:"timeoutSec,omitempty" jsonschema:"minimum=0,maximum=300,default=45" jsonschema_description:"Seconds to wait at most (default 45; 0 answers at once) before returning the latest state with timedOut: true. Call again to keep waiting."`
 }
 
@@ -295,10 +314,10 @@ type CampaignItem struct {
 	Index     int            `json:"index" jsonschema_description:"Position of the call in place_calls' calls, from 0."`
 	Label     string         `json:"label,omitempty" jsonschema_description:"The label given to the call."`
 	To        string         `json:"to" jsonschema_description:"Destination number (E.164)."`
-	State     string         `json:"state" jsonschema:"enum=pending,enum=scheduled,enum=paused,enum=dialing,enum=in_call,enum=ended,enum=refused,enum=cancelled,enum=expired" jsonschema_description:"pending (waiting its turn), scheduled (outside its calling hours until notBefore), paused (not dialled while the campaign is paused), dialing, in_call, ended (status says how), refused (error and hint say why), cancelled or expired (its window did not open before the deadline)."`
+	State     string         `json:"state" jsonschema:"enum=pending,enum=scheduled,enum=paused,enum=dialing,enum=in_call,enum=ended,enum=refused,enum=cancelled,enum=expired" jsonschema_description:"pending (waiting its turn), scheduled (not dialled before notBefore: a later call, a callback the person asked for, calling hours, calls per number or retry spacing), paused (not dialled while the campaign is paused), dialing, in_call, ended (status says how), refused (error and hint say why), cancelled or expired (its window did not open before the deadline)."`
 	CallID    string         `json:"callId,omitempty" jsonschema_description:"Id of the call once placed (get_call, wait_for_call)."`
 	Attempts  int            `json:"attempts" jsonschema_description:"How many times the number was dialled."`
-	NotBefore string         `json:"notBefore,omitempty" jsonschema_description:"RFC 3339 time before which the call will not be dialled (calling hours or retry spacing)."`
+	NotBefore string         `json:"notBefore,omitempty" jsonschema_description:"RFC 3339 time before which the call will not be dialled (a later call, a callback, calling hours, calls per number or retry spacing)."`
 	Status    string         `json:"status,omitempty" jsonschema_description:"The call's status: terminal (completed, no_answer, voicemail, declined, failed) once ended."`
 	Summary   string         `json:"summary,omitempty" jsonschema_description:"Summary of the call once completed."`
 	Extracted map[string]any `json:"extracted,omitempty" jsonschema_description:"Extracted field values of the call, keyed by field name."`

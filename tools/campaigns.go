@@ -21,7 +21,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 )
 
-const placeCallsArgs = "calls, objective, context, fields, concurrency, retries, retryOn, retryAfterMin, deadline, name, voicemail, voicemailMessage"
+const placeCallsArgs = "calls, objective, context, fields, concurrency, retries, retryOn, retryAfterMin, deadline, name, voicemail, voicemailMessage, notBefore, callbacks"
 
 // maxCampaignDeadline is the furthest a campaign's deadline may lie.
 const maxCampaignDeadline = 7 * 24 * time.Hour
@@ -78,7 +78,7 @@ func (cp campaignPlacer) Place(ctx context.Context, apiKey string, r campaign.Re
 	d := cp.p.deps
 	a := &attempt{
 		in: schema.PlaceCallInput{To: r.To, Objective: r.Objective, Context: r.Context, Fields: r.Fields, Language: r.Language, Voice: r.Voice,
-			Voicemail: r.Voicemail, VoicemailMessage: r.VoicemailMessage},
+			Voicemail: r.Voicemail, VoicemailMessage: r.VoicemailMessage, WebhookURL: r.WebhookURL, CallerID: r.CallerID, AllowDuplicate: r.AllowDuplicate},
 		client: d.Client.WithAPIKey(apiKey), keyFP: safety.KeyFingerprint(apiKey),
 	}
 	a.fp = intentOf(a).Fingerprint()
@@ -93,7 +93,7 @@ func (cp campaignPlacer) Place(ctx context.Context, apiKey string, r campaign.Re
 	}
 	pl := &placement{err: terr}
 	if pl.err == nil {
-		pl = cp.p.place(ctx, a, d.DedupeWindow > 0, nil)
+		pl = cp.p.place(ctx, a, d.DedupeWindow > 0 && !r.AllowDuplicate, nil)
 	}
 	if pl.err != nil {
 		out := campaign.Outcome{Token: pl.err.Token, Hint: pl.err.Hint, Retryable: retryItemOn[pl.err.Token]}
@@ -141,7 +141,9 @@ func PlaceCalls(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			"Give the shared objective, context and fields once; an item may override them. At most concurrency calls (1 to 5, default 3) ring at once; "+
 			"each call goes through every check of place_call, and one outside its destination's calling hours waits (scheduled, with notBefore) until they open. "+
 			"retries (0 to 2) redials calls that ended with a status of retryOn (default no_answer or failed; voicemail may be added), at least retryAfterMin minutes later. "+
-			"voicemail (leave_message with voicemailMessage, or hang_up) says what the AI caller does on reaching voicemail. Nothing is dialled after the deadline (default 24 h, at most 7 days). "+
+			"voicemail (leave_message with voicemailMessage, or hang_up) says what the AI caller does on reaching voicemail. "+
+			"notBefore (RFC 3339, at most 7 days ahead; on the campaign or on a call) holds calls scheduled until then. A person who asks to be called back at a later time is called again then, before the deadline (callbacks: false turns this off). "+
+			"Nothing is dialled after the deadline (default 24 h, or 24 h after the latest notBefore; a deadline given is at most 7 days away). "+
 			"Placed calls cannot be cancelled (the API has no cancel); pause_campaign holds the calls not yet dialled until resume_campaign, cancel_campaign stops them, and retry_campaign redials calls that ended unanswered. Confirm the numbers and the objective with the user first.", maxCalls),
 		d.Schemas.PlaceCalls, writes)
 	p := &placer{deps: d}
@@ -185,7 +187,11 @@ func PlaceCalls(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			return fail(ctx, p.stateUnavailable(a, err)), nil
 		}
 		noteCampaign(ctx, created)
-		return campaignResult(created, false, fmt.Sprintf("Campaign started: %d calls, at most %d at once. Call wait_for_campaign with campaignId %s to follow it to its end.", len(created.Items), created.Concurrency, created.ID)), nil
+		lead := fmt.Sprintf("Campaign started: %d calls, at most %d at once. Call wait_for_campaign with campaignId %s to follow it to its end.", len(created.Items), created.Concurrency, created.ID)
+		if first, _ := laterSpan(created); !first.IsZero() {
+			lead += fmt.Sprintf(" Calls with a notBefore wait, scheduled, until then (the first at %s); cancel_campaign cancels what is not yet dialled.", first.UTC().Format(time.RFC3339))
+		}
+		return campaignResult(created, false, lead), nil
 	}
 }
 
@@ -236,6 +242,13 @@ func campaignConfirmMessage(c *campaign.Campaign) string {
 	for _, w := range onVoicemail {
 		fmt.Fprintf(&b, "\nOn voicemail: %s", w)
 	}
+	if first, last := laterSpan(c); !first.IsZero() {
+		if first.Equal(last) {
+			fmt.Fprintf(&b, "\n\nNot dialled before %s.", first.Format(time.RFC3339))
+		} else {
+			fmt.Fprintf(&b, "\n\nSome calls not dialled before their own time (%s to %s).", first.Format(time.RFC3339), last.Format(time.RFC3339))
+		}
+	}
 	fmt.Fprintf(&b, "\n\nAt most %d at once; ", c.Concurrency)
 	if c.Retries > 0 {
 		on := c.RetryOn
@@ -244,8 +257,28 @@ func campaignConfirmMessage(c *campaign.Campaign) string {
 		}
 		fmt.Fprintf(&b, "%s calls redialled up to %d times; ", strings.Join(on, ", "), c.Retries)
 	}
+	if !c.NoCallbacks {
+		b.WriteString("people who ask to be called back at a later time are called again then; ")
+	}
 	fmt.Fprintf(&b, "nothing dialled after %s.", c.Deadline.UTC().Format(time.RFC3339))
 	return b.String()
+}
+
+// laterSpan is the earliest and latest notBefore of c's items (zero when
+// none has one).
+func laterSpan(c *campaign.Campaign) (first, last time.Time) {
+	for _, it := range c.Items {
+		if it.NotBefore.IsZero() {
+			continue
+		}
+		if first.IsZero() || it.NotBefore.Before(first) {
+			first = it.NotBefore
+		}
+		if it.NotBefore.After(last) {
+			last = it.NotBefore
+		}
+	}
+	return first, last
 }
 
 // buildCampaign validates place_calls' arguments (args, the raw map, says
@@ -282,7 +315,14 @@ func buildCampaign(in *schema.PlaceCallsInput, args map[string]any, maxCalls int
 	c := &campaign.Campaign{
 		Name: in.Name, CreatedAt: now.UTC().Truncate(time.Second),
 		Concurrency: schema.DefaultCampaignConcurrent, Retries: in.Retries, RetryAfter: schema.DefaultRetryAfterMin * time.Minute,
-		RetryOn: retryOn,
+		RetryOn: retryOn, NoCallbacks: in.Callbacks != nil && !*in.Callbacks,
+	}
+	var later time.Time // the campaign's notBefore
+	if in.NotBefore != "" {
+		var terr *toolError
+		if later, terr = readNotBefore("notBefore", in.NotBefore, now); terr != nil {
+			return nil, terr
+		}
 	}
 	if given("concurrency") {
 		if in.Concurrency < 1 || in.Concurrency > schema.MaxCampaignConcurrency {
@@ -312,6 +352,7 @@ func buildCampaign(in *schema.PlaceCallsInput, args map[string]any, maxCalls int
 		}
 		c.Deadline = t
 	}
+	deadlineGiven := in.Deadline != ""
 	seen := map[string]int{}
 	fieldSeen := map[string]bool{}
 	addFields := func(fs []schema.FieldSpec) {
@@ -358,10 +399,34 @@ func buildCampaign(in *schema.PlaceCallsInput, args map[string]any, maxCalls int
 		}
 		seen[dup] = i
 		addFields(eff.Fields)
-		c.Items = append(c.Items, &campaign.Item{
+		it := &campaign.Item{
 			Index: i, Label: call.Label, To: eff.To, Objective: eff.Objective, Context: eff.Context, Fields: eff.Fields,
 			Language: eff.Language, Voice: eff.Voice, Voicemail: eff.Voicemail, VoicemailMessage: eff.VoicemailMessage, State: schema.ItemPending,
-		})
+		}
+		it.NotBefore = later
+		if call.NotBefore != "" {
+			t, terr := readNotBefore(fmt.Sprintf("calls[%d].notBefore", i), call.NotBefore, now)
+			if terr != nil {
+				return nil, terr
+			}
+			it.NotBefore = t
+		}
+		if !it.NotBefore.IsZero() {
+			it.State = schema.ItemScheduled
+			if deadlineGiven && !it.NotBefore.Before(c.Deadline) {
+				name := "notBefore"
+				if call.NotBefore != "" {
+					name = fmt.Sprintf("calls[%d].notBefore", i)
+				}
+				return nil, invalidArgument("argument %q %s is not before the deadline %s: give an earlier time, or a later deadline", name, it.NotBefore.Format(time.RFC3339), in.Deadline)
+			}
+		}
+		c.Items = append(c.Items, it)
+	}
+	if _, last := laterSpan(c); !deadlineGiven && !last.IsZero() {
+		// Without a deadline, calls held until a time of their own have
+		// a day from then, as a later place_call does.
+		c.Deadline = last.Add(laterWindow)
 	}
 	return c, nil
 }
@@ -405,7 +470,7 @@ func validateCampaignID(v string) *toolError {
 // CancelCampaign returns the cancel_campaign tool.
 func CancelCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 	tool := newTool("cancel_campaign", "Cancel a campaign",
-		"Cancel a campaign started with place_calls: its calls not yet dialled end cancelled and nothing more is dialled. "+
+		"Cancel a campaign started with place_calls, or a later call scheduled with place_call's notBefore: its calls not yet dialled end cancelled and nothing more is dialled. "+
 			"Calls already ringing go on to their end (the API has no cancel); wait_for_campaign still reports them. Returns the campaign.",
 		d.Schemas.CancelCampaign, writes)
 	tool.Annotations.IdempotentHint = mcp.ToBoolPtr(true) // cancelling twice changes nothing more
@@ -463,7 +528,7 @@ func WaitForCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 	maxWait := d.Limits.MaxWaitSec
 	def := min(schema.DefaultWaitSec, maxWait)
 	tool := newTool("wait_for_campaign", "Wait for a campaign to finish",
-		fmt.Sprintf("Wait until every call of a campaign started with place_calls has ended, then return the campaign with one row per call: its outcome, summary and extracted values. "+
+		fmt.Sprintf("Wait until every call of a campaign started with place_calls (or of a later call scheduled with place_call's notBefore) has ended, then return the campaign with one row per call: its outcome, summary and extracted values. "+
 			"If timeoutSec (default %d, at most %d; 0 answers at once) passes first, it returns the latest state with timedOut: true; this is not an error, call wait_for_campaign again to keep waiting. "+
 			"When the request carries a progress token, sends progress notifications as calls end (progress = calls ended, total = calls). Waiting never affects the calls.", def, maxWait),
 		d.Schemas.WaitForCampaign, readOnly)

@@ -102,7 +102,11 @@ func (p *placer) askWith(ctx context.Context, a *attempt, message, title, descri
 
 func confirmMessage(a *attempt) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Place a real phone call to %s?\n\nObjective: %s", a.in.To, a.in.Objective)
+	if a.in.NotBefore != "" {
+		fmt.Fprintf(&b, "Place a real phone call to %s, not before %s?\n\nObjective: %s", a.in.To, a.in.NotBefore, a.in.Objective)
+	} else {
+		fmt.Fprintf(&b, "Place a real phone call to %s?\n\nObjective: %s", a.in.To, a.in.Objective)
+	}
 	if a.in.Context != "" {
 		fmt.Fprintf(&b, "\nContext (private): %s", a.in.Context)
 	}

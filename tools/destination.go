@@ -70,7 +70,8 @@ func (d *Deps) checkHours(num numbering.Number) *toolError {
 		if v.OpensAt.Sub(now) >= 24*time.Hour {
 			when = v.OpensAt.Format("Monday") + " " + when
 		}
-		hint = fmt.Sprintf("It is %s in %s; calls open at %s, in %s (%s). No call was placed: tell the user, or call back then", callhours.Clock(v.Local), place, when, callhours.Until(v.OpensAt.Sub(now)), window)
+		hint = fmt.Sprintf("It is %s in %s; calls open at %s, in %s (%s). No call was placed: tell the user, or schedule it with place_call's notBefore: %s",
+			callhours.Clock(v.Local), place, when, callhours.Until(v.OpensAt.Sub(now)), window, v.OpensAt.Format(time.RFC3339))
 		extra["opensAt"] = v.OpensAt.Format(time.RFC3339)
 	} else {
 		hint += ", and the window never opens in every time zone of this number: tell the user"

@@ -40,9 +40,9 @@ func GetCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		var res *mcp.CallToolResult
 		if window.set {
 			rec := recordMap(call)
-			res = structuredResult(rec, renderCallCut(call, window.apply(rec)))
+			res = structuredResult(rec, renderCallCut(call, window.apply(rec), d.now()))
 		} else {
-			res = structuredResult(rawRecord(call), renderCall(call))
+			res = structuredResult(rawRecord(call), renderCall(call, d.now()))
 		}
 		d.addRecordingLink(ctx, call, res)
 		return res, nil

@@ -21,7 +21,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 )
 
-const placeCallArgs = "to, objective, context, fields, webhookUrl, callerId, language, voice, voicemail, voicemailMessage, allowDuplicate"
+const placeCallArgs = "to, objective, context, fields, webhookUrl, callerId, language, voice, voicemail, voicemailMessage, allowDuplicate, notBefore"
 
 // placementLease bounds how long one placement may hold the dedupe claim:
 // longer than a POST with its retries on rate_limited can take.
@@ -43,7 +43,8 @@ func PlaceCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			"Returns at once with a callId and status queued; then call wait_for_call with that callId to follow the call to its end and read summary and extracted. "+
 			"A placed call cannot be cancelled through this server (the API has no cancel), so confirm the number and objective with the user first. "+
 			"Give a clear objective, private background in context, and the values you need back in fields (name and type string, boolean or number). "+
-			"An identical request repeated within a few minutes returns the existing call (deduplicated: true) instead of dialing again.",
+			"An identical request repeated within a few minutes returns the existing call (deduplicated: true) instead of dialing again. "+
+			"To call later (at a time the user or the person called asked for, or when calling hours open), pass notBefore (RFC 3339, at most 7 days ahead): nothing is dialled now, the result is {scheduled: true, campaignId, notBefore}, wait_for_campaign follows it and cancel_campaign cancels it before then.",
 		d.Schemas.PlaceCall, writes)
 	p := &placer{deps: d}
 	return tool, p.handle
@@ -74,6 +75,10 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	if terr == nil {
 		terr = validatePlaceCall(&in)
 	}
+	var later time.Time
+	if terr == nil && in.NotBefore != "" {
+		later, terr = readNotBefore("notBefore", in.NotBefore, d.now())
+	}
 	if terr != nil {
 		return fail(ctx, terr), nil
 	}
@@ -95,6 +100,9 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	answer := server.ElicitationResponse(req.Params.InputResponses, confirmInputID)
 	if terr := p.checkPolicy(a); terr != nil {
 		return fail(ctx, terr), nil
+	}
+	if !later.IsZero() {
+		return p.schedule(ctx, req, a, later)
 	}
 	needConfirm, terr := p.needsConfirmation(ctx)
 	if terr != nil {
@@ -304,6 +312,10 @@ func confirmationFingerprint(intentFP string, in schema.PlaceCallInput) string {
 	}
 	if in.Voicemail != "" {
 		s += "\x00voicemail\x00" + in.Voicemail + "\x00" + in.VoicemailMessage
+	}
+	if in.NotBefore != "" {
+		// A later call is approved for its time, and not to dial now.
+		s += "\x00notBefore\x00" + in.NotBefore
 	}
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])

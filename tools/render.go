@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/internal/outcome"
@@ -35,11 +36,12 @@ func rawRecord(c *client.Call) any {
 
 // renderCall is the short text rendering of a call record for hosts that
 // show text only: status, summary, extracted values, then the transcript.
-func renderCall(c *client.Call) string { return renderCallCut(c, nil) }
+func renderCall(c *client.Call, now time.Time) string { return renderCallCut(c, nil, now) }
 
 // renderCallCut is renderCall with the transcript window that was asked for
-// (nil: none).
-func renderCallCut(c *client.Call, cut *transcriptCut) string {
+// (nil: none). now is the server's time (a callback asked for is judged
+// against it).
+func renderCallCut(c *client.Call, cut *transcriptCut, now time.Time) string {
 	o := outcome.Of(c.Extracted)
 	c = outcome.Present(c)
 	var b strings.Builder
@@ -69,7 +71,7 @@ func renderCallCut(c *client.Call, cut *transcriptCut) string {
 			fmt.Fprintf(&b, "  %s: %s\n", k, v)
 		}
 	}
-	if line := outcomeLine(o); line != "" {
+	if line := outcomeLine(o, c.To, now); line != "" {
 		b.WriteString(line + "\n")
 	}
 	if c.RecordingURL != nil && *c.RecordingURL != "" {
@@ -87,9 +89,9 @@ func structuredResult(structured any, text string) *mcp.CallToolResult {
 	}
 }
 
-// outcomeLine says what the outcome questions obtained, for the text
-// rendering ("" when nothing was).
-func outcomeLine(o outcome.Outcome) string {
+// outcomeLine says what the outcome questions obtained from a call to to,
+// for the text rendering ("" when nothing was).
+func outcomeLine(o outcome.Outcome, to string, now time.Time) string {
 	var parts []string
 	if o.Reached != nil {
 		parts = append(parts, "reached "+*o.Reached)
@@ -98,7 +100,7 @@ func outcomeLine(o outcome.Outcome) string {
 		parts = append(parts, "the person asked not to be called again (the number is now on this key's do-not-call list)")
 	}
 	if o.CallbackAt != nil {
-		parts = append(parts, "the person asked to be called back at "+*o.CallbackAt+" their time (schedule it with place_call's notBefore)")
+		parts = append(parts, callbackWords(*o.CallbackAt, to, now))
 	}
 	if len(parts) == 0 {
 		return ""

@@ -51,7 +51,7 @@ func (p *placer) reservePerNumber(ctx context.Context, a *attempt) (string, *too
 	}
 	opens := d.now().Add(retryIn).Truncate(time.Second).Add(time.Second)
 	terr := newToolError("number_call_limit", nil, true, fmt.Sprintf(
-		"this key has already dialled %s %d times in the last %s (the operator's --max-calls-per-number), so no call was placed: tell the user, or schedule the call with notBefore at or after %s (in %s)",
+		"this key has already dialled %s %d times in the last %s (the operator's --max-calls-per-number), so no call was placed: tell the user, or schedule it with place_call's notBefore: %s (in %s)",
 		a.num.E164, d.CallsPerNumber, humanPeriod(d.CallsPerNumberPeriod), opens.UTC().Format(time.RFC3339), humanDuration(retryIn)))
 	terr.Extra = map[string]any{"opensAt": opens.UTC().Format(time.RFC3339)}
 	return "", p.refused(a, terr)

@@ -3,6 +3,7 @@ package tools
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/byourside/bys-mcp/client"
@@ -172,7 +173,7 @@ func TestRenderedTranscriptHonoursTheWindow(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := call()
 			rec := map[string]any{"transcript": long}
-			text := renderCallCut(c, tt.window.apply(rec))
+			text := renderCallCut(c, tt.window.apply(rec), time.Time{})
 			for _, s := range tt.want {
 				if !strings.Contains(text, s) {
 					t.Errorf("text lacks %q:\n%s", s, text)

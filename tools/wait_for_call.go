@@ -67,8 +67,8 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			// Shutting down: hand back what is known, to be followed
 			// elsewhere; the call itself goes on.
 			if w.latest != nil {
-				res, cut := waitResultCut(w.latest, true, window)
-				res.Content = []mcp.Content{mcp.NewTextContent(fmt.Sprintf("The server is shutting down, so the wait stopped (the call goes on). Call wait_for_call again with callId %s to keep waiting.\n%s", in.CallID, renderCallCut(w.latest, cut)))}
+				res, cut := waitResultCut(w.latest, true, window, d.now())
+				res.Content = []mcp.Content{mcp.NewTextContent(fmt.Sprintf("The server is shutting down, so the wait stopped (the call goes on). Call wait_for_call again with callId %s to keep waiting.\n%s", in.CallID, renderCallCut(w.latest, cut, d.now())))}
 				return res, nil
 			}
 			return fail(ctx, newToolError("server_stopping", nil, true, "the server is shutting down; call wait_for_call again in a moment (the call itself goes on)")), nil
@@ -78,7 +78,7 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 				switch {
 				case errors.Is(ctx.Err(), context.DeadlineExceeded) && w.latest != nil:
 					// The task's TTL ended the wait: hand back the latest record.
-					return waitResult(w.latest, true, window), nil
+					return waitResult(w.latest, true, window, d.now()), nil
 				case errors.Is(ctx.Err(), context.Canceled):
 					// tasks/cancel: mcp-go records the task as cancelled.
 					return nil, context.Canceled
@@ -87,7 +87,7 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			return fail(ctx, errorFromAPI(err, false)), nil
 		}
 		noteStatus(ctx, call.Status)
-		res := waitResult(call, timedOut, window)
+		res := waitResult(call, timedOut, window, d.now())
 		d.addRecordingLink(ctx, call, res)
 		return res, nil
 	}
@@ -95,16 +95,16 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 
 // waitResult is wait_for_call's result: the record, its transcript
 // windowed as asked, plus timedOut.
-func waitResult(call *client.Call, timedOut bool, window transcriptWindow) *mcp.CallToolResult {
-	res, _ := waitResultCut(call, timedOut, window)
+func waitResult(call *client.Call, timedOut bool, window transcriptWindow, now time.Time) *mcp.CallToolResult {
+	res, _ := waitResultCut(call, timedOut, window, now)
 	return res
 }
 
-func waitResultCut(call *client.Call, timedOut bool, window transcriptWindow) (*mcp.CallToolResult, *transcriptCut) {
+func waitResultCut(call *client.Call, timedOut bool, window transcriptWindow, now time.Time) (*mcp.CallToolResult, *transcriptCut) {
 	rec := recordMap(call)
 	cut := window.apply(rec)
 	rec["timedOut"] = timedOut
-	text := renderCallCut(call, cut)
+	text := renderCallCut(call, cut, now)
 	if timedOut {
 		hint := fmt.Sprintf("The call is still %s; call wait_for_call again with callId %s to keep waiting.", call.Status, call.ID)
 		rec["hint"] = hint

@@ -79,6 +79,12 @@ type Request struct {
 	Language, Voice        string
 	// Voicemail and VoicemailMessage: what to do on reaching voicemail.
 	Voicemail, VoicemailMessage string
+	// WebhookURL and CallerID are place_call's, for a later call.
+	WebhookURL, CallerID string
+	// AllowDuplicate dials even when an identical call was placed within
+	// the dedupe window: a later call given allowDuplicate, or a callback
+	// (the person asked to be called again).
+	AllowDuplicate bool
 }
 
 // Outcome is what placing one call came to.
@@ -414,7 +420,7 @@ func cancelItems(c *Campaign, now time.Time) bool {
 	for _, it := range c.Items {
 		if it.undialled() {
 			it.State = schema.ItemCancelled
-			it.NotBefore = time.Time{}
+			it.NotBefore, it.CallbackAt = time.Time{}, time.Time{}
 			changed = true
 		}
 	}

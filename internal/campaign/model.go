@@ -38,6 +38,11 @@ type Campaign struct {
 	// campaign stored before it existed) is schema.DefaultRetryOn.
 	RetryOn    []string `json:"retryOn,omitempty"`
 	FieldNames []string `json:"fieldNames,omitempty"` // columns of the results
+	// NoCallbacks turns callbacks off: an item whose person asked to be
+	// called back is not dialled again on its own (place_calls' callbacks:
+	// false, and place_call's later calls). The zero value, and campaigns
+	// stored before it existed, call back.
+	NoCallbacks bool `json:"noCallbacks,omitempty"`
 
 	Cancelled bool `json:"cancelled,omitempty"`
 	// Paused holds the items not yet dialled (pause_campaign) until it is
@@ -66,6 +71,11 @@ type Item struct {
 	// voicemail (place_call's voicemail arguments).
 	Voicemail        string `json:"voicemail,omitempty"`
 	VoicemailMessage string `json:"voicemailMessage,omitempty"`
+	// WebhookURL, CallerID and AllowDuplicate are place_call's arguments
+	// of a later call (place_call with notBefore).
+	WebhookURL     string `json:"webhookUrl,omitempty"`
+	CallerID       string `json:"callerId,omitempty"`
+	AllowDuplicate bool   `json:"allowDuplicate,omitempty"`
 
 	State     string           `json:"state"`
 	CallID    string           `json:"callId,omitempty"`
@@ -80,7 +90,16 @@ type Item struct {
 	// Calls lists every call id placed for the item, oldest first (retries
 	// add one each).
 	Calls []string `json:"calls,omitempty"`
+	// CallbackAt is set while the item waits to call back a person who
+	// asked for it (the instant they named); Callbacks counts the
+	// callbacks scheduled for the item.
+	CallbackAt time.Time `json:"callbackAt,omitzero"`
+	Callbacks  int       `json:"callbacks,omitempty"`
 }
+
+// maxCallbacks bounds the callbacks of one item: a person who asks again
+// and again to be called later is not called on for ever.
+const maxCallbacks = 3
 
 // Ended reports whether the item can change no more.
 func (it *Item) Ended() bool {
@@ -140,7 +159,7 @@ func (c *Campaign) redial(reqID string, statuses []string, now time.Time) int {
 		if it.State != schema.ItemEnded || !slices.Contains(statuses, it.Status) {
 			continue
 		}
-		it.State, it.NotBefore = schema.ItemPending, time.Time{}
+		it.State, it.NotBefore, it.CallbackAt = schema.ItemPending, time.Time{}, time.Time{}
 		it.Status, it.Summary, it.Extracted, it.Error, it.Hint = "", "", nil, "", ""
 		n++
 	}

@@ -61,6 +61,9 @@ func stateInWords(it *Item) string {
 	case schema.ItemRefused:
 		return "refused: " + it.Error
 	case schema.ItemScheduled:
+		if !it.CallbackAt.IsZero() && !it.NotBefore.IsZero() {
+			return "callback at " + it.NotBefore.UTC().Format(time.RFC3339)
+		}
 		if !it.NotBefore.IsZero() {
 			return "scheduled for " + it.NotBefore.UTC().Format(time.RFC3339)
 		}

@@ -314,10 +314,10 @@ func (r *run) expire(now time.Time) {
 	for _, it := range r.c.Items {
 		if it.undialled() {
 			it.State = schema.ItemExpired
-			it.NotBefore = time.Time{}
-			if it.Hint == "" {
+			if it.Hint == "" || !it.CallbackAt.IsZero() {
 				it.Hint = "the deadline passed before this call could be dialled"
 			}
+			it.NotBefore, it.CallbackAt = time.Time{}, time.Time{}
 			r.dirty = true
 		}
 	}
@@ -401,7 +401,8 @@ func (r *run) dial(now time.Time) {
 	for _, it := range start {
 		r.dials[it.Index] = true
 		req := Request{To: it.To, Objective: it.Objective, Context: it.Context, Fields: it.Fields, Language: it.Language, Voice: it.Voice,
-			Voicemail: it.Voicemail, VoicemailMessage: it.VoicemailMessage}
+			Voicemail: it.Voicemail, VoicemailMessage: it.VoicemailMessage, WebhookURL: it.WebhookURL, CallerID: it.CallerID,
+			AllowDuplicate: it.AllowDuplicate || !it.CallbackAt.IsZero()}
 		go func(idx int) {
 			out := r.m.o.Placer.Place(context.WithoutCancel(r.ctx), r.apiKey, req)
 			r.outcomes <- event{idx: idx, placed: &out} // buffered for every item: never blocks
@@ -426,12 +427,15 @@ func (r *run) settleDialing() {
 			r.saveAfter = r.m.o.Clock.Now().Add(r.m.o.RetryEvery)
 			return
 		}
-		if found {
+		// The key's latest call to the number with the objective: placed
+		// by this dial unless it is one the item had already (a retry or
+		// a callback whose POST never left finds the call before it).
+		if found && !slices.Contains(it.Calls, id) {
 			it.State, it.CallID = schema.ItemInCall, id
-			if !slices.Contains(it.Calls, id) {
-				it.Calls = append(it.Calls, id)
-				it.Attempts++
-			}
+			it.Calls = append(it.Calls, id)
+			it.Attempts++
+			it.NotBefore, it.CallbackAt = time.Time{}, time.Time{}
+			it.Status, it.Summary, it.Extracted, it.Outcome, it.Error, it.Hint = "", "", nil, nil, "", ""
 		} else {
 			it.State = schema.ItemPending
 		}
@@ -467,7 +471,7 @@ func (r *run) placed(it *Item, out Outcome, now time.Time) {
 	switch {
 	case out.CallID != "":
 		it.State, it.CallID, it.Status = schema.ItemInCall, out.CallID, out.Status
-		it.Error, it.Hint, it.NotBefore = "", "", time.Time{}
+		it.Error, it.Hint, it.NotBefore, it.CallbackAt = "", "", time.Time{}, time.Time{}
 		it.Summary, it.Extracted, it.Outcome = "", nil, nil
 		if !slices.Contains(it.Calls, out.CallID) {
 			it.Calls = append(it.Calls, out.CallID)
@@ -500,7 +504,16 @@ func (r *run) followed(it *Item, u follow.Update, now time.Time) bool {
 			it.Extracted = outcome.Agent(u.Call.Extracted)
 			o := outcome.Of(u.Call.Extracted)
 			it.Outcome = &o
-			if r.c.redials(u.Call.Status) && it.Attempts <= r.c.Retries && !r.c.Cancelled {
+			if at, ok := r.callback(it, o, now); ok {
+				// The person asked to be called back: the item waits until
+				// then and is dialled again through every check.
+				it.State, it.NotBefore, it.CallbackAt = schema.ItemScheduled, at, at
+				it.Callbacks++
+				it.Hint = "the person asked to be called back at " + *o.CallbackAt + " their time (" + at.Format(time.RFC3339) + "): the call is dialled again then"
+				return true
+			}
+			// Callbacks are not retries: they do not spend retries.
+			if r.c.redials(u.Call.Status) && it.Attempts-it.Callbacks <= r.c.Retries && !r.c.Cancelled {
 				it.State, it.NotBefore = schema.ItemScheduled, now.Add(r.c.RetryAfter)
 				if !it.NotBefore.Before(r.c.Deadline) {
 					it.State, it.NotBefore = schema.ItemEnded, time.Time{}
@@ -520,6 +533,23 @@ func (r *run) followed(it *Item, u follow.Update, now time.Time) bool {
 		return true
 	}
 	return false
+}
+
+// callback returns when an item whose call ended with o is to be dialled
+// again because the person asked to be called back: the callbackAt they
+// named, read in the number's time zone, when callbacks are on, it is
+// still ahead and before the deadline, the person did not also ask not to
+// be called, and the item has not been called back maxCallbacks times.
+func (r *run) callback(it *Item, o outcome.Outcome, now time.Time) (time.Time, bool) {
+	c := r.c
+	if c.NoCallbacks || c.Cancelled || o.CallbackAt == nil || outcome.AskedNotToBeCalled(o) || it.Callbacks >= maxCallbacks {
+		return time.Time{}, false
+	}
+	at, _, ok := outcome.CallbackTime(*o.CallbackAt, it.To)
+	if !ok || !at.After(now) || !at.Before(c.Deadline) {
+		return time.Time{}, false
+	}
+	return at, true
 }
 
 func deref(s *string) string {

@@ -24,6 +24,11 @@ type dialScript struct {
 	refuse    string        // refused with this token before dialling
 	retryable bool          // refused, may pass later
 	opensAt   time.Duration // outside calling hours until start+opensAt
+	// callbackIn, when set, makes the person ask to be called back that
+	// long after the dial (bys_callback_at, in Los Angeles time: give
+	// the script a 415 number); doNotCall makes them ask not to be called.
+	callbackIn time.Duration
+	doNotCall  bool
 }
 
 func always(d dialScript) script { return func(int) dialScript { return d } }
@@ -44,9 +49,10 @@ type fakeAPI struct {
 }
 
 type fakeCall struct {
-	to     string
-	status string
-	done   chan struct{}
+	to        string
+	status    string
+	extracted map[string]any
+	done      chan struct{}
 }
 
 func newFakeAPI(scripts map[string]script) *fakeAPI {
@@ -68,7 +74,14 @@ func (f *fakeAPI) Place(ctx context.Context, apiKey string, req Request) Outcome
 	f.dials[req.To] = append(f.dials[req.To], now)
 	f.ringing++
 	f.maxRinging = max(f.maxRinging, f.ringing)
-	c := &fakeCall{to: req.To, status: sc.status, done: make(chan struct{})}
+	c := &fakeCall{to: req.To, status: sc.status, extracted: map[string]any{"price": 100}, done: make(chan struct{})}
+	if sc.callbackIn > 0 {
+		la, _ := time.LoadLocation("America/Los_Angeles")
+		c.extracted["bys_callback_at"] = now.Add(sc.callbackIn).In(la).Format("2006-01-02T15:04")
+	}
+	if sc.doNotCall {
+		c.extracted["bys_do_not_call"] = true
+	}
 	f.calls[id] = c
 	time.AfterFunc(sc.dur, func() {
 		f.mu.Lock()
@@ -102,7 +115,7 @@ func (f *fakeAPI) Follow(apiKey, callID string) Watch {
 		}
 		sum := "spoke to " + c.to
 		w.mu.Lock()
-		w.latest = follow.Update{Call: &client.Call{ID: callID, Status: c.status, Summary: &sum, Extracted: map[string]any{"price": 100}}, Seq: 2, Final: true}
+		w.latest = follow.Update{Call: &client.Call{ID: callID, Status: c.status, Summary: &sum, Extracted: c.extracted}, Seq: 2, Final: true}
 		w.mu.Unlock()
 		select {
 		case w.c <- struct{}{}:

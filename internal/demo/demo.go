@@ -1,8 +1,9 @@
 // Package demo owns `bys-mcp demo`: a narrated session against the
 // embedded sandbox, in one process, with a real MCP client. It shows a
 // newcomer the tools, a place_call with fields, wait_for_call with each
-// progress step, the outcome, an error case, and a three-call campaign
-// ending in its results table.
+// progress step, the outcome, an error case, a three-call campaign ending
+// in its results table, a call scheduled a few seconds ahead (notBefore)
+// and the campaign's unanswered call dialled again (retry_campaign).
 package demo
 
 import (
@@ -227,6 +228,60 @@ func Run(ctx context.Context, out io.Writer, o Options) error {
 	}
 	progressMu.Unlock()
 
+	n.step("9. place_call with notBefore: a call for later, kept as a campaign of one and dialled at its time")
+	notBefore := a.Clock.Now().Add(3 * time.Second).Format(time.RFC3339)
+	laterArgs := map[string]any{"to": "+14155550124", "objective": "Confirm the booking for Friday at 7 PM.", "notBefore": notBefore}
+	pretty, _ = json.MarshalIndent(laterArgs, "   ", "  ")
+	n.say("   arguments: %s", pretty)
+	later, laterText, err := callToolText(ctx, c, "place_call", laterArgs, nil)
+	if err != nil {
+		return err
+	}
+	laterID, _ := later["campaignId"].(string)
+	if later["scheduled"] != true || laterID == "" {
+		return fmt.Errorf("place_call with notBefore returned %v, want scheduled with a campaignId", later)
+	}
+	n.say("   → scheduled %v, campaignId %s, notBefore %v; nothing dialled yet:\n     %s", later["scheduled"], laterID, later["notBefore"], laterText)
+	n.say("   wait_for_campaign follows it until it is dialled and ends:")
+	laterDone, laterTable, err := callToolText(ctx, c, "wait_for_campaign", map[string]any{"campaignId": laterID, "timeoutSec": 60}, mcp.ProgressToken("demo-later"))
+	if err != nil {
+		return err
+	}
+	if laterDone["status"] != "completed" {
+		return fmt.Errorf("the later call's campaign ended %v, want completed", laterDone["status"])
+	}
+	progressMu.Lock()
+	for _, l := range strings.Split(laterTable, "\n") {
+		n.say("     %s", l)
+	}
+	progressMu.Unlock()
+
+	n.step("10. retry_campaign: dial again the campaign's call that was not answered (Bay Pipes)")
+	retried, retryText, err := callToolText(ctx, c, "retry_campaign", map[string]any{"campaignId": campaignID, "statuses": []string{"no_answer"}}, nil)
+	if err != nil {
+		return err
+	}
+	n.say("   → %s", firstLine(retryText))
+	if retried["status"] != "running" {
+		return fmt.Errorf("retry_campaign left the campaign %v, want running", retried["status"])
+	}
+	again, againText, err := callToolText(ctx, c, "wait_for_campaign", map[string]any{"campaignId": campaignID, "timeoutSec": 60}, nil)
+	if err != nil {
+		return err
+	}
+	if again["status"] != "completed" {
+		return fmt.Errorf("the retried campaign ended %v, want completed", again["status"])
+	}
+	for _, it := range asItems(again) {
+		if it["to"] == "+14155550001" && it["attempts"] != float64(2) {
+			return fmt.Errorf("Bay Pipes was dialled %v times, want 2", it["attempts"])
+		}
+	}
+	n.say("   → the results after the redial (Bay Pipes dialled twice; this sandbox number never answers):")
+	for _, l := range strings.Split(againText, "\n") {
+		n.say("     %s", l)
+	}
+
 	n.title("Done. Add bys-mcp to your host (see README.md), with --sandbox to try it safely, or BYS_API_KEY for real calls.")
 	return nil
 }
@@ -241,6 +296,26 @@ func demoWindow(now time.Time) string {
 	start := now.In(la).Add(-time.Hour)
 	end := start.Add(3 * time.Hour)
 	return fmt.Sprintf("%02d:%02d-%02d:%02d", start.Hour(), start.Minute(), end.Hour(), end.Minute())
+}
+
+// firstLine is s up to its first line break.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// asItems is a campaign's items as maps.
+func asItems(campaign map[string]any) []map[string]any {
+	raw, _ := campaign["items"].([]any)
+	out := make([]map[string]any, 0, len(raw))
+	for _, r := range raw {
+		if m, ok := r.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 type toolErr struct{ token, text string }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/internal/callhours"
+	"github.com/byourside/bys-mcp/internal/numbering"
 	"github.com/byourside/bys-mcp/schema"
 )
 
@@ -87,6 +89,28 @@ func Of(extracted map[string]any) Outcome {
 		}
 	}
 	return o
+}
+
+// CallbackTime is the instant a callbackAt (a local date and time,
+// CallbackLayout) names for the person at the number to: read in the
+// number's time zone, the first when its area spans several. ok is false
+// when callbackAt is malformed or the number's zone is not known. A local
+// time that a daylight-saving change skips or repeats is read as Go's
+// time.Date reads it.
+func CallbackTime(callbackAt, to string) (at time.Time, loc *time.Location, ok bool) {
+	zones := numbering.TimeZones(strings.TrimPrefix(to, "+"))
+	if len(zones) == 0 {
+		return time.Time{}, nil, false
+	}
+	loc, err := callhours.LoadZone(zones[0])
+	if err != nil {
+		return time.Time{}, nil, false
+	}
+	at, err = time.ParseInLocation(CallbackLayout, strings.TrimSpace(callbackAt), loc)
+	if err != nil {
+		return time.Time{}, nil, false
+	}
+	return at, loc, true
 }
 
 // AskedNotToBeCalled reports whether o is a do-not-call request.

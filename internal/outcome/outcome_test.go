@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/internal/outcome"
@@ -112,5 +113,36 @@ func TestPresentMovesReservedFieldsToOutcome(t *testing.T) {
 	}
 	if !outcome.IsReserved("BYS_reached") || outcome.IsReserved("booked") {
 		t.Error("IsReserved is wrong")
+	}
+}
+
+func TestCallbackTimeIsReadInTheNumbersZone(t *testing.T) {
+	tests := []struct {
+		name, at, to string
+		want         string // RFC 3339, "" when not ok
+		zone         string
+	}{
+		{"San Francisco in summer", "2026-06-18T10:00", "+14155550010", "2026-06-18T10:00:00-07:00", "America/Los_Angeles"},
+		{"San Francisco in winter", "2026-12-03T10:00", "+14155550010", "2026-12-03T10:00:00-08:00", "America/Los_Angeles"},
+		{"New York", "2026-06-18T09:30", "+12125550123", "2026-06-18T09:30:00-04:00", "America/New_York"},
+		{"London", "2026-06-18T10:00", "+442071838750", "2026-06-18T10:00:00+01:00", "Europe/London"},
+		{"spaces around", " 2026-06-18T10:00 ", "+14155550010", "2026-06-18T10:00:00-07:00", "America/Los_Angeles"},
+		{"malformed", "tomorrow at ten", "+14155550010", "", ""},
+		{"with seconds", "2026-06-18T10:00:00", "+14155550010", "", ""},
+		{"no zone for the number", "2026-06-18T10:00", "+99912345678", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			at, loc, ok := outcome.CallbackTime(tt.at, tt.to)
+			if tt.want == "" {
+				if ok {
+					t.Fatalf("CallbackTime = %v in %v, want not ok", at, loc)
+				}
+				return
+			}
+			if !ok || at.Format(time.RFC3339) != tt.want || loc.String() != tt.zone {
+				t.Fatalf("CallbackTime = %v in %v (ok %v), want %s in %s", at.Format(time.RFC3339), loc, ok, tt.want, tt.zone)
+			}
+		})
 	}
 }

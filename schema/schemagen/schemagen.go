@@ -33,6 +33,11 @@ func Generate(l schema.Limits) (*schema.Set, error) {
 		return t
 	}
 	set.PlaceCall = build(schema.PlaceCallInput{}, schema.PlaceCallOutput{})
+	if err == nil {
+		// place_call with notBefore answers {scheduled, campaignId,
+		// notBefore}: a third shape, whose properties PlaceCallOutput lists.
+		set.PlaceCall.Output, err = withAlternative(set.PlaceCall.Output, reflectMap(schema.ScheduledCallOutput{}, true)["required"])
+	}
 	set.GetCall = build(schema.GetCallInput{}, schema.GetCallOutput{})
 	set.ListCalls = build(schema.ListCallsInput{}, schema.ListCallsOutput{})
 	set.WaitForCall = build(schema.WaitForCallInput{}, schema.WaitForCallOutput{})
@@ -145,6 +150,18 @@ func normalize(node any) {
 			normalize(v)
 		}
 	}
+}
+
+// withAlternative adds one more set of required properties to an output
+// schema's anyOf.
+func withAlternative(output []byte, required any) ([]byte, error) {
+	var m map[string]any
+	if err := json.Unmarshal(output, &m); err != nil {
+		return nil, err
+	}
+	anyOf, _ := m["anyOf"].([]any)
+	m["anyOf"] = append(anyOf, map[string]any{"required": required})
+	return json.Marshal(m)
 }
 
 // outputSchema turns a success schema into one that also admits the error
