@@ -174,6 +174,9 @@ type SignInOptions struct {
 	// HTTPClient carries the SDK's requests (metadata, registration,
 	// tokens and MCP); nil is a plain client with a 10 s time limit.
 	HTTPClient *http.Client
+	// Client is the SDK client's options (handlers of notifications); nil
+	// is none.
+	Client *sdk.ClientOptions
 }
 
 // SignIn connects the SDK to endpoint with OAuth: the first request gets
@@ -221,7 +224,7 @@ func SignIn(tb testing.TB, endpoint string, p *Person, o SignInOptions) *SignedI
 	if o.Version != "" {
 		opts = &sdk.ClientSessionOptions{ProtocolVersion: o.Version}
 	}
-	cs, err := sdk.NewClient(&sdk.Implementation{Name: "bys-mcp-e2e-oauth", Version: "1.0.0"}, nil).Connect(ctx, tr, opts)
+	cs, err := sdk.NewClient(&sdk.Implementation{Name: "bys-mcp-e2e-oauth", Version: "1.0.0"}, o.Client).Connect(ctx, tr, opts)
 	if err != nil {
 		tb.Fatalf("connect with OAuth: %v", err)
 	}
