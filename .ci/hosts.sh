@@ -4,7 +4,9 @@
 # legacy negotiation), Codex (app-server mcpServerStatus/list) and Gemini CLI
 # (mcp list), each over stdio and over Streamable HTTP (--sandbox); and, for a
 # server with --oauth over HTTP, that Claude Code (mcp list, both negotiations)
-# and Codex (mcpServerStatus/list) see it as needing sign-in, not as failed.
+# and Codex (mcpServerStatus/list) see it as needing sign-in, not as failed,
+# and that Codex signs in headlessly (consent page filled by
+# .ci/oauth-login.mjs) and then sees the tools.
 # (Gemini CLI's mcp list shows such a server as Disconnected, as it shows a
 # dead one: it cannot tell them apart, so it is not checked there.)
 #
@@ -120,6 +122,26 @@ check_codex_oauth() {
   printf '%s\n' "$out" | node "$CI_ROOT/.ci/check-json.mjs" codex-auth "$SERVER_NAME" ""
 }
 
+# check_codex_oauth_signin: Codex signs in headlessly (`codex mcp login
+# --no-browser`, Dynamic Client Registration; .ci/oauth-login.mjs fills the
+# consent page as the person's browser and pastes the redirect back), then
+# sees the tools with its token. (Claude Code cannot: its client id is a
+# metadata document on claude.ai, which the server cannot fetch offline.)
+check_codex_oauth_signin() {
+  local h out
+  h=$(new_home)
+  mkdir -p "$h/codex"
+  { echo 'mcp_oauth_credentials_store = "file"'; echo "[mcp_servers.$SERVER_NAME]"; echo "url = \"$OAUTH_URL\""; echo "startup_timeout_sec = 20"; } >"$h/codex/config.toml"
+  out=$(cd "$h" && HOME=$h CODEX_HOME=$h/codex host_env timeout "$T_CODEX" \
+    node "$CI_ROOT/.ci/oauth-login.mjs" "" $(( (T_CODEX - 5) * 1000 )) codex mcp login "$SERVER_NAME" --no-browser --oauth-client-registration dcr </dev/null 2>&1) \
+    || { echo "$(printf '%s' "$out" | grep -v bubblewrap | tail -1)"; return 1; }
+  out=$(cd "$h" && HOME=$h CODEX_HOME=$h/codex host_env timeout "$T_CODEX" \
+    node "$CI_ROOT/.ci/codex-probe.mjs" "$(command -v codex)" $(( (T_CODEX - 5) * 1000 )) </dev/null 2>"$h/codex.err") || true
+  if [ -z "$out" ]; then echo "no answer from codex app-server: $(grep -v bubblewrap "$h/codex.err" | tail -2 | tr '\n' ' ' | cut -c1-300)"; return 1; fi
+  printf '%s\n' "$out" | node "$CI_ROOT/.ci/check-json.mjs" codex "$SERVER_NAME" "$TOOLS_WANTED" | sed 's/^tools:/signed in; tools:/'
+  return "${PIPESTATUS[1]}"
+}
+
 check_codex() { # transport
   local tr=$1 h out
   h=$(new_home)
@@ -177,6 +199,7 @@ CHECKS=(
   "claude-list-oauth-default|a|check_claude_oauth default"
   "claude-list-oauth-legacy|a|check_claude_oauth legacy"
   "codex-oauth|a|check_codex_oauth"
+  "codex-oauth-signin|a|check_codex_oauth_signin"
 )
 
 # run_checks MODE: MODE "real" expects every check to pass; "dead" expects
