@@ -2,6 +2,7 @@
 // Usage: node check-json.mjs KIND NAME TOOLS_CSV < output
 //   KIND claude-init: first JSON line of `claude -p --output-format stream-json`
 //   KIND codex:       result of mcpServerStatus/list
+//   KIND codex-auth:  the same; NAME must want a sign-in (TOOLS unused)
 // Exits 0 when it holds; otherwise prints one line saying why and exits 1.
 const [kind, name, toolsCsv] = process.argv.slice(2);
 const want = toolsCsv.split(',').filter(Boolean);
@@ -25,6 +26,14 @@ process.stdin.on('data', (d) => (input += d)).on('end', () => {
     if (!srv) fail('server ' + name + ' missing from mcpServerStatus/list');
     if (srv.toolsError) fail('toolsError: ' + srv.toolsError);
     tools = Object.keys(srv.tools || {});
+  } else if (kind === 'codex-auth') {
+    // The server wants a sign-in: Codex found its OAuth metadata and has no
+    // token for it (not "unknown", as for a dead or an open server).
+    const srv = (m.data || []).find((s) => s.name === name);
+    if (!srv) fail('server ' + name + ' missing from mcpServerStatus/list');
+    if (srv.authStatus !== 'notLoggedIn') fail('authStatus ' + srv.authStatus + (srv.toolsError ? '; toolsError: ' + srv.toolsError.slice(0, 120) : ''));
+    console.log('authStatus notLoggedIn' + (/Auth required/.test(srv.toolsError || '') ? ' (Auth required)' : ''));
+    process.exit(0);
   } else fail('unknown kind ' + kind);
   const missing = want.filter((t) => !tools.includes(t));
   if (missing.length) fail('missing tools: ' + missing.join(',') + ' (saw: ' + (tools.join(',') || 'none') + ')');

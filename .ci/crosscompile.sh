@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cross-compiles bys-mcp for linux, darwin and windows on amd64 and arm64
-# (CGO_ENABLED=0, -trimpath, version/commit/date in -ldflags) into dist/.
+# (CGO_ENABLED=0, -trimpath, version/commit/date in -ldflags) into dist/, and
+# checks that the Linux builds are static.
 #   .ci/crosscompile.sh [VERSION]   (default: the version in bundle/manifest.json)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -32,6 +33,28 @@ for target in linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 wi
   if build "${target%/*}" "${target#*/}"; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 done
 rm -f dist/.build-*.log
+# The Linux builds are static (CGO_ENABLED=0), so that they run in a minimal
+# container: the build information says so, and for this machine's
+# architecture ldd finds no dynamic loader.
+for arch in amd64 arm64; do
+  bin="dist/bys-mcp-linux-$arch"
+  [ -f "$bin" ] || continue
+  if go version -m "$bin" | grep -q 'CGO_ENABLED=0'; then
+    passed=$((passed + 1)); echo "ci: crosscompile: ok   linux/$arch built with CGO_ENABLED=0"
+  else
+    failed=$((failed + 1)); echo "ci: crosscompile: FAIL linux/$arch not built with CGO_ENABLED=0"
+  fi
+done
+host_linux="dist/bys-mcp-linux-$(go env GOARCH)"
+if [ "$(go env GOOS)" = linux ] && [ -x "$host_linux" ] && command -v ldd >/dev/null 2>&1; then
+  if ldd_out=$(ldd "$host_linux" 2>&1); then
+    failed=$((failed + 1)); echo "ci: crosscompile: FAIL $host_linux is dynamic: $ldd_out"
+  elif printf '%s' "$ldd_out" | grep -q 'not a dynamic executable'; then
+    passed=$((passed + 1)); echo "ci: crosscompile: ok   $host_linux is static (ldd: not a dynamic executable)"
+  else
+    failed=$((failed + 1)); echo "ci: crosscompile: FAIL ldd $host_linux: $ldd_out"
+  fi
+fi
 # The host's own build must report the version it was given.
 host="dist/bys-mcp-$(go env GOOS)-$(go env GOARCH)"
 if [ -x "$host" ]; then

@@ -2,11 +2,18 @@
 # Real MCP hosts against the built binary, offline and without vendor
 # credentials: Claude Code (mcp list + the -p system/init line, default and
 # legacy negotiation), Codex (app-server mcpServerStatus/list) and Gemini CLI
-# (mcp list), each over stdio and over Streamable HTTP (--sandbox).
+# (mcp list), each over stdio and over Streamable HTTP (--sandbox); and, for a
+# server with --oauth over HTTP, that Claude Code (mcp list, both negotiations)
+# and Codex (mcpServerStatus/list) see it as needing sign-in, not as failed,
+# and that Codex signs in headlessly (consent page filled by
+# .ci/oauth-login.mjs) and then sees the tools.
+# (Gemini CLI's mcp list shows such a server as Disconnected, as it shows a
+# dead one: it cannot tell them apart, so it is not checked there.)
 #
 #   .ci/hosts.sh              run the checks against the real binary
 #   .ci/hosts.sh --self-test  show that the checks fail against a binary that
-#                             exits at once and one that lacks a tool
+#                             exits at once and one that lacks a tool (which
+#                             is also open: it needs no sign-in)
 #
 # The hosts exit 0 whatever happens, so their output is parsed, and each runs
 # under `timeout`.
@@ -28,9 +35,11 @@ host_env() {
     GEMINI_CLI_TRUST_WORKSPACE=true NO_COLOR=1 CI=true "$@"
 }
 
-# Target under test: STDIO_CMD (command + args) and HTTP_URL.
+# Target under test: STDIO_CMD (command + args), HTTP_URL, and OAUTH_URL (a
+# server that signs hosts in with OAuth).
 STDIO_CMD=()
 HTTP_URL=
+OAUTH_URL=
 
 # new_home makes a fresh temporary HOME for one check; prints its path.
 new_home() { mktemp -d "$CI_WORK/home.XXXXXX"; }
@@ -88,6 +97,51 @@ check_claude_init() { # transport negotiation
   echo "$res"
 }
 
+# check_claude_oauth: claude mcp list shows the --oauth server as needing
+# sign-in ("! Needs authentication"), not as failed to connect.
+check_claude_oauth() { # negotiation
+  local neg=$1 h out line
+  h=$(new_home)
+  (cd "$h" && HOME=$h host_env timeout "$T_CLAUDE" claude mcp add -s user --transport http "$SERVER_NAME" "$OAUTH_URL" </dev/null >/dev/null 2>&1) || true
+  out=$(cd "$h" && HOME=$h host_env MCP_PROTOCOL_NEGOTIATION="$neg" timeout "$T_CLAUDE" claude mcp list </dev/null 2>&1) || true
+  line=$(printf '%s\n' "$out" | grep -E "^$SERVER_NAME: " | head -1 || true)
+  echo "${line:-no line for $SERVER_NAME in: $(printf '%s' "$out" | tr '\n' ' ' | cut -c1-200)}"
+  printf '%s' "$line" | grep -Eq -- '- (! )?Needs authentication[[:space:]]*$'
+}
+
+# check_codex_oauth: Codex's mcpServerStatus/list says the --oauth server
+# wants a login (authStatus notLoggedIn), not that it is unknown.
+check_codex_oauth() {
+  local h out
+  h=$(new_home)
+  mkdir -p "$h/codex"
+  { echo "[mcp_servers.$SERVER_NAME]"; echo "url = \"$OAUTH_URL\""; echo "startup_timeout_sec = 20"; } >"$h/codex/config.toml"
+  out=$(cd "$h" && HOME=$h CODEX_HOME=$h/codex host_env timeout "$T_CODEX" \
+    node "$CI_ROOT/.ci/codex-probe.mjs" "$(command -v codex)" $(( (T_CODEX - 5) * 1000 )) </dev/null 2>"$h/codex.err") || true
+  if [ -z "$out" ]; then echo "no answer from codex app-server: $(grep -v bubblewrap "$h/codex.err" | tail -2 | tr '\n' ' ' | cut -c1-300)"; return 1; fi
+  printf '%s\n' "$out" | node "$CI_ROOT/.ci/check-json.mjs" codex-auth "$SERVER_NAME" ""
+}
+
+# check_codex_oauth_signin: Codex signs in headlessly (`codex mcp login
+# --no-browser`, Dynamic Client Registration; .ci/oauth-login.mjs fills the
+# consent page as the person's browser and pastes the redirect back), then
+# sees the tools with its token. (Claude Code cannot: its client id is a
+# metadata document on claude.ai, which the server cannot fetch offline.)
+check_codex_oauth_signin() {
+  local h out
+  h=$(new_home)
+  mkdir -p "$h/codex"
+  { echo 'mcp_oauth_credentials_store = "file"'; echo "[mcp_servers.$SERVER_NAME]"; echo "url = \"$OAUTH_URL\""; echo "startup_timeout_sec = 20"; } >"$h/codex/config.toml"
+  out=$(cd "$h" && HOME=$h CODEX_HOME=$h/codex host_env timeout "$T_CODEX" \
+    node "$CI_ROOT/.ci/oauth-login.mjs" "" $(( (T_CODEX - 5) * 1000 )) codex mcp login "$SERVER_NAME" --no-browser --oauth-client-registration dcr </dev/null 2>&1) \
+    || { echo "$(printf '%s' "$out" | grep -v bubblewrap | tail -1)"; return 1; }
+  out=$(cd "$h" && HOME=$h CODEX_HOME=$h/codex host_env timeout "$T_CODEX" \
+    node "$CI_ROOT/.ci/codex-probe.mjs" "$(command -v codex)" $(( (T_CODEX - 5) * 1000 )) </dev/null 2>"$h/codex.err") || true
+  if [ -z "$out" ]; then echo "no answer from codex app-server: $(grep -v bubblewrap "$h/codex.err" | tail -2 | tr '\n' ' ' | cut -c1-300)"; return 1; fi
+  printf '%s\n' "$out" | node "$CI_ROOT/.ci/check-json.mjs" codex "$SERVER_NAME" "$TOOLS_WANTED" | sed 's/^tools:/signed in; tools:/'
+  return "${PIPESTATUS[1]}"
+}
+
 check_codex() { # transport
   local tr=$1 h out
   h=$(new_home)
@@ -127,8 +181,8 @@ check_gemini() { # transport
   printf '%s' "$line" | grep -Eq -- '- Connected[[:space:]]*$'
 }
 
-# The checks: name, whether it can see tools (1) or only the connection (0),
-# then the command.
+# The checks: name, whether it can see tools (1), only the connection (0), or
+# that the server wants a sign-in (a), then the command.
 CHECKS=(
   "claude-list-stdio-default|0|check_claude_list stdio default"
   "claude-list-http-default|0|check_claude_list http default"
@@ -142,11 +196,16 @@ CHECKS=(
   "codex-http|1|check_codex http"
   "gemini-stdio|0|check_gemini stdio"
   "gemini-http|0|check_gemini http"
+  "claude-list-oauth-default|a|check_claude_oauth default"
+  "claude-list-oauth-legacy|a|check_claude_oauth legacy"
+  "codex-oauth|a|check_codex_oauth"
+  "codex-oauth-signin|a|check_codex_oauth_signin"
 )
 
 # run_checks MODE: MODE "real" expects every check to pass; "dead" expects
 # every check to fail; "lacking" expects the tool-seeing checks to fail (the
-# connection-only ones are skipped there: they cannot see tools). Checks run
+# connection-only ones are skipped there: they cannot see tools), and the
+# sign-in ones, pointed at that open server, to fail too. Checks run
 # BYS_CI_HOST_JOBS at a time (the hosts mostly wait); results print in order.
 # Adds to PASSED/FAILED.
 PASSED=0
@@ -214,6 +273,18 @@ start_http() {
   ci_wait_http "http://127.0.0.1:$port/healthz" 10 || ci_die "server did not come up on $port: $(tail -3 "$CI_WORK/http-$port.log")"
 }
 
+# start_oauth_http: starts the binary with --oauth on a free port (its own
+# public URL on loopback; state in the process); sets OAUTH_URL.
+start_oauth_http() {
+  local port
+  port=$(ci_free_port)
+  BYS_STATE_DIR=memory "$BYS_BIN" --sandbox --oauth --transport http --addr "127.0.0.1:$port" \
+    --public-url "http://127.0.0.1:$port" >"$CI_WORK/oauth-$port.log" 2>&1 &
+  CI_BG_PIDS+=($!)
+  OAUTH_URL="http://127.0.0.1:$port/mcp"
+  ci_wait_http "http://127.0.0.1:$port/healthz" 10 || ci_die "--oauth server did not come up on $port: $(tail -3 "$CI_WORK/oauth-$port.log")"
+}
+
 main() {
   local self_test=0
   [ "${1:-}" = --self-test ] && self_test=1
@@ -225,7 +296,8 @@ main() {
   if [ "$self_test" = 0 ]; then
     STDIO_CMD=("$BYS_BIN" --sandbox)
     start_http "$BYS_BIN" --sandbox
-    ci_log "hosts: real binary ($BYS_BIN) over stdio and $HTTP_URL"
+    start_oauth_http
+    ci_log "hosts: real binary ($BYS_BIN) over stdio and $HTTP_URL; with --oauth at $OAUTH_URL"
     run_checks real
     echo "hosts: $PASSED passed, $FAILED failed"
   else
@@ -235,12 +307,14 @@ main() {
     chmod +x "$CI_WORK/exits-at-once"
     STDIO_CMD=("$CI_WORK/exits-at-once")
     HTTP_URL="http://127.0.0.1:$(ci_free_port)/mcp"
+    OAUTH_URL=$HTTP_URL
     ci_log "hosts self-test: a binary that exits at once"
     run_checks dead
     # A binary that lacks a tool: --read-only withdraws place_call.
     STDIO_CMD=("$BYS_BIN" --read-only --sandbox)
     start_http "$BYS_BIN" --read-only --sandbox
-    ci_log "hosts self-test: a binary that lacks place_call (--read-only); connection-only checks (claude mcp list, gemini mcp list) cannot see tools and are skipped"
+    OAUTH_URL=$HTTP_URL
+    ci_log "hosts self-test: a binary that lacks place_call (--read-only) and needs no sign-in; connection-only checks (claude mcp list, gemini mcp list) cannot see tools and are skipped; the sign-in checks must not see it as needing sign-in"
     run_checks lacking
     echo "hosts-self-test: $PASSED passed, $FAILED failed"
   fi

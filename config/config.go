@@ -146,6 +146,10 @@ type Config struct {
 	RequestTimeout time.Duration // --request-timeout / BYS_REQUEST_TIMEOUT: per API request
 	MaxBodyBytes   int64         // --max-body-bytes / BYS_MCP_MAX_BODY_BYTES: cap on HTTP request bodies
 	MaxSessions    int           // --max-sessions / BYS_MCP_MAX_SESSIONS: cap on concurrent HTTP sessions
+	// ReplicaID is --replica-id / BYS_MCP_REPLICA_ID: this replica's name
+	// in the 2025-11-25 session ids it issues (bys-ID-...), so that a load
+	// balancer can send a session back to the replica that opened it.
+	ReplicaID string
 
 	ShowVersion bool // --version: print the version and exit
 }
@@ -287,6 +291,10 @@ func mainOptions(c *Config) []option {
 		{group: "Several replicas", name: "state-url", env: "BYS_STATE_URL", def: "none (in-process memory)", secret: true,
 			usage: "redis://[user:pass@]host:port[/db] or rediss://...: share dedupe entries and call budgets between replicas",
 			value: &stringValue{p: &c.StateURL}},
+
+		{group: "Several replicas", name: "replica-id", env: "BYS_MCP_REPLICA_ID", def: "none",
+			usage: "this replica's name (letters, digits, . or _; such as its port) in the 2025-11-25 session ids it issues, bys-ID-..., so that a load balancer can route a session back to it by its Mcp-Session-Id prefix (http transport)",
+			value: &stringValue{p: &c.ReplicaID}},
 
 		{group: "Several replicas", name: "state-dir", env: "BYS_STATE_DIR", def: "the user's state directory: $XDG_STATE_HOME/bys-mcp, else ~/.local/state/bys-mcp",
 			usage: "directory of the local state database (dedupe entries, budgets, campaigns), kept across restarts and shared by the processes of this machine; memory keeps state in the process; unused with --state-url",

@@ -81,6 +81,7 @@ func TestLoadPrecedenceFlagThenEnvThenDefault(t *testing.T) {
 		{"request-timeout", "3s", "BYS_REQUEST_TIMEOUT", "20s", func(c *Config) any { return c.RequestTimeout }, 15 * time.Second, 20 * time.Second, 3 * time.Second},
 		{"max-body-bytes", "2048", "BYS_MCP_MAX_BODY_BYTES", "4096", func(c *Config) any { return c.MaxBodyBytes }, int64(1 << 20), int64(4096), int64(2048)},
 		{"max-sessions", "5", "BYS_MCP_MAX_SESSIONS", "50", func(c *Config) any { return c.MaxSessions }, 1000, 50, 5},
+		{"replica-id", "8181", "BYS_MCP_REPLICA_ID", "b", func(c *Config) any { return c.ReplicaID }, "", "b", "8181"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.flag+"/default", func(t *testing.T) {
@@ -290,6 +291,8 @@ func TestValidateAccepts(t *testing.T) {
 		{"max wait bounds", func(c *Config) { c.MaxWait = time.Second }},
 		{"max wait 24h", func(c *Config) { c.MaxWait = 24 * time.Hour }},
 		{"list limit 1", func(c *Config) { c.MaxListLimit = 1 }},
+		{"replica id of a port on http", func(c *Config) { c.Transport, c.ReplicaID = "http", "8181" }},
+		{"replica id with dots and underscores", func(c *Config) { c.Transport, c.ReplicaID = "http", "eu_west.1" }},
 		{"destinations", func(c *Config) {
 			c.AllowDestinations = []string{"+1", "+123456789012345"}
 			c.DenyDestinations = []string{"+1900"}
@@ -373,6 +376,11 @@ func TestValidateRefuses(t *testing.T) {
 		{"zero request timeout", func(c *Config) { c.RequestTimeout = 0 }, []string{"--request-timeout", "BYS_REQUEST_TIMEOUT"}},
 		{"tiny body cap", func(c *Config) { c.MaxBodyBytes = 10 }, []string{"--max-body-bytes", "BYS_MCP_MAX_BODY_BYTES"}},
 		{"no sessions", func(c *Config) { c.MaxSessions = 0 }, []string{"--max-sessions", "BYS_MCP_MAX_SESSIONS"}},
+		{"replica id on stdio", func(c *Config) { c.ReplicaID = "8181" }, []string{"--replica-id", "BYS_MCP_REPLICA_ID", "--transport http"}},
+		{"replica id on sse", func(c *Config) { c.Transport, c.ReplicaID = "sse", "8181" }, []string{"--replica-id", "--transport http"}},
+		{"replica id with a hyphen", func(c *Config) { c.Transport, c.ReplicaID = "http", "mcp-1" }, []string{"--replica-id", "BYS_MCP_REPLICA_ID", "hyphen"}},
+		{"replica id with a space", func(c *Config) { c.Transport, c.ReplicaID = "http", "a b" }, []string{"--replica-id"}},
+		{"replica id too long", func(c *Config) { c.Transport, c.ReplicaID = "http", strings.Repeat("a", 33) }, []string{"--replica-id", "32"}},
 		{"state URL with another scheme", func(c *Config) { c.StateURL = "http://redis:6379" }, []string{"--state-url", "BYS_STATE_URL", "redis://"}},
 		{"state URL without host", func(c *Config) { c.StateURL = "redis:///0" }, []string{"--state-url", "no host"}},
 		{"state URL with a bad db", func(c *Config) { c.StateURL = "redis://redis:6379/zero" }, []string{"--state-url", "database"}},

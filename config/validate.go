@@ -124,6 +124,14 @@ func (c *Config) validate() error {
 	if c.MaxBodyBytes < MinMaxBodyBytes {
 		return fmt.Errorf("--max-body-bytes %d is too small (BYS_MCP_MAX_BODY_BYTES): use at least %d bytes; the default is %d (1 MiB)", c.MaxBodyBytes, MinMaxBodyBytes, DefaultMaxBodyBytes)
 	}
+	if c.ReplicaID != "" {
+		if c.Transport != TransportHTTP {
+			return fmt.Errorf("--replica-id (BYS_MCP_REPLICA_ID) names the Streamable HTTP sessions of a replica: it needs --transport http, not %s", c.Transport)
+		}
+		if !validReplicaID(c.ReplicaID) {
+			return fmt.Errorf("--replica-id %q is not valid (BYS_MCP_REPLICA_ID): use 1 to %d letters, digits, dots or underscores, such as the replica's port (no hyphen, which separates it in bys-ID-...)", c.ReplicaID, MaxReplicaIDLen)
+		}
+	}
 	if c.MaxSessions < 1 {
 		return fmt.Errorf("--max-sessions %d is not valid (BYS_MCP_MAX_SESSIONS): use 1 or more; the default is %d", c.MaxSessions, DefaultMaxSessions)
 	}
@@ -204,6 +212,26 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// MaxReplicaIDLen is the longest --replica-id accepted.
+const MaxReplicaIDLen = 32
+
+// validReplicaID reports whether id may stand in a session id: 1 to
+// MaxReplicaIDLen letters, digits, dots or underscores (a hyphen would make
+// one replica's prefix another's: bys-a-... and bys-a-b-...).
+func validReplicaID(id string) bool {
+	if id == "" || len(id) > MaxReplicaIDLen {
+		return false
+	}
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // MinOAuthSecretBytes is the shortest --oauth-secret-file accepted.

@@ -277,6 +277,7 @@ func (a *App) buildServer() error {
 		Log:           a.Log,
 		ToolObserver:  observe,
 		ServerOptions: []server.ServerOption{server.WithElicitation()},
+		ReplicaID:     a.Config.ReplicaID,
 	})
 	return nil
 }

@@ -35,6 +35,9 @@ type Options struct {
 	Resources *resources.Resources
 	// Extra server options.
 	ServerOptions []server.ServerOption
+	// ReplicaID (--replica-id), when set, names this replica in the
+	// 2025-11-25 session ids it issues: bys-ID-<hex>.
+	ReplicaID string
 }
 
 // Server is the MCP server and the era rules applied in front of it.
@@ -134,7 +137,7 @@ func New(o Options) *Server {
 	return &Server{
 		mcp:        s,
 		life:       life,
-		sessionIDs: newSessionIDs(hooks, o.Deps.Clock),
+		sessionIDs: newSessionIDs(hooks, o.Deps.Clock, o.ReplicaID),
 		tasks:      runner,
 		filter:     filter,
 		log:        o.Log,

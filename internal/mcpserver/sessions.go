@@ -19,7 +19,12 @@ import (
 // its confirmation prompts); with this manager it gets 404 and the client
 // opens a new session. Memory stays bounded: live ids are dropped when
 // their session ends, tombstones after a while.
+//
+// With a replica id (--replica-id) the ids read bys-ID-<hex>, so that a load
+// balancer can send a session back to the replica that opened it by the
+// prefix of its Mcp-Session-Id header.
 type sessionIDs struct {
+	prefix     string // "bys-" or "bys-ID-"
 	clock      clock.Clock
 	mu         sync.Mutex
 	issued     map[string]time.Time // issued, not yet registered
@@ -35,8 +40,12 @@ const (
 	maxTombstones     = 10000
 )
 
-func newSessionIDs(hooks *server.Hooks, c clock.Clock) *sessionIDs {
-	m := &sessionIDs{clock: clock.Or(c), issued: map[string]time.Time{}, live: map[string]bool{}, terminated: map[string]time.Time{}}
+func newSessionIDs(hooks *server.Hooks, c clock.Clock, replicaID string) *sessionIDs {
+	prefix := "bys-"
+	if replicaID != "" {
+		prefix += replicaID + "-"
+	}
+	m := &sessionIDs{prefix: prefix, clock: clock.Or(c), issued: map[string]time.Time{}, live: map[string]bool{}, terminated: map[string]time.Time{}}
 	hooks.AddOnRegisterSession(func(_ context.Context, s server.ClientSession) {
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -55,7 +64,7 @@ func newSessionIDs(hooks *server.Hooks, c clock.Clock) *sessionIDs {
 func (m *sessionIDs) Generate() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	id := "bys-" + hex.EncodeToString(b[:])
+	id := m.prefix + hex.EncodeToString(b[:])
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.clock.Now()

@@ -5,7 +5,8 @@
 // (mcp-go in-process, official go-sdk over Streamable HTTP), both protocol
 // eras, a result's text and structured content, the notifications a client
 // got, a raw Streamable HTTP POST, a server's /metrics, goroutines released
-// together, and the fake API: a standalone sandbox on loopback (in the test
+// together, the OAuth sign-in of a remote host (the official Go SDK's client
+// auth and a person filling the consent page), and the fake API: a standalone sandbox on loopback (in the test
 // process, or the binary's sandbox subcommand as a child) and a recorder of
 // the requests that reach an API. It is for tests only: product code must
 // not import it.

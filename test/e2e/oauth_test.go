@@ -3,28 +3,20 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/byourside/bys-mcp/internal/state/redistest"
 	"github.com/byourside/bys-mcp/internal/testkit"
-	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	"github.com/modelcontextprotocol/go-sdk/oauthex"
 	"golang.org/x/oauth2"
 )
 
@@ -68,180 +60,23 @@ func (s *httpServer) stop(t *testing.T) {
 	}
 }
 
-var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([a-z]+)" value="([^"]*)">`)
-
-// person is the person at the browser: what they type on the consent page.
-type person struct {
-	key   string // "" keeps the sandbox
-	write bool   // leave "Allow placing calls" ticked
-
-	mu    sync.Mutex
-	pages int    // consent pages filled
-	lastQ string // the last authorization URL's query
-}
-
-// fill opens the authorization URL, reads the consent form and approves
-// it, and returns the code, state and iss the browser is sent back with.
-func (p *person) fill(ctx context.Context, authURL string) (url.Values, error) {
-	jar, _ := cookiejar.New(nil)
-	browser := &http.Client{Jar: jar, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, authURL, nil)
-	resp, err := browser.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	page, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("consent page: %d %s", resp.StatusCode, page)
-	}
-	for _, want := range []string{`type="password"`, "frame-ancestors 'none'"} {
-		if !strings.Contains(string(page), want) && !strings.Contains(resp.Header.Get("Content-Security-Policy"), want) {
-			return nil, fmt.Errorf("consent page lacks %q", want)
-		}
-	}
-	form := url.Values{"action": {"approve"}, "key": {p.key}}
-	for _, m := range hiddenInput.FindAllStringSubmatch(string(page), -1) {
-		form.Set(m[1], m[2])
-	}
-	p.mu.Lock()
-	write := p.write
-	p.pages++
-	if u, err := url.Parse(authURL); err == nil {
-		p.lastQ = u.RawQuery
-	}
-	p.mu.Unlock()
-	if write && strings.Contains(string(page), `name="write"`) {
-		form.Set("write", "1")
-	}
-	u, _ := url.Parse(authURL)
-	action := u.Scheme + "://" + u.Host + "/authorize"
-	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, action, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Origin", u.Scheme+"://"+u.Host)
-	resp, err = browser.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	loc, err := url.Parse(resp.Header.Get("Location"))
-	if resp.StatusCode != http.StatusSeeOther || err != nil {
-		return nil, fmt.Errorf("consent answer: %d %s", resp.StatusCode, body)
-	}
-	return loc.Query(), nil
-}
-
-func (p *person) fetcher(ctx context.Context, args *auth.AuthorizationArgs) (*auth.AuthorizationResult, error) {
-	q, err := p.fill(ctx, args.URL)
-	if err != nil {
-		return nil, err
-	}
-	if e := q.Get("error"); e != "" {
-		return nil, errors.New("authorization refused: " + e)
-	}
-	return &auth.AuthorizationResult{Code: q.Get("code"), State: q.Get("state"), Iss: q.Get("iss")}, nil
-}
-
-// signedInClient is an SDK client session signed in through OAuth.
-type signedInClient struct {
-	session *mcp.ClientSession
-	handler *auth.AuthorizationCodeHandler
-	person  *person
-	// first is the token the code exchange returned (before any refresh).
-	first *oauth2.Token
-}
-
-// clientID is the client id the SDK registered (read from the
-// authorization URL the person opened).
-func (c *signedInClient) clientID(t *testing.T) string {
-	c.person.mu.Lock()
-	defer c.person.mu.Unlock()
-	q, _ := url.ParseQuery(c.person.lastQ)
-	if q.Get("client_id") == "" {
-		t.Fatal("no authorization URL seen")
-	}
-	return q.Get("client_id")
-}
-
-func (c *signedInClient) token(t *testing.T) *oauth2.Token {
-	t.Helper()
-	ts, err := c.handler.TokenSource(context.Background())
-	if err != nil || ts == nil {
-		t.Fatalf("token source: %v", err)
-	}
-	tok, err := ts.Token()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
-}
+// person, signedInClient and the sign-in are testkit's (shared with
+// test/deploy, which signs in through a TLS reverse proxy).
+type person = testkit.Person
 
 // signInWithSDK connects the SDK to endpoint with OAuth: the first request
 // gets 401, the SDK discovers the metadata, registers (DCR), sends the
 // person to the consent page and exchanges the code. expireFirst makes the
 // first token look expired, so that the SDK refreshes it before using it.
-func signInWithSDK(t *testing.T, endpoint string, p *person, expireFirst bool) *signedInClient {
+func signInWithSDK(t *testing.T, endpoint string, p *person, expireFirst bool) *testkit.SignedIn {
 	t.Helper()
-	return signInWithSDKEra(t, endpoint, p, expireFirst, "")
-}
-
-// signInWithSDKEra is signInWithSDK asking for protocol version ("" for
-// the SDK's latest); a 2025-11-25 session also opens its standalone GET
-// stream with the token.
-func signInWithSDKEra(t *testing.T, endpoint string, p *person, expireFirst bool, version string) *signedInClient {
-	t.Helper()
-	c := &signedInClient{person: p}
-	redirect := "http://127.0.0.1:49152/callback"
-	cfg := &auth.AuthorizationCodeHandlerConfig{
-		DynamicClientRegistrationConfig: &auth.DynamicClientRegistrationConfig{Metadata: &oauthex.ClientRegistrationMetadata{
-			RedirectURIs: []string{redirect}, ClientName: "bys-mcp e2e", GrantTypes: []string{"authorization_code", "refresh_token"},
-			TokenEndpointAuthMethod: "none",
-		}},
-		RedirectURL:              redirect,
-		AuthorizationCodeFetcher: p.fetcher,
-		Client:                   &http.Client{Timeout: 10 * time.Second},
-		NewTokenSource: func(ctx context.Context, cfg *oauth2.Config, tok *oauth2.Token) (oauth2.TokenSource, error) {
-			first := *tok
-			c.first = &first
-			if expireFirst {
-				tok.Expiry = time.Now().Add(-time.Minute)
-			}
-			return cfg.TokenSource(ctx, tok), nil
-		},
-	}
-	h, err := auth.NewAuthorizationCodeHandler(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.handler = h
-	tr := &mcp.StreamableClientTransport{Endpoint: endpoint, OAuthHandler: h, MaxRetries: -1, DisableStandaloneSSE: version == ""}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	var opts *mcp.ClientSessionOptions
-	if version != "" {
-		opts = &mcp.ClientSessionOptions{ProtocolVersion: version}
-	}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bys-mcp-e2e-oauth", Version: "1.0.0"}, nil).Connect(ctx, tr, opts)
-	if err != nil {
-		t.Fatalf("connect with OAuth: %v", err)
-	}
-	t.Cleanup(func() { _ = cs.Close() })
-	c.session = cs
-	return c
+	return testkit.SignIn(t, endpoint, p, testkit.SignInOptions{ExpireFirst: expireFirst})
 }
 
 // bearerSession connects a plain SDK client that sends token.
 func bearerSession(t *testing.T, endpoint, token string) (*mcp.ClientSession, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	tr := &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: httpClientWithToken(token), MaxRetries: -1, DisableStandaloneSSE: true}
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bys-mcp-e2e-bearer", Version: "1.0.0"}, nil).Connect(ctx, tr, nil)
-	if err == nil {
-		t.Cleanup(func() { _ = cs.Close() })
-	}
-	return cs, err
+	return testkit.BearerSession(t, endpoint, token, nil, "")
 }
 
 func callOK(t *testing.T, cs *mcp.ClientSession, name string, args map[string]any) map[string]any {
@@ -301,26 +136,26 @@ func TestOAuthSignInThroughTheBinary(t *testing.T) {
 
 	// The SDK signs in (DCR, consent, PKCE, resource, iss) and refreshes
 	// its first token (made to look expired) before using it.
-	p := &person{write: true}
+	p := &person{Write: true}
 	c := signInWithSDK(t, endpoint, p, true)
-	callOK(t, c.session, "list_calls", map[string]any{})
-	placed := callOK(t, c.session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
+	callOK(t, c.Session, "list_calls", map[string]any{})
+	placed := callOK(t, c.Session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
 	callID, _ := placed["callId"].(string)
 	if callID == "" {
 		t.Fatalf("place_call: %v", placed)
 	}
-	current := c.token(t)
-	if current.AccessToken == c.first.AccessToken || current.RefreshToken == c.first.RefreshToken {
+	current := c.Token(t)
+	if current.AccessToken == c.First.AccessToken || current.RefreshToken == c.First.RefreshToken {
 		t.Fatal("the SDK did not refresh (rotate) its first token")
 	}
-	if p.pages != 1 {
-		t.Fatalf("%d consent pages, want 1", p.pages)
+	if n := p.Pages(); n != 1 {
+		t.Fatalf("%d consent pages, want 1", n)
 	}
-	clientID := c.clientID(t)
+	clientID := c.ClientID(t)
 
 	// A rotated refresh token presented again at once is refused; the grant
 	// lives on.
-	status, body := postForm(t, base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {c.first.RefreshToken}, "client_id": {clientID}})
+	status, body := postForm(t, base+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {c.First.RefreshToken}, "client_id": {clientID}})
 	if status != 400 || body["error"] != "invalid_grant" {
 		t.Fatalf("reuse of the rotated refresh token: %d %v", status, body)
 	}
@@ -363,7 +198,7 @@ func TestOAuthSignInThroughTheBinary(t *testing.T) {
 	}
 	// Nothing secret in the logs.
 	logs := srv.Stderr.String()
-	for _, s := range []string{current.AccessToken, current.RefreshToken, c.first.RefreshToken, refreshed} {
+	for _, s := range []string{current.AccessToken, current.RefreshToken, c.First.RefreshToken, refreshed} {
 		if strings.Contains(logs, s) {
 			t.Fatal("a token is in the logs")
 		}
@@ -378,23 +213,21 @@ func TestOAuthStepUp(t *testing.T) {
 	addr := testkit.MustFreeAddr(t)
 	base := "http://" + addr
 	startAt(t, addr, nil, "--oauth", "--sandbox", "--public-url", base)
-	p := &person{write: false}
+	p := &person{Write: false}
 	c := signInWithSDK(t, base+"/mcp", p, false)
-	callOK(t, c.session, "list_calls", map[string]any{})
-	if tok := c.token(t); tok.Extra("scope") != "calls:read" {
+	callOK(t, c.Session, "list_calls", map[string]any{})
+	if tok := c.Token(t); tok.Extra("scope") != "calls:read" {
 		t.Fatalf("scope = %v, want calls:read", tok.Extra("scope"))
 	}
-	p.mu.Lock()
-	p.write = true
-	p.mu.Unlock()
-	placed := callOK(t, c.session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
+	p.SetWrite(true)
+	placed := callOK(t, c.Session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
 	if placed["callId"] == nil {
 		t.Fatalf("place_call after step-up: %v", placed)
 	}
-	if p.pages != 2 {
-		t.Fatalf("%d consent pages, want 2 (sign-in and step-up)", p.pages)
+	if n := p.Pages(); n != 2 {
+		t.Fatalf("%d consent pages, want 2 (sign-in and step-up)", n)
 	}
-	if tok := c.token(t); tok.Extra("scope") != "calls:read calls:write" {
+	if tok := c.Token(t); tok.Extra("scope") != "calls:read calls:write" {
 		t.Fatalf("scope after step-up = %v", tok.Extra("scope"))
 	}
 }
@@ -407,14 +240,14 @@ func TestOAuthLegacyEra(t *testing.T) {
 	addr := testkit.MustFreeAddr(t)
 	base := "http://" + addr
 	startAt(t, addr, nil, "--oauth", "--sandbox", "--public-url", base)
-	c := signInWithSDKEra(t, base+"/mcp", &person{write: true}, false, "2025-11-25")
-	if v := c.session.InitializeResult().ProtocolVersion; v != "2025-11-25" {
+	c := testkit.SignIn(t, base+"/mcp", &person{Write: true}, testkit.SignInOptions{Version: "2025-11-25"})
+	if v := c.Session.InitializeResult().ProtocolVersion; v != "2025-11-25" {
 		t.Fatalf("protocol %s", v)
 	}
-	placed := callOK(t, c.session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
+	placed := callOK(t, c.Session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := c.session.ReadResource(ctx, &mcp.ReadResourceParams{URI: "bys://calls/" + placed["callId"].(string)})
+	res, err := c.Session.ReadResource(ctx, &mcp.ReadResourceParams{URI: "bys://calls/" + placed["callId"].(string)})
 	if err != nil || len(res.Contents) == 0 {
 		t.Fatalf("resources/read: %v %v", res, err)
 	}
@@ -443,8 +276,8 @@ func TestOAuthClientIDMetadataDocument(t *testing.T) {
 	challenge := oauth2.S256ChallengeFromVerifier(verifier)
 	q := url.Values{"response_type": {"code"}, "client_id": {docURL}, "redirect_uri": {"http://localhost:61234/callback"},
 		"code_challenge": {challenge}, "code_challenge_method": {"S256"}, "state": {"xyz"}, "resource": {base + "/mcp"}}
-	p := &person{write: true}
-	back, err := p.fill(context.Background(), base+"/authorize?"+q.Encode())
+	p := &person{Write: true}
+	back, err := p.Fill(context.Background(), base+"/authorize?"+q.Encode())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,9 +323,9 @@ func TestOAuthReplicasOnRedis(t *testing.T) {
 	a := startAt(t, addrA, nil, args...)
 	b := startAt(t, addrB, nil, args...)
 
-	c := signInWithSDK(t, a.URL+"/mcp", &person{key: "bys_ak_e2e_replicas_person", write: true}, false)
-	placed := callOK(t, c.session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
-	tok := c.token(t)
+	c := signInWithSDK(t, a.URL+"/mcp", &person{Key: "bys_ak_e2e_replicas_person", Write: true}, false)
+	placed := callOK(t, c.Session, "place_call", map[string]any{"to": numCompletes, "objective": "Ask for the opening hours"})
+	tok := c.Token(t)
 
 	// Replica B takes replica A's token, with the same grant and key.
 	cs, err := bearerSession(t, b.URL+"/mcp", tok.AccessToken)
@@ -502,8 +335,8 @@ func TestOAuthReplicasOnRedis(t *testing.T) {
 	callOK(t, cs, "get_call", map[string]any{"callId": placed["callId"]})
 	// The key typed on the consent page is the tenant: another key does not
 	// see the call.
-	other := signInWithSDK(t, public+"/mcp", &person{key: "bys_ak_e2e_someone_else", write: true}, false)
-	otherOnB, err := bearerSession(t, b.URL+"/mcp", other.token(t).AccessToken)
+	other := signInWithSDK(t, public+"/mcp", &person{Key: "bys_ak_e2e_someone_else", Write: true}, false)
+	otherOnB, err := bearerSession(t, b.URL+"/mcp", other.Token(t).AccessToken)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -513,7 +346,7 @@ func TestOAuthReplicasOnRedis(t *testing.T) {
 		t.Fatalf("another person's grant reads the call: %v %v", res, err)
 	}
 	// Refreshed on B, used on A.
-	status, body := postForm(t, b.URL+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {c.clientID(t)}})
+	status, body := postForm(t, b.URL+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {c.ClientID(t)}})
 	if status != 200 {
 		t.Fatalf("refresh on B: %d %v", status, body)
 	}
@@ -522,7 +355,7 @@ func TestOAuthReplicasOnRedis(t *testing.T) {
 		t.Fatalf("B's token on A: %d", status)
 	}
 	// Revoked on B: A refuses it within its 5 s cache.
-	if status, _ := postForm(t, b.URL+"/revoke", url.Values{"token": {fresh}, "client_id": {c.clientID(t)}}); status != 200 {
+	if status, _ := postForm(t, b.URL+"/revoke", url.Values{"token": {fresh}, "client_id": {c.ClientID(t)}}); status != 200 {
 		t.Fatalf("revoke on B: %d", status)
 	}
 	deadline := time.Now().Add(8 * time.Second)
