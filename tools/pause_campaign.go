@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -29,7 +28,7 @@ func PauseCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		if _, terr := d.clientFor(ctx); terr != nil {
 			return fail(ctx, terr), nil
 		}
-		c, err := d.campaigns().Pause(ctx, safety.KeyFingerprint(d.apiKey(ctx)), in.CampaignID)
+		c, err := d.campaigns().Pause(ctx, d.keyFP(ctx), in.CampaignID)
 		if err != nil {
 			return fail(ctx, campaignError(err)), nil
 		}

@@ -225,14 +225,17 @@ func (c *corsStripper) Flush() {
 
 func (c *corsStripper) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
-// keyContext carries the request's API key (set by the guard) into the
-// MCP request context.
+// keyContext carries the request's API key, client and person (set by the
+// guard) into the MCP request context.
 func keyContext(ctx context.Context, r *http.Request) context.Context {
 	if k := tenant.KeyFrom(r.Context()); k != "" {
 		ctx = tenant.WithKey(ctx, k)
 	}
 	if c := tenant.ClientFrom(r.Context()); c != "" {
 		ctx = tenant.WithClient(ctx, c)
+	}
+	if p, ok := tenant.PersonFrom(r.Context()); ok {
+		ctx = tenant.WithPerson(ctx, p)
 	}
 	return ctx
 }
