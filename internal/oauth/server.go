@@ -142,6 +142,7 @@ type Server struct {
 	// URL is on one too: local testing).
 	loopbackCIMD bool
 	cache        *tokenCache
+	guard        *Guard
 }
 
 // New builds the server.
@@ -201,6 +202,8 @@ func New(o Options) (*Server, error) {
 		cache:        newTokenCache(10_000),
 	}
 	s.cimd = newCIMDClient(s.loopbackCIMD)
+	s.guard = &Guard{Verifier: s, ResourceMetadataURL: s.prmURL, IsWriteTool: o.IsWriteTool, MaxBodyBytes: o.MaxBodyBytes,
+		Unavailable: "the server's state store cannot be reached"}
 	return s, nil
 }
 
