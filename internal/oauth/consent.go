@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // cookieName is the consent cookie of one page (several pages may be open
@@ -95,7 +96,7 @@ func (s *Server) consentPage(w http.ResponseWriter, status int, id, nonce string
 	}
 	pageHeaders(w, v.StyleNonce, target)
 	w.WriteHeader(status)
-	_ = consentTemplate.Execute(w, v)
+	_ = consentTemplate().Execute(w, v)
 }
 
 // errorPage renders an error the person can read; nothing is redirected.
@@ -103,7 +104,7 @@ func (s *Server) errorPage(w http.ResponseWriter, status int, title, detail stri
 	nonce := randomID()
 	pageHeaders(w, nonce, "")
 	w.WriteHeader(status)
-	_ = errorTemplate.Execute(w, map[string]string{"StyleNonce": nonce, "Title": title, "Detail": detail})
+	_ = errorTemplate().Execute(w, map[string]string{"StyleNonce": nonce, "Title": title, "Detail": detail})
 }
 
 const pageStyle = `
@@ -122,7 +123,11 @@ button.primary{background:#1c1917;color:#fff;border-color:#1c1917}
 @media (prefers-color-scheme:dark){body{background:#1c1917;color:#f5f5f4}main{background:#292524;border-color:#44403c}.muted{color:#a8a29e}.host{background:#78350f;color:#fff}input[type=password],button{background:#1c1917;color:#f5f5f4}button.primary{background:#f5f5f4;color:#1c1917}.error{background:#7f1d1d;border-color:#b91c1c}}
 `
 
-var consentTemplate = template.Must(template.New("consent").Parse(`<!doctype html>
+// consentTemplate and errorTemplate are parsed when first used: parsing
+// them at package init cost every start of the server 20 KB of
+// allocations (test/startup), sign-in or not.
+var consentTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("consent").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Allow {{.ClientName}} to use By Your Side</title>
 <style nonce="{{.StyleNonce}}">` + pageStyle + `</style></head>
@@ -154,10 +159,13 @@ Continue only if that is the app you are signing in to.</p>
 </form>
 </main></body></html>
 `))
+})
 
-var errorTemplate = template.Must(template.New("error").Parse(`<!doctype html>
+var errorTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{{.Title}}</title>
 <style nonce="{{.StyleNonce}}">` + pageStyle + `</style></head>
 <body><main><h1>{{.Title}}</h1><p id="detail">{{.Detail}}</p></main></body></html>
 `))
+})
