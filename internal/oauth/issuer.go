@@ -200,7 +200,7 @@ func (r *Resource) Check(ctx context.Context, token string) (*Principal, error) 
 		return nil, err
 	}
 	keys := set.match(hdr.KeyID, hdr.Algorithm)
-	if len(keys) == 0 && hdr.KeyID != "" {
+	if len(keys) == 0 && hdr.KeyID != "" && !set.hasKID(hdr.KeyID) {
 		// A key the provider may have added since: fetch its keys again
 		// (at most once per RefetchInterval).
 		if set, err = r.keys.load(ctx, true); err != nil {

@@ -53,6 +53,16 @@ func (s *keySet) match(kid, alg string) []jose.JSONWebKey {
 	return out
 }
 
+// hasKID reports whether a key has id kid.
+func (s *keySet) hasKID(kid string) bool {
+	for _, k := range s.keys {
+		if k.KeyID == kid {
+			return true
+		}
+	}
+	return false
+}
+
 func keyFitsAlg(key any, alg string) bool {
 	switch k := key.(type) {
 	case *rsa.PublicKey:
@@ -66,9 +76,11 @@ func keyFitsAlg(key any, alg string) bool {
 }
 
 // issuerKeys fetches an identity provider's metadata and keys when first
-// needed, and again when they are older than maxAge or a token names an
-// unknown key (at most once per minRefetch). A failed fetch keeps the keys
-// known before it.
+// needed, and again when they are older than maxAge (at most once per
+// minRefetch while fetches fail) or when a token names an unknown key (at
+// most once per minRefetch, so that a rotation is seen at once and made-up
+// key ids cost the provider one request a minute). A failed fetch keeps
+// the keys known before it.
 type issuerKeys struct {
 	issuer     string // as configured
 	client     *http.Client
@@ -83,13 +95,15 @@ type issuerKeys struct {
 	mu       sync.Mutex
 	set      *keySet
 	triedAt  time.Time     // the last fetch's start, successful or not
+	kidAt    time.Time     // the last start of a fetch for an unknown key
 	fetching chan struct{} // closed when the running fetch ends
 	fetches  int           // fetches started (tests)
 }
 
 // load returns the known keys, fetching them first when none are known,
-// when they are older than maxAge, or when unknownKID and the last fetch is
-// older than minRefetch. Concurrent callers share one fetch.
+// when they are older than maxAge, or when unknownKID and the last fetch
+// for an unknown key is older than minRefetch. Concurrent callers share one
+// fetch.
 func (k *issuerKeys) load(ctx context.Context, unknownKID bool) (*keySet, error) {
 	k.mu.Lock()
 	now := k.clock.Now()
@@ -99,7 +113,8 @@ func (k *issuerKeys) load(ctx context.Context, unknownKID bool) (*keySet, error)
 	if set == nil {
 		need = k.triedAt.IsZero() || sinceTry >= failedFetchBackoff
 	} else {
-		need = (now.Sub(set.fetchedAt) >= k.maxAge || unknownKID) && sinceTry >= k.minRefetch
+		need = now.Sub(set.fetchedAt) >= k.maxAge && sinceTry >= k.minRefetch ||
+			unknownKID && (k.kidAt.IsZero() || now.Sub(k.kidAt) >= k.minRefetch)
 	}
 	ch := k.fetching
 	switch {
@@ -129,6 +144,9 @@ func (k *issuerKeys) load(ctx context.Context, unknownKID bool) (*keySet, error)
 	}
 	ch = make(chan struct{})
 	k.fetching, k.triedAt = ch, now
+	if unknownKID {
+		k.kidAt = now
+	}
 	k.fetches++
 	k.mu.Unlock()
 

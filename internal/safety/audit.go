@@ -116,6 +116,9 @@ func (a *Audit) Record(r AuditRecord) {
 	if r.Client != "" {
 		fields["client"] = r.Client
 	}
+	if r.Person != "" {
+		fields["person"] = r.Person
+	}
 	a.log.WithFields(fields).Info("place_call attempt")
 
 	line, err := json.Marshal(r)
