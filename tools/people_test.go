@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/byourside/bys-mcp/internal/campaign"
 	"github.com/byourside/bys-mcp/internal/people"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/state"
@@ -134,5 +136,48 @@ func TestPeopleSeeOnlyTheirCampaigns(t *testing.T) {
 	}
 	if got := wantOK(t, callDirect(t, alice, listCampaigns, nil))["campaigns"].([]any); len(got) != 1 {
 		t.Errorf("alice lists %d campaigns, want hers", len(got))
+	}
+}
+
+// TestAPersonsCampaignRunsOnForThemAfterARestart: a campaign keeps its
+// person (sealed with the key), so the calls a restarted process dials for
+// it are still that person's.
+func TestAPersonsCampaignRunsOnForThemAfterARestart(t *testing.T) {
+	deps, alice, bob := peopleDeps(t)
+	records := deps.Store.(state.Records)
+	fast := campaign.Options{LeaseTTL: 300 * time.Millisecond, ScanEvery: 100 * time.Millisecond}
+	deps.Campaigns = tools.NewCampaignManager(deps, records, fast)
+	deps.Campaigns.Start()
+	_, placeCalls := tools.PlaceCalls(deps)
+	_, pause := tools.PauseCampaign(deps)
+	started := wantOK(t, callDirect(t, alice, placeCalls, map[string]any{"objective": "Ask about opening hours.", "concurrency": 1,
+		"calls": []any{map[string]any{"to": "+14155550123"}, map[string]any{"to": "+14155550124"}}}))
+	id := started["campaignId"].(string)
+	wantOK(t, callDirect(t, alice, pause, map[string]any{"campaignId": id}))
+	deps.Campaigns.Close()
+
+	// Another process on the same store.
+	again := &tools.Deps{Client: deps.Client, ServerKey: deps.ServerKey, Log: deps.Log, Schemas: deps.Schemas, Limits: deps.Limits,
+		Store: deps.Store, DedupeWindow: deps.DedupeWindow, ConfirmCalls: deps.ConfirmCalls, Poll: deps.Poll,
+		People: people.New(records, deps.Log)}
+	again.Campaigns = tools.NewCampaignManager(again, records, fast)
+	again.Campaigns.Start()
+	t.Cleanup(again.Campaigns.Close)
+	_, resume := tools.ResumeCampaign(again)
+	_, wait := tools.WaitForCampaign(again)
+	_, get := tools.GetCall(again)
+	wantToolError(t, callDirect(t, bob, resume, map[string]any{"campaignId": id}), "not_found")
+	wantOK(t, callDirect(t, alice, resume, map[string]any{"campaignId": id}))
+	done := wantOK(t, callDirect(t, alice, wait, map[string]any{"campaignId": id, "timeoutSec": 60}))
+	if done["status"] != "completed" {
+		t.Fatalf("after the restart: %v", done)
+	}
+	for _, it := range itemsOf(t, done) {
+		callID, _ := it["callId"].(string)
+		if callID == "" {
+			t.Fatalf("item %v has no call", it)
+		}
+		wantOK(t, callDirect(t, alice, get, map[string]any{"callId": callID}))
+		wantToolError(t, callDirect(t, bob, get, map[string]any{"callId": callID}), "not_found")
 	}
 }
