@@ -148,6 +148,8 @@ type Client struct {
 	maxDelay   time.Duration
 	readBudget time.Duration
 	observer   func(method, route string, status int, d time.Duration)
+	// scope narrows the client to some of its key's calls (WithScope).
+	scope Scope
 }
 
 var sharedHTTPClient = sync.OnceValue(func() *http.Client {
@@ -280,6 +282,9 @@ func (c *Client) PlaceCall(ctx context.Context, req *PlaceCallRequest) (*PlaceCa
 	if resp.CallID == "" {
 		return nil, c.unexpected(r, status)
 	}
+	if c.scope != nil {
+		c.scope.Placed(ctx, resp.CallID)
+	}
 	return resp, nil
 }
 
@@ -294,6 +299,9 @@ func (c *Client) GetCall(ctx context.Context, id string) (*Call, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.inScope(ctx, id); err != nil {
+		return nil, err
+	}
 	call := new(Call)
 	if _, err := c.do(ctx, r, call); err != nil {
 		return nil, err
@@ -306,11 +314,17 @@ func (c *Client) GetCall(ctx context.Context, id string) (*Call, error) {
 // MaxListLimit is clamped to it, and a negative Limit is an error.
 func (c *Client) ListCalls(ctx context.Context, opts *ListOptions) ([]*Call, error) {
 	path := "/v1/agent/calls"
-	if opts != nil && opts.Limit != 0 {
-		if opts.Limit < 0 {
-			return nil, fmt.Errorf("bys api: ListCalls: negative limit %d", opts.Limit)
-		}
-		path += "?limit=" + strconv.Itoa(min(opts.Limit, MaxListLimit))
+	limit := 0
+	if opts != nil {
+		limit = opts.Limit
+	}
+	if limit < 0 {
+		return nil, fmt.Errorf("bys api: ListCalls: negative limit %d", limit)
+	}
+	if c.scope != nil {
+		path += "?limit=" + strconv.Itoa(MaxListLimit)
+	} else if limit != 0 {
+		path += "?limit=" + strconv.Itoa(min(limit, MaxListLimit))
 	}
 	r, err := c.newRequest(http.MethodGet, RouteListCalls, path, nil)
 	if err != nil {
@@ -331,6 +345,9 @@ func (c *Client) ListCalls(ctx context.Context, opts *ListOptions) ([]*Call, err
 		if call == nil {
 			return nil, c.unexpected(r, status)
 		}
+	}
+	if c.scope != nil {
+		return c.scopeList(ctx, calls, min(limit, MaxListLimit))
 	}
 	return calls, nil
 }

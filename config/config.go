@@ -104,6 +104,14 @@ type Config struct {
 	// file of at least 32 random bytes that seals the keys of grants;
 	// without it one is generated into the state directory.
 	OAuthSecretFile string
+	// OAuthIssuer is --oauth-issuer / BYS_MCP_OAUTH_ISSUER: the issuer of
+	// a team's own identity provider. The server is then a resource server
+	// only: it takes JWT access tokens that issuer signs for
+	// {public-url}/mcp, places calls with BYS_API_KEY, and keeps each
+	// person's (the token's sub) calls and campaigns apart (http
+	// transport, with --public-url; not with --oauth, --auth-token or
+	// --require-client-keys).
+	OAuthIssuer string
 
 	MaxWait      time.Duration // --max-wait / BYS_MAX_WAIT: largest timeoutSec of wait_for_call
 	MaxListLimit int           // --max-list-limit / BYS_MAX_LIST_LIMIT: largest list_calls limit, 1..100
@@ -223,6 +231,9 @@ func mainOptions(c *Config) []option {
 		{group: "Remote connectors (OAuth 2.1)", name: "oauth-secret-file", env: "BYS_MCP_OAUTH_SECRET_FILE", def: "generated once into --state-dir (mode 0600)",
 			usage: "file of at least 32 random bytes (openssl rand -hex 32) that encrypts the agent keys of sign-ins; required with --state-url, the same file on every replica",
 			value: &stringValue{p: &c.OAuthSecretFile}},
+		{group: "Remote connectors (OAuth 2.1)", name: "oauth-issuer", env: "BYS_MCP_OAUTH_ISSUER", def: "none",
+			usage: "the issuer URL of your team's own identity provider (such as https://login.example.com): remote hosts sign in there, and the server takes the JWT access tokens it signs for {public-url}/mcp (scopes calls:read, calls:write), places calls with BYS_API_KEY and shows each person (the token's sub) only the calls and campaigns they started; http transport only, needs --public-url and BYS_API_KEY, not with --oauth, --auth-token or --require-client-keys; allows a non-loopback --addr",
+			value: &stringValue{p: &c.OAuthIssuer}},
 
 		{group: "HTTP authentication and limits (sse and http transports)", name: "max-body-bytes", env: "BYS_MCP_MAX_BODY_BYTES", def: "1048576 (1 MiB)",
 			usage: "largest HTTP request body accepted, in bytes",

@@ -42,6 +42,7 @@ func (c Config) String() string {
 	add("public_url", q(c.PublicURL))
 	add("oauth", c.OAuth)
 	add("oauth_secret_file", q(c.OAuthSecretFile))
+	add("oauth_issuer", q(redactURL(c.OAuthIssuer)))
 	add("max_wait", c.MaxWait)
 	add("max_list_limit", c.MaxListLimit)
 	add("max_campaign_calls", c.MaxCampaignCalls)

@@ -60,6 +60,9 @@ func (c *Config) validate() error {
 	if c.OAuth && c.Transport != TransportHTTP {
 		return fmt.Errorf("--oauth (BYS_MCP_OAUTH) needs --transport http (Streamable HTTP), which remote hosts sign in to; it is not offered on %s", c.Transport)
 	}
+	if c.OAuthIssuer != "" && c.Transport != TransportHTTP {
+		return fmt.Errorf("--oauth-issuer (BYS_MCP_OAUTH_ISSUER) needs --transport http (Streamable HTTP), which remote hosts sign in to; it is not offered on %s", c.Transport)
+	}
 
 	// The server's own key.
 	if c.APIKey == "" && !c.Sandbox && !httpTransport {
@@ -100,7 +103,10 @@ func (c *Config) validate() error {
 	if err := c.validateOAuth(); err != nil {
 		return err
 	}
-	if httpTransport && !c.IsLoopbackAddr() && c.AuthToken == "" && !c.RequireClientKeys && !c.OAuth {
+	if err := c.validateOAuthIssuer(); err != nil {
+		return err
+	}
+	if httpTransport && !c.IsLoopbackAddr() && c.AuthToken == "" && !c.RequireClientKeys && !c.OAuth && c.OAuthIssuer == "" {
 		return fmt.Errorf("--addr %q (BYS_MCP_ADDR) is not a loopback address, so the server will not listen there without authentication: set --auth-token (BYS_MCP_AUTH_TOKEN) to give every client one shared secret, or --require-client-keys (BYS_MCP_REQUIRE_CLIENT_KEYS=1) to make every client bring its own bys_ak_ key", c.Addr)
 	}
 	for _, o := range c.AllowedOrigins {
@@ -266,6 +272,43 @@ func (c *Config) validateOAuth() error {
 	}
 	if n := len(strings.TrimSpace(string(b))); n < MinOAuthSecretBytes {
 		return fmt.Errorf("--oauth-secret-file %s holds %d bytes (BYS_MCP_OAUTH_SECRET_FILE): it needs at least %d random bytes; create it with openssl rand -hex 32 > %s", c.OAuthSecretFile, n, MinOAuthSecretBytes, c.OAuthSecretFile)
+	}
+	return nil
+}
+
+// validateOAuthIssuer checks --oauth-issuer and what it needs.
+func (c *Config) validateOAuthIssuer() error {
+	if c.OAuthIssuer == "" {
+		return nil
+	}
+	if c.OAuth {
+		return errors.New("--oauth-issuer (BYS_MCP_OAUTH_ISSUER) and --oauth (BYS_MCP_OAUTH) cannot be used together: either people sign in at your identity provider (--oauth-issuer) or at this server with their own agent keys (--oauth); drop one")
+	}
+	if c.AuthToken != "" {
+		return errors.New("--oauth-issuer (BYS_MCP_OAUTH_ISSUER) and --auth-token (BYS_MCP_AUTH_TOKEN) cannot be used together: with --oauth-issuer every client signs in at your identity provider; drop --auth-token")
+	}
+	if c.RequireClientKeys {
+		return errors.New("--oauth-issuer (BYS_MCP_OAUTH_ISSUER) and --require-client-keys (BYS_MCP_REQUIRE_CLIENT_KEYS) cannot be used together: with --oauth-issuer the server's BYS_API_KEY places every call; drop --require-client-keys")
+	}
+	if c.PublicURL == "" {
+		return errors.New("--oauth-issuer (BYS_MCP_OAUTH_ISSUER) needs --public-url (BYS_MCP_PUBLIC_URL), the https origin hosts reach this server at, such as https://mcp.example.com: tokens must be issued for {public-url}/mcp")
+	}
+	if c.APIKey == "" && !c.Sandbox {
+		return errors.New("--oauth-issuer (BYS_MCP_OAUTH_ISSUER) needs the server's own BYS_API_KEY, which places the calls of everyone who signs in: export BYS_API_KEY (or use --sandbox to try it)")
+	}
+	u, err := url.Parse(c.OAuthIssuer)
+	shown := c.OAuthIssuer
+	if err == nil {
+		shown = u.Redacted()
+	}
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return fmt.Errorf("--oauth-issuer %q is not an absolute URL (BYS_MCP_OAUTH_ISSUER): use your identity provider's issuer, such as https://login.example.com", shown)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && IsLoopbackHost(u.Hostname())) {
+		return fmt.Errorf("--oauth-issuer %q must use https (BYS_MCP_OAUTH_ISSUER): plain http:// is accepted only on a loopback host such as 127.0.0.1, for tests", shown)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--oauth-issuer %q must be the issuer identifier alone (BYS_MCP_OAUTH_ISSUER): no query, fragment or credentials", shown)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/internal/campaign"
+	"github.com/byourside/bys-mcp/internal/people"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/internal/tenant"
@@ -74,12 +75,18 @@ var retryItemOn = map[string]bool{"state_unavailable": true, "state_conflict": t
 // the refusal's opensAt.
 var waitOn = map[string]bool{"outside_calling_hours": true, "number_call_limit": true}
 
-func (cp campaignPlacer) Place(ctx context.Context, apiKey string, r campaign.Request) campaign.Outcome {
+// Place places one item for the campaign's tenant: cred is its
+// credential (tenant.Credential), as the campaign keeps it.
+func (cp campaignPlacer) Place(ctx context.Context, cred string, r campaign.Request) campaign.Outcome {
 	d := cp.p.deps
+	c, cerr := d.clientForCred(cred)
+	if cerr != nil {
+		return campaign.Outcome{Token: cerr.Token, Hint: cerr.Hint}
+	}
 	a := &attempt{
 		in: schema.PlaceCallInput{To: r.To, Objective: r.Objective, Context: r.Context, Fields: r.Fields, Language: r.Language, Voice: r.Voice,
 			Voicemail: r.Voicemail, VoicemailMessage: r.VoicemailMessage, WebhookURL: r.WebhookURL, CallerID: r.CallerID, AllowDuplicate: r.AllowDuplicate},
-		client: d.Client.WithAPIKey(apiKey), keyFP: safety.KeyFingerprint(apiKey),
+		client: c, keyFP: safety.KeyFingerprint(cred),
 	}
 	a.fp = intentOf(a).Fingerprint()
 	// The contract's order: the number check, do-not-call, the lists,
@@ -112,15 +119,25 @@ func (cp campaignPlacer) Place(ctx context.Context, apiKey string, r campaign.Re
 // stream of requests.
 type hubFollower struct{ d *Deps }
 
-func (f hubFollower) Follow(apiKey, callID string) campaign.Watch {
-	return f.d.followHub().Follow(safety.KeyFingerprint(apiKey), f.d.Client.WithAPIKey(apiKey), callID)
+func (f hubFollower) Follow(cred, callID string) campaign.Watch {
+	c, terr := f.d.clientForCred(cred)
+	if terr != nil {
+		// Fail closed: a client that reads no call.
+		key, _ := tenant.SplitCredential(cred)
+		c = f.d.Client.WithAPIKey(key).WithScope(people.Nobody)
+	}
+	return f.d.followHub().Follow(safety.KeyFingerprint(cred), c, callID)
 }
 
 // callFinder looks for a call among the key's most recent ones.
 type callFinder struct{ d *Deps }
 
-func (f callFinder) FindCall(ctx context.Context, apiKey, to, objective string) (string, bool, error) {
-	calls, err := f.d.Client.WithAPIKey(apiKey).ListCalls(ctx, &client.ListOptions{Limit: schema.MaxListLimit})
+func (f callFinder) FindCall(ctx context.Context, cred, to, objective string) (string, bool, error) {
+	c, terr := f.d.clientForCred(cred)
+	if terr != nil {
+		return "", false, people.ErrNoPerson
+	}
+	calls, err := c.ListCalls(ctx, &client.ListOptions{Limit: schema.MaxListLimit})
 	if err != nil {
 		return "", false, err
 	}
@@ -160,9 +177,9 @@ func PlaceCalls(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		if _, terr := d.clientFor(ctx); terr != nil {
 			return fail(ctx, terr), nil
 		}
-		key := d.apiKey(ctx)
-		a := campaignAttempt(d, key, &in, c)
-		a.clientName = tenant.ClientFrom(ctx)
+		cred := d.credential(ctx)
+		a := campaignAttempt(d, cred, &in, c)
+		a.clientName, a.person = tenant.ClientFrom(ctx), subject(ctx)
 
 		needConfirm, terr := p.needsConfirmation(ctx)
 		if terr != nil {
@@ -182,7 +199,7 @@ func PlaceCalls(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 				return fail(ctx, terr), nil
 			}
 		}
-		created, err := d.campaigns().Create(ctx, key, c)
+		created, err := d.campaigns().Create(ctx, cred, c)
 		if err != nil {
 			return fail(ctx, p.stateUnavailable(a, err)), nil
 		}
@@ -196,13 +213,13 @@ func PlaceCalls(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 }
 
 // campaignAttempt is the attempt that a campaign's confirmation and audit
-// lines speak of: the key and the whole batch.
-func campaignAttempt(d *Deps, key string, in *schema.PlaceCallsInput, c *campaign.Campaign) *attempt {
+// lines speak of: the tenant (its credential) and the whole batch.
+func campaignAttempt(d *Deps, cred string, in *schema.PlaceCallsInput, c *campaign.Campaign) *attempt {
 	raw, _ := json.Marshal(in)
-	keyFP := safety.KeyFingerprint(key)
+	keyFP := safety.KeyFingerprint(cred)
 	sum := sha256.Sum256(append([]byte("bys-mcp campaign confirmation v1\x00"+keyFP+"\x00"), raw...))
 	to := fmt.Sprintf("campaign of %d calls", len(c.Items))
-	return &attempt{in: schema.PlaceCallInput{To: to}, client: d.Client.WithAPIKey(key), keyFP: keyFP, confirmFP: hex.EncodeToString(sum[:])}
+	return &attempt{in: schema.PlaceCallInput{To: to}, keyFP: keyFP, confirmFP: hex.EncodeToString(sum[:])}
 }
 
 func campaignConfirmMessage(c *campaign.Campaign) string {
@@ -499,7 +516,7 @@ func changeCampaign(d *Deps, change func(m *campaign.Manager, ctx context.Contex
 		if _, terr := d.clientFor(ctx); terr != nil {
 			return fail(ctx, terr), nil
 		}
-		c, err := change(d.campaigns(), ctx, safety.KeyFingerprint(d.apiKey(ctx)), in.CampaignID)
+		c, err := change(d.campaigns(), ctx, d.keyFP(ctx), in.CampaignID)
 		if err != nil {
 			return fail(ctx, campaignError(err)), nil
 		}
@@ -550,7 +567,7 @@ func WaitForCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		if _, terr := d.clientFor(ctx); terr != nil {
 			return fail(ctx, terr), nil
 		}
-		keyFP := safety.KeyFingerprint(d.apiKey(ctx))
+		keyFP := d.keyFP(ctx)
 		m := d.campaigns()
 		var limit <-chan time.Time
 		task := req.Params.Task != nil && d.Tasks != nil

@@ -17,6 +17,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/byourside/bys-mcp/internal/dnc"
 	"github.com/byourside/bys-mcp/internal/follow"
+	"github.com/byourside/bys-mcp/internal/people"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/internal/tenant"
@@ -39,9 +40,13 @@ type Deps struct {
 	// ServerKey is the server's own BYS_API_KEY, used when a request brings
 	// no key of its own. Empty when every client must bring its own.
 	ServerKey string
-	Log       logrus.FieldLogger
-	Schemas   *schema.Set
-	Limits    schema.Limits
+	// People keeps the calls of the key apart per signed-in person
+	// (--oauth-issuer; internal/people); nil otherwise. With it, every
+	// request must name its person (tenant.WithPerson).
+	People  *people.Book
+	Log     logrus.FieldLogger
+	Schemas *schema.Set
+	Limits  schema.Limits
 
 	Policy          safety.Policy
 	Store           state.Store
@@ -142,15 +147,44 @@ func (d *Deps) apiKey(ctx context.Context) string {
 	return d.ServerKey
 }
 
-// clientFor returns the API client for this request's key, or a refusal
-// when no key is available.
+// credential returns the tenant this request acts for: its key and, under
+// --oauth-issuer, its person (tenant.Credential; the key alone otherwise).
+func (d *Deps) credential(ctx context.Context) string {
+	p, _ := tenant.PersonFrom(ctx)
+	return tenant.Credential(d.apiKey(ctx), p.ID)
+}
+
+// keyFP is the fingerprint of this request's tenant, which dedupe,
+// budgets, the do-not-call list, confirmations and campaigns are keyed by.
+func (d *Deps) keyFP(ctx context.Context) string {
+	return safety.KeyFingerprint(d.credential(ctx))
+}
+
+// clientFor returns the API client for this request's tenant, or a refusal
+// when no key (or, under --oauth-issuer, no person) is available.
 func (d *Deps) clientFor(ctx context.Context) (*client.Client, *toolError) {
-	key := d.apiKey(ctx)
-	if key == "" {
+	if d.apiKey(ctx) == "" {
 		return nil, newToolError("no_api_key", nil, false,
 			"no API key is available for this request: send Authorization: Bearer bys_ak_... with the request, or start the server with BYS_API_KEY set")
 	}
-	return d.Client.WithAPIKey(key), nil
+	return d.clientForCred(d.credential(ctx))
+}
+
+// clientForCred returns the API client of a tenant credential: its key's,
+// narrowed to its person's calls under --oauth-issuer.
+func (d *Deps) clientForCred(cred string) (*client.Client, *toolError) {
+	c, err := people.Client(d.Client, d.People, cred)
+	if err != nil {
+		return nil, newToolError("no_person", nil, false, "this request names no signed-in person: sign in again at the team's identity provider")
+	}
+	return c, nil
+}
+
+// subject is the signed-in person's name at the identity provider
+// (--oauth-issuer), for audit lines; "" otherwise.
+func subject(ctx context.Context) string {
+	p, _ := tenant.PersonFrom(ctx)
+	return p.Subject
 }
 
 func (d *Deps) refusal(token string) {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/byourside/bys-mcp/client"
+	"github.com/byourside/bys-mcp/internal/people"
+	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -125,6 +127,12 @@ func errorFromAPI(err error, placing bool) *toolError {
 		default:
 			return newToolError(tErr.Token, nil, true, "the connection to the By Your Side API broke before it answered: retry shortly")
 		}
+	case errors.Is(err, state.ErrUnavailable):
+		// Under --oauth-issuer a call's owner is read from the state store
+		// before the call.
+		return newToolError("state_unavailable", nil, true, "the state store cannot be reached just now, so whose call this is cannot be checked: retry in a few seconds, and tell the operator if it persists")
+	case errors.Is(err, people.ErrNoPerson):
+		return newToolError("no_person", nil, false, "this request names no signed-in person: sign in again at the team's identity provider")
 	case errors.Is(err, context.Canceled):
 		return newToolError("cancelled", nil, true, "the request was cancelled before it finished")
 	case errors.Is(err, context.DeadlineExceeded):

@@ -66,7 +66,7 @@ func (p *placer) schedule(ctx context.Context, req mcp.CallToolRequest, a *attem
 			return fail(ctx, terr), nil
 		}
 	}
-	created, err := d.campaigns().Create(ctx, d.apiKey(ctx), laterCampaign(a.in, at, d.now()))
+	created, err := d.campaigns().Create(ctx, d.credential(ctx), laterCampaign(a.in, at, d.now()))
 	if err != nil {
 		return fail(ctx, p.stateUnavailable(a, err)), nil
 	}

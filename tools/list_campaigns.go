@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -37,7 +36,7 @@ func ListCampaigns(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		if _, terr := d.clientFor(ctx); terr != nil {
 			return fail(ctx, terr), nil
 		}
-		list, err := d.campaigns().List(ctx, safety.KeyFingerprint(d.apiKey(ctx)), limit)
+		list, err := d.campaigns().List(ctx, d.keyFP(ctx), limit)
 		if err != nil {
 			return fail(ctx, campaignError(err)), nil
 		}

@@ -67,6 +67,9 @@ type attempt struct {
 	num numbering.Number
 	// clientName is the OAuth client the request comes from (audit lines).
 	clientName string
+	// person is the signed-in person's subject (--oauth-issuer; audit
+	// lines).
+	person string
 }
 
 func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
@@ -86,7 +89,7 @@ func (p *placer) handle(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	if terr != nil {
 		return fail(ctx, terr), nil
 	}
-	a := &attempt{in: in, client: c, keyFP: safety.KeyFingerprint(d.apiKey(ctx)), clientName: tenant.ClientFrom(ctx)}
+	a := &attempt{in: in, client: c, keyFP: d.keyFP(ctx), clientName: tenant.ClientFrom(ctx), person: subject(ctx)}
 	a.fp = intentOf(a).Fingerprint()
 	a.confirmFP = confirmationFingerprint(a.fp, in)
 	if a.num, terr = d.checkNumber(in.To); terr != nil {
@@ -453,7 +456,7 @@ func (p *placer) audit(a *attempt, outcome, reason, callID string, status int) {
 	if p.deps.Audit == nil {
 		return
 	}
-	p.deps.Audit.Record(safety.AuditRecord{Outcome: outcome, Reason: reason, KeyFingerprint: a.keyFP, To: a.in.To, CallID: callID, HTTPStatus: status, Client: a.clientName})
+	p.deps.Audit.Record(safety.AuditRecord{Outcome: outcome, Reason: reason, KeyFingerprint: a.keyFP, To: a.in.To, CallID: callID, HTTPStatus: status, Client: a.clientName, Person: a.person})
 }
 
 func statusOf(e *toolError) int {

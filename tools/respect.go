@@ -11,6 +11,17 @@ import (
 	"github.com/byourside/bys-mcp/internal/safety"
 )
 
+// dncFP is the key fingerprint the do-not-call list is kept under for a
+// tenant's keyFP: the tenant's own, except under --oauth-issuer, where the
+// people of a team share the server's key and a person who asked not to be
+// called again is not called by any of them.
+func (d *Deps) dncFP(keyFP string) string {
+	if d.People != nil && d.ServerKey != "" {
+		return safety.KeyFingerprint(d.ServerKey)
+	}
+	return keyFP
+}
+
 // checkDoNotCall refuses a number on the key's do-not-call list (right
 // after the number check).
 func (p *placer) checkDoNotCall(ctx context.Context, a *attempt) *toolError {
@@ -21,7 +32,7 @@ func (p *placer) checkDoNotCall(ctx context.Context, a *attempt) *toolError {
 	if err := p.settle(ctx, a); err != nil {
 		return p.stateUnavailable(a, err)
 	}
-	e, err := d.DoNotCall.Check(ctx, a.keyFP, a.num.E164)
+	e, err := d.DoNotCall.Check(ctx, d.dncFP(a.keyFP), a.num.E164)
 	if err != nil {
 		return p.stateUnavailable(a, err)
 	}
@@ -33,7 +44,10 @@ func (p *placer) checkDoNotCall(ctx context.Context, a *attempt) *toolError {
 		a.num.E164, e.Reason())))
 }
 
-func perNumberKey(a *attempt) string { return "per-number:" + a.keyFP + ":" + a.num.E164 }
+// perNumberKey counts the calls to the attempt's number per key (under
+// --oauth-issuer per team key too, like the do-not-call list: the person
+// called is rung by the team, whoever asks).
+func (d *Deps) perNumberKey(a *attempt) string { return "per-number:" + d.dncFP(a.keyFP) + ":" + a.num.E164 }
 
 // reservePerNumber counts one call to the number against
 // --max-calls-per-number; the refusal carries opensAt.
@@ -42,7 +56,7 @@ func (p *placer) reservePerNumber(ctx context.Context, a *attempt) (string, *too
 	if d.CallsPerNumber <= 0 {
 		return "", nil
 	}
-	reservation, ok, retryIn, err := d.Store.ReserveBudget(ctx, perNumberKey(a), d.CallsPerNumber, d.CallsPerNumberPeriod)
+	reservation, ok, retryIn, err := d.Store.ReserveBudget(ctx, d.perNumberKey(a), d.CallsPerNumber, d.CallsPerNumberPeriod)
 	if err != nil {
 		return "", p.stateUnavailable(a, err)
 	}
@@ -72,7 +86,7 @@ func (p *placer) refundPerNumber(ctx context.Context, a *attempt, reservation st
 	if reservation == "" {
 		return
 	}
-	if err := p.deps.Store.RefundBudget(ctx, perNumberKey(a), reservation); err != nil {
+	if err := p.deps.Store.RefundBudget(ctx, p.deps.perNumberKey(a), reservation); err != nil {
 		p.deps.Log.WithError(err).Warn("could not refund a calls-per-number reservation")
 	}
 }
@@ -90,7 +104,7 @@ func (d *Deps) notePending(ctx context.Context, a *attempt, callID string) {
 	if d.DoNotCall == nil || !d.OutcomeFields {
 		return
 	}
-	if err := d.DoNotCall.Pending(ctx, a.keyFP, a.num.E164, callID); err != nil {
+	if err := d.DoNotCall.Pending(ctx, d.dncFP(a.keyFP), a.num.E164, callID); err != nil {
 		d.Log.WithError(err).WithField("call_id", callID).Warn("could not note the call's outcome as pending; a do-not-call request on it is learnt only when the call is read")
 	}
 }
@@ -100,7 +114,7 @@ func (d *Deps) notePending(ctx context.Context, a *attempt, callID string) {
 // ones, before the number is checked against the list.
 func (p *placer) settle(ctx context.Context, a *attempt) error {
 	d := p.deps
-	ids, err := d.DoNotCall.Unsettled(ctx, a.keyFP, a.num.E164)
+	ids, err := d.DoNotCall.Unsettled(ctx, d.dncFP(a.keyFP), a.num.E164)
 	if err != nil {
 		return err
 	}
@@ -108,7 +122,7 @@ func (p *placer) settle(ctx context.Context, a *attempt) error {
 		call, err := a.client.GetCall(ctx, id)
 		switch {
 		case client.IsNotFound(err):
-			_ = d.DoNotCall.Settle(ctx, a.keyFP, a.num.E164, id)
+			_ = d.DoNotCall.Settle(ctx, d.dncFP(a.keyFP), a.num.E164, id)
 		case err != nil:
 			// The API cannot say now; the call stays pending and is read
 			// again next time (the POST would meet the same trouble).
@@ -127,6 +141,7 @@ func (d *Deps) NoteOutcome(keyFP string, call *client.Call) {
 	if d.DoNotCall == nil || call == nil || !call.Terminal() {
 		return
 	}
+	keyFP = d.dncFP(keyFP)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if !outcome.AskedNotToBeCalled(outcome.Of(call.Extracted)) {

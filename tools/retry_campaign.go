@@ -40,8 +40,8 @@ func RetryCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		if _, terr := d.clientFor(ctx); terr != nil {
 			return fail(ctx, terr), nil
 		}
-		key := d.apiKey(ctx)
-		keyFP := safety.KeyFingerprint(key)
+		cred := d.credential(ctx)
+		keyFP := safety.KeyFingerprint(cred)
 		m := d.campaigns()
 		c, err := m.Get(ctx, keyFP, in.CampaignID)
 		if err != nil {
@@ -49,7 +49,7 @@ func RetryCampaign(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 		}
 		if n := c.Redialable(statuses); n > 0 && !c.Cancelled && d.now().Before(c.Deadline) {
 			// Calls again reach people: the user confirms, as for place_calls.
-			a := retryAttempt(d, key, c, statuses)
+			a := retryAttempt(d, cred, c, statuses)
 			needConfirm, terr := p.needsConfirmation(ctx)
 			if terr != nil {
 				return fail(ctx, p.refused(a, terr)), nil
@@ -108,11 +108,11 @@ func readRetryStatuses(list []string, given bool) ([]string, *toolError) {
 
 // retryAttempt is the attempt that a retry's confirmation and audit lines
 // speak of: the key, the campaign and the statuses redialled.
-func retryAttempt(d *Deps, key string, c *campaign.Campaign, statuses []string) *attempt {
-	keyFP := safety.KeyFingerprint(key)
+func retryAttempt(d *Deps, cred string, c *campaign.Campaign, statuses []string) *attempt {
+	keyFP := safety.KeyFingerprint(cred)
 	sum := sha256.Sum256([]byte("bys-mcp retry confirmation v1\x00" + keyFP + "\x00" + c.ID + "\x00" + strings.Join(statuses, ",")))
 	to := fmt.Sprintf("redial of campaign %s", c.ID)
-	return &attempt{in: schema.PlaceCallInput{To: to}, client: d.Client.WithAPIKey(key), keyFP: keyFP, confirmFP: hex.EncodeToString(sum[:])}
+	return &attempt{in: schema.PlaceCallInput{To: to}, keyFP: keyFP, confirmFP: hex.EncodeToString(sum[:])}
 }
 
 func retryConfirmMessage(c *campaign.Campaign, statuses []string) string {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/client"
-	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/schema"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -60,7 +59,7 @@ func WaitForCall(d *Deps) (mcp.Tool, server.ToolHandlerFunc) {
 			defer release()
 			ctx, limit = taskCtx, 0
 		}
-		w := waiter{deps: d, client: c, keyFP: safety.KeyFingerprint(d.apiKey(ctx)), progress: newProgress(ctx, d.Clock, req, d.ProgressInterval, limit)}
+		w := waiter{deps: d, client: c, keyFP: d.keyFP(ctx), progress: newProgress(ctx, d.Clock, req, d.ProgressInterval, limit)}
 		defer w.progress.flush(ctx)
 		call, timedOut, err := w.wait(ctx, in.CallID, limit)
 		if err != nil && errors.Is(context.Cause(ctx), ErrServerStopping) {

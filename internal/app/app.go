@@ -24,6 +24,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/mcpserver"
 	"github.com/byourside/bys-mcp/internal/metrics"
 	"github.com/byourside/bys-mcp/internal/oauth"
+	"github.com/byourside/bys-mcp/internal/people"
 	"github.com/byourside/bys-mcp/internal/recordings"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/sandbox"
@@ -64,6 +65,12 @@ type App struct {
 	Sandbox *sandbox.Sandbox
 	// OAuth is the authorization server of --oauth (nil without it).
 	OAuth *oauth.Server
+	// Issuer is the resource server of --oauth-issuer, which takes the
+	// team's identity provider's tokens (nil without it).
+	Issuer *oauth.Resource
+	// People keeps the calls of the server's key apart per signed-in
+	// person under --oauth-issuer (nil without it).
+	People *people.Book
 
 	// What the parts hand on to the parts after them.
 	opts      Options
@@ -173,6 +180,24 @@ func newOAuth(cfg *config.Config, log *logrus.Logger, a *App, c *client.Client, 
 		log.WithFields(fields).Info("oauth: remote hosts sign in at this server")
 	}
 	return s, nil
+}
+
+// newIssuer builds the resource server of --oauth-issuer: the team's
+// identity provider signs people in, its tokens are checked here.
+func newIssuer(cfg *config.Config, log *logrus.Logger, a *App) (*oauth.Resource, error) {
+	r, err := oauth.NewResource(oauth.ResourceOptions{
+		Issuer:       cfg.OAuthIssuer,
+		PublicURL:    cfg.PublicURL,
+		IsWriteTool:  a.Server.IsWriteTool,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Clock:        a.Clock,
+		Log:          log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("--oauth-issuer: %w", err)
+	}
+	log.WithFields(logrus.Fields{"issuer": r.Issuer(), "resource": r.Resource()}).Info("oauth-issuer: people sign in at the team's identity provider; the server's key places their calls, each person sees their own")
+	return r, nil
 }
 
 // watchRefusals is hc (nil: a client like the API client's own, which
@@ -294,6 +319,12 @@ func (a *App) HTTPHandler() *mcpserver.HTTPHandler {
 		o.OAuth, o.PublicOrigin = a.OAuth, a.OAuth.Issuer()
 		o.PublicHost = strings.TrimPrefix(strings.TrimPrefix(a.OAuth.Issuer(), "https://"), "http://")
 		a.Deps.ServerKey = ""
+	}
+	if a.Issuer != nil {
+		// Every request is signed in at the team's identity provider and
+		// served with the server's key, for its person.
+		o.OAuth, o.PublicOrigin = a.Issuer, a.Issuer.PublicOrigin()
+		o.PublicHost = strings.TrimPrefix(strings.TrimPrefix(a.Issuer.PublicOrigin(), "https://"), "http://")
 	}
 	return a.Server.NewHTTPHandler(o)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/byourside/bys-mcp/internal/inproc"
 	"github.com/byourside/bys-mcp/internal/mcpserver"
 	"github.com/byourside/bys-mcp/internal/metrics"
+	"github.com/byourside/bys-mcp/internal/people"
 	"github.com/byourside/bys-mcp/internal/recordings"
 	"github.com/byourside/bys-mcp/internal/resources"
 	"github.com/byourside/bys-mcp/internal/safety"
@@ -234,6 +235,14 @@ func (a *App) buildTools() error {
 	if a.Metrics != nil {
 		a.Deps.Metrics = a.Metrics
 	}
+	if cfg.OAuthIssuer != "" {
+		records, ok := a.Store.(state.Records)
+		if !ok {
+			return errors.New("the state store keeps no records, so whose calls are whose cannot be kept")
+		}
+		a.People = people.New(records, a.Log)
+		a.Deps.People = a.People
+	}
 	return nil
 }
 
@@ -256,7 +265,7 @@ func (a *App) buildCampaigns() error {
 // buildServer: the MCP server with its tools, resources, prompts and
 // tasks.
 func (a *App) buildServer() error {
-	resDeps := resources.Deps{Client: a.client, ServerKey: a.serverKey, Log: a.Log, Poll: a.poll.Next, Follow: a.Follow, RecordingLinks: a.Recordings != nil}
+	resDeps := resources.Deps{Client: a.client, ServerKey: a.serverKey, People: a.People, Log: a.Log, Poll: a.poll.Next, Follow: a.Follow, RecordingLinks: a.Recordings != nil}
 	if a.Campaigns != nil {
 		resDeps.Campaigns = a.Campaigns
 	}
@@ -282,9 +291,15 @@ func (a *App) buildServer() error {
 	return nil
 }
 
-// buildOAuth: the authorization server of --oauth, last: it needs the
-// store, the API client and the MCP server's write tools.
+// buildOAuth: the authorization server of --oauth, or the resource server
+// of --oauth-issuer, last: they need the store, the API client and the MCP
+// server's write tools.
 func (a *App) buildOAuth() error {
+	if a.Config.OAuthIssuer != "" {
+		r, err := newIssuer(a.Config, a.Log, a)
+		a.Issuer = r
+		return err
+	}
 	if !a.Config.OAuth {
 		return nil
 	}

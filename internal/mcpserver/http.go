@@ -59,8 +59,9 @@ type HTTPOptions struct {
 	// Authorization (the token is the credential), is exempt from the
 	// Origin check (a person's browser opens it) and accepts PublicHost.
 	Recordings http.Handler
-	// OAuth, when set (--oauth), signs clients in with the server's own
-	// authorization server: its metadata and endpoints are served, /mcp and
+	// OAuth, when set, signs clients in: with the server's own
+	// authorization server (--oauth), or at the team's identity provider
+	// (--oauth-issuer). Its metadata (and endpoints) are served, /mcp and
 	// /metrics take its access tokens (and nothing else), and PublicOrigin
 	// (the --public-url) decides the accepted Host and Origin besides
 	// loopback names and --allowed-hosts / --allowed-origins.
@@ -68,13 +69,15 @@ type HTTPOptions struct {
 	PublicOrigin string
 }
 
-// OAuth is the authorization server of --oauth (internal/oauth).
+// OAuth is the authorization server of --oauth, or the resource server of
+// --oauth-issuer (internal/oauth).
 type OAuth interface {
 	// Register mounts its metadata and endpoints on mux, each wrapped by
 	// wrap.
 	Register(mux *http.ServeMux, wrap func(http.Handler) http.Handler)
 	// Protect is the bearer middleware: it answers 401 and 403 challenges
-	// and puts the grant's key on the request's context.
+	// and puts the grant's key, or the signed-in person, on the request's
+	// context.
 	Protect(next http.Handler) http.Handler
 }
 
@@ -225,14 +228,17 @@ func (c *corsStripper) Flush() {
 
 func (c *corsStripper) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
-// keyContext carries the request's API key (set by the guard) into the
-// MCP request context.
+// keyContext carries the request's API key, client and person (set by the
+// guard) into the MCP request context.
 func keyContext(ctx context.Context, r *http.Request) context.Context {
 	if k := tenant.KeyFrom(r.Context()); k != "" {
 		ctx = tenant.WithKey(ctx, k)
 	}
 	if c := tenant.ClientFrom(r.Context()); c != "" {
 		ctx = tenant.WithClient(ctx, c)
+	}
+	if p, ok := tenant.PersonFrom(r.Context()); ok {
+		ctx = tenant.WithPerson(ctx, p)
 	}
 	return ctx
 }

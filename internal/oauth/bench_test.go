@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/byourside/bys-mcp/internal/clock"
 	"github.com/byourside/bys-mcp/internal/state"
 )
 
@@ -104,4 +105,41 @@ func TestCheckReadsTheStoreAtMostOnce(t *testing.T) {
 			t.Fatalf("an unknown token: %d reads in all, want 2", n)
 		}
 	})
+}
+
+// BenchmarkIssuerCheck measures the check of a team identity provider's
+// JWT (--oauth-issuer) on every request to /mcp: from this process's cache,
+// and uncached (the signature verified and the claims read; the keys are
+// in memory).
+func BenchmarkIssuerCheck(b *testing.B) {
+	testKeys(b)
+	for _, k := range []signingKey{rsaKey, ecKey, edKey} {
+		for _, cached := range []bool{true, false} {
+			name := string(k.alg) + "/uncached"
+			if cached {
+				name = string(k.alg) + "/cached"
+			}
+			b.Run(name, func(b *testing.B) {
+				is := newTestIssuer(b, k)
+				r := newTestResource(b, is, clock.NewManual(testStart))
+				token := sign(b, k, is.claims(testStart))
+				ctx := context.Background()
+				if _, err := r.Check(ctx, token); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for b.Loop() {
+					if !cached {
+						r.cache.mu.Lock()
+						clear(r.cache.m)
+						r.cache.mu.Unlock()
+					}
+					if _, err := r.Check(ctx, token); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }

@@ -16,7 +16,18 @@
 // the grant's key for the tools (through internal/tenant) and answers 401 and
 // 403 challenges.
 //
-// It is written on the standard library: no maintained Go library is an
-// authorization server for "the person brings an API key". Keys, tokens,
-// codes and secrets never appear in its logs, answers or errors.
+// With --oauth-issuer it is instead a resource server of the team's own
+// identity provider (Resource): it serves the protected resource metadata
+// naming that issuer, fetches the issuer's metadata and key set when needed,
+// and checks its JWT access tokens (go-jose v4: signature, issuer,
+// audience, expiry, scopes); the token's person (issuer and sub) then
+// travels on the request's context, and internal/people keeps the calls of
+// the server's one key apart per person. Both kinds of token share the
+// bearer middleware (Guard over a Verifier): the same 401 and 403
+// challenges and the same check of write tools.
+//
+// The authorization server is written on the standard library: no
+// maintained Go library is an authorization server for "the person brings
+// an API key". Keys, tokens, codes and secrets never appear in its logs,
+// answers or errors.
 package oauth

@@ -142,6 +142,7 @@ type Server struct {
 	// URL is on one too: local testing).
 	loopbackCIMD bool
 	cache        *tokenCache
+	guard        *Guard
 }
 
 // New builds the server.
@@ -201,6 +202,8 @@ func New(o Options) (*Server, error) {
 		cache:        newTokenCache(10_000),
 	}
 	s.cimd = newCIMDClient(s.loopbackCIMD)
+	s.guard = &Guard{Verifier: s, ResourceMetadataURL: s.prmURL, IsWriteTool: o.IsWriteTool, MaxBodyBytes: o.MaxBodyBytes,
+		Unavailable: "the server's state store cannot be reached"}
 	return s, nil
 }
 
@@ -243,7 +246,10 @@ func (s *Server) Register(mux *http.ServeMux, wrap func(http.Handler) http.Handl
 // cors lets browser-based clients read the metadata and call the token,
 // registration and revocation endpoints: no cookies are involved, so any
 // origin may (as the MCP authorization specification expects).
-func (s *Server) cors(next http.HandlerFunc) http.HandlerFunc {
+func (s *Server) cors(next http.HandlerFunc) http.HandlerFunc { return corsAny(next) }
+
+// corsAny lets any origin call next (no cookies are involved).
+func corsAny(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Origin") != "" {
 			w.Header().Set("Access-Control-Allow-Origin", "*")

@@ -21,6 +21,7 @@ import (
 	"github.com/byourside/bys-mcp/client"
 	"github.com/byourside/bys-mcp/internal/follow"
 	"github.com/byourside/bys-mcp/internal/outcome"
+	"github.com/byourside/bys-mcp/internal/people"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/tenant"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -41,7 +42,12 @@ const (
 type Deps struct {
 	Client    *client.Client
 	ServerKey string
-	Log       logrus.FieldLogger
+	// People keeps the calls of the key apart per signed-in person
+	// (--oauth-issuer; internal/people): every read goes through the
+	// person's client, so another person's call is not found. Nil
+	// otherwise.
+	People *people.Book
+	Log    logrus.FieldLogger
 	// Poll is the delay between status checks of a subscribed call, given
 	// how long it has been watched (wait_for_call's schedule).
 	Poll func(elapsed time.Duration) time.Duration
@@ -101,22 +107,31 @@ func (r *Resources) Register(s *server.MCPServer, hooks *server.Hooks) {
 	hooks.AddBeforeSubscriptionsListen(r.watches.listen)
 }
 
+// key returns this request's tenant credential (tenant.Credential): its
+// key and, under --oauth-issuer, its person; "" when there is no key.
 func (r *Resources) key(ctx context.Context) string {
-	if k := tenant.KeyFrom(ctx); k != "" {
-		return k
+	k := tenant.KeyFrom(ctx)
+	if k == "" {
+		k = r.deps.ServerKey
 	}
-	return r.deps.ServerKey
+	if k == "" {
+		return ""
+	}
+	p, _ := tenant.PersonFrom(ctx)
+	return tenant.Credential(k, p.ID)
 }
 
 func (r *Resources) clientFor(ctx context.Context) (*client.Client, error) {
 	return r.clientForKey(r.key(ctx))
 }
 
-func (r *Resources) clientForKey(key string) (*client.Client, error) {
-	if key == "" {
+// clientForKey returns the API client of a tenant credential, narrowed to
+// its person's calls under --oauth-issuer.
+func (r *Resources) clientForKey(cred string) (*client.Client, error) {
+	if cred == "" {
 		return nil, errors.New("no API key is available for this request: send Authorization: Bearer bys_ak_... or start the server with BYS_API_KEY")
 	}
-	return r.deps.Client.WithAPIKey(key), nil
+	return people.Client(r.deps.Client, r.deps.People, cred)
 }
 
 // ParseURI returns the call id of a bys://calls/ URI and whether it names

@@ -34,6 +34,9 @@ type AuditRecord struct {
 	// Client names the OAuth client that signed in with the key (--oauth),
 	// as the consent page named it; empty otherwise.
 	Client string `json:"client,omitempty"`
+	// Person is the signed-in person's subject at the team's identity
+	// provider (--oauth-issuer); empty otherwise.
+	Person string `json:"person,omitempty"`
 }
 
 // Audit is the audit trail: every record is logged at info as one structured
@@ -112,6 +115,9 @@ func (a *Audit) Record(r AuditRecord) {
 	}
 	if r.Client != "" {
 		fields["client"] = r.Client
+	}
+	if r.Person != "" {
+		fields["person"] = r.Person
 	}
 	a.log.WithFields(fields).Info("place_call attempt")
 
