@@ -47,7 +47,9 @@ func (p *placer) checkDoNotCall(ctx context.Context, a *attempt) *toolError {
 // perNumberKey counts the calls to the attempt's number per key (under
 // --oauth-issuer per team key too, like the do-not-call list: the person
 // called is rung by the team, whoever asks).
-func (d *Deps) perNumberKey(a *attempt) string { return "per-number:" + d.dncFP(a.keyFP) + ":" + a.num.E164 }
+func (d *Deps) perNumberKey(a *attempt) string {
+	return "per-number:" + d.dncFP(a.keyFP) + ":" + a.num.E164
+}
 
 // reservePerNumber counts one call to the number against
 // --max-calls-per-number; the refusal carries opensAt.
