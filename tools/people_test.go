@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/byourside/bys-mcp/internal/campaign"
+	"github.com/byourside/bys-mcp/internal/dnc"
 	"github.com/byourside/bys-mcp/internal/people"
 	"github.com/byourside/bys-mcp/internal/safety"
 	"github.com/byourside/bys-mcp/internal/state"
 	"github.com/byourside/bys-mcp/internal/tenant"
+	"github.com/byourside/bys-mcp/internal/testkit"
 	"github.com/byourside/bys-mcp/tools"
 )
 
@@ -179,5 +181,38 @@ func TestAPersonsCampaignRunsOnForThemAfterARestart(t *testing.T) {
 		}
 		wantOK(t, callDirect(t, alice, get, map[string]any{"callId": callID}))
 		wantToolError(t, callDirect(t, bob, get, map[string]any{"callId": callID}), "not_found")
+	}
+}
+
+// The person called is rung by the team, whoever asks: under
+// --oauth-issuer a request not to be called again, learnt on alice's call,
+// stops bob too, and the cap on calls per number counts everyone's calls.
+func TestPeopleShareTheDoNotCallListAndTheCapPerNumber(t *testing.T) {
+	deps, alice, bob := peopleDeps(t)
+	deps.OutcomeFields = true
+	deps.DoNotCall = dnc.New(deps.Store.(state.Records), nil, nil)
+	deps.CallsPerNumber, deps.CallsPerNumberPeriod = 2, 24*time.Hour
+	_, place := tools.PlaceCall(deps)
+	_, get := tools.GetCall(deps)
+
+	// The cap: one call each to one number, then a third from either is refused.
+	wantOK(t, callDirect(t, alice, place, placeArgs(map[string]any{"objective": "Alice's question."})))
+	wantOK(t, callDirect(t, bob, place, placeArgs(map[string]any{"objective": "Bob's question."})))
+	wantToolError(t, callDirect(t, alice, place, placeArgs(map[string]any{"objective": "Alice again."})), "number_call_limit")
+
+	// The list: alice's call to +14155550009 ends with a request not to be
+	// called again; bob is refused without dialling.
+	id := wantOK(t, callDirect(t, alice, place, placeArgs(map[string]any{"to": "+14155550009"})))["callId"].(string)
+	deadline := time.Now().Add(10 * time.Second)
+	for wantOK(t, callDirect(t, alice, get, map[string]any{"callId": id}))["status"] != "completed" {
+		if time.Now().After(deadline) {
+			t.Fatal("the sandbox call did not end")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	res := callDirect(t, bob, place, placeArgs(map[string]any{"to": "+14155550009", "objective": "Bob's own question."}))
+	wantToolError(t, res, "do_not_call")
+	if !strings.Contains(testkit.TextOf(res), id) {
+		t.Errorf("bob's refusal does not name the call that listed the number: %s", testkit.TextOf(res))
 	}
 }

@@ -120,8 +120,14 @@ func (p *placer) settle(ctx context.Context, a *attempt) error {
 	if err != nil {
 		return err
 	}
+	reader := a.client
+	if d.People != nil && d.ServerKey != "" {
+		// The team's calls: one person's call may have listed the number
+		// for all (read, never shown).
+		reader = d.Client.WithAPIKey(d.ServerKey)
+	}
 	for _, id := range ids {
-		call, err := a.client.GetCall(ctx, id)
+		call, err := reader.GetCall(ctx, id)
 		switch {
 		case client.IsNotFound(err):
 			_ = d.DoNotCall.Settle(ctx, d.dncFP(a.keyFP), a.num.E164, id)
