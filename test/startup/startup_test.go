@@ -117,7 +117,7 @@ type initCost struct{ bytes, allocs int }
 func initTrace(t *testing.T, bin string, args ...string) map[string]initCost {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1", "BYS_STATE_DIR=memory") // its own state, none kept
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
