@@ -402,7 +402,7 @@ func (p *placer) checkBudget(ctx context.Context, a *attempt) *toolError {
 	if terr != nil {
 		return terr
 	}
-	p.refund(ctx, a, reservation)
+	p.refund(context.WithoutCancel(ctx), a, reservation)
 	return nil
 }
 

@@ -97,7 +97,7 @@ func outcomeLine(o outcome.Outcome, to string, now time.Time) string {
 		parts = append(parts, "reached "+*o.Reached)
 	}
 	if outcome.AskedNotToBeCalled(o) {
-		parts = append(parts, "the person asked not to be called again (the number is now on this key's do-not-call list)")
+		parts = append(parts, "the person asked not to be called again (the server keeps such numbers on its do-not-call list: do not call them again)")
 	}
 	if o.CallbackAt != nil {
 		parts = append(parts, callbackWords(*o.CallbackAt, to, now))

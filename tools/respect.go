@@ -29,8 +29,8 @@ func (p *placer) checkDoNotCall(ctx context.Context, a *attempt) *toolError {
 	if d.DoNotCall == nil {
 		return nil
 	}
-	if err := p.settle(ctx, a); err != nil {
-		return p.stateUnavailable(a, err)
+	if terr := p.settle(ctx, a); terr != nil {
+		return terr
 	}
 	e, err := d.DoNotCall.Check(ctx, d.dncFP(a.keyFP), a.num.E164)
 	if err != nil {
@@ -80,7 +80,7 @@ func (p *placer) checkPerNumber(ctx context.Context, a *attempt) *toolError {
 	if terr != nil {
 		return terr
 	}
-	p.refundPerNumber(ctx, a, reservation)
+	p.refundPerNumber(context.WithoutCancel(ctx), a, reservation)
 	return nil
 }
 
@@ -113,12 +113,14 @@ func (d *Deps) notePending(ctx context.Context, a *attempt, callID string) {
 
 // settle reads the calls to the attempt's number whose outcome is still
 // pending (nobody followed them to their end) and learns from the ended
-// ones, before the number is checked against the list.
-func (p *placer) settle(ctx context.Context, a *attempt) error {
+// ones, before the number is checked against the list. It fails closed: an
+// earlier call that cannot be read now, or a listing that cannot be
+// written, stops the call.
+func (p *placer) settle(ctx context.Context, a *attempt) *toolError {
 	d := p.deps
 	ids, err := d.DoNotCall.Unsettled(ctx, d.dncFP(a.keyFP), a.num.E164)
 	if err != nil {
-		return err
+		return p.stateUnavailable(a, err)
 	}
 	reader := a.client
 	if d.People != nil && d.ServerKey != "" {
@@ -132,11 +134,16 @@ func (p *placer) settle(ctx context.Context, a *attempt) error {
 		case client.IsNotFound(err):
 			_ = d.DoNotCall.Settle(ctx, d.dncFP(a.keyFP), a.num.E164, id)
 		case err != nil:
-			// The API cannot say now; the call stays pending and is read
-			// again next time (the POST would meet the same trouble).
-			d.Log.WithError(err).WithField("call_id", id).Warn("could not read an earlier call's outcome before dialling its number again")
+			// The API cannot say now whether that person asked not to be
+			// called again: nothing is dialled (the call stays pending).
+			terr := errorFromAPI(err, false)
+			terr.Hint = fmt.Sprintf("an earlier call to %s (%s) could not be read to learn whether the person asked not to be called again, so no call was placed: retry in a few seconds; %s", a.num.E164, id, terr.Hint)
+			terr.Retryable = true
+			return p.refused(a, terr)
 		case call.Terminal():
-			d.NoteOutcome(a.keyFP, call)
+			if err := d.NoteOutcome(a.keyFP, call); err != nil {
+				return p.stateUnavailable(a, err)
+			}
 		}
 	}
 	return nil
@@ -145,26 +152,29 @@ func (p *placer) settle(ctx context.Context, a *attempt) error {
 // NoteOutcome learns from an ended call of the key keyFP: a number whose
 // person asked not to be called again goes on the do-not-call list, and
 // the call's outcome is no longer pending. Followers call it as calls end.
-func (d *Deps) NoteOutcome(keyFP string, call *client.Call) {
+func (d *Deps) NoteOutcome(keyFP string, call *client.Call) error {
 	if d.DoNotCall == nil || call == nil || !call.Terminal() {
-		return
+		return nil
 	}
 	keyFP = d.dncFP(keyFP)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if !outcome.AskedNotToBeCalled(outcome.Of(call.Extracted)) {
 		_ = d.DoNotCall.Settle(ctx, keyFP, call.To, call.ID)
-		return
+		return nil
 	}
 	added, err := d.DoNotCall.Add(ctx, dnc.Entry{Number: call.To, KeyFP: keyFP, Source: dnc.SourceCall, CallID: call.ID})
 	if err != nil {
-		d.Log.WithError(err).WithField("call_id", call.ID).Error("could not add a do-not-call request to the list; it will be tried again when the call is read")
-		return
+		// The call stays pending: the next dial of the number reads it
+		// again, and refuses while the list cannot be written.
+		d.Log.WithError(err).WithField("call_id", call.ID).Error("could not add a do-not-call request to the list; it is tried again before the number is dialled")
+		return err
 	}
 	if added && d.Audit != nil {
 		d.Audit.Record(auditListing(keyFP, call))
 	}
 	_ = d.DoNotCall.Settle(ctx, keyFP, call.To, call.ID)
+	return nil
 }
 
 // auditListing is the audit line of a number listed after a call.

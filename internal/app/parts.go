@@ -140,7 +140,7 @@ func (a *App) buildFollow() error {
 	}
 	// Calls seen ended teach the do-not-call list (a.Deps is built before
 	// any call is followed).
-	o.Ended = func(keyFP string, call *client.Call) { a.Deps.NoteOutcome(keyFP, call) }
+	o.Ended = func(keyFP string, call *client.Call) { _ = a.Deps.NoteOutcome(keyFP, call) } // a failure is retried before the number is dialled again
 	if a.opts.FollowOptions != nil {
 		a.opts.FollowOptions(&o)
 	}

@@ -132,7 +132,8 @@ func (l *List) Remove(ctx context.Context, keyFP, number string) (int, error) {
 	}
 	n := 0
 	for _, e := range entries {
-		if e.Number != number {
+		// A key's removal leaves the entries for every key alone.
+		if e.Number != number || (keyFP != "" && e.KeyFP != keyFP) {
 			continue
 		}
 		gone, err := l.records.DeleteRecord(ctx, Kind, id(e.KeyFP, e.Number))

@@ -71,11 +71,13 @@ func (f *File) Lookup(number string) *Entry {
 	return &Entry{Number: number, KeyFP: EveryKey, Source: SourceFile, At: f.mod}
 }
 
-// refresh reads the file again when it changed.
+// refresh reads the file again when it changed. A file that changes while
+// it is read (rewritten in place) keeps the numbers last read until it
+// reads the same before and after.
 func (f *File) refresh() {
-	st, err := os.Stat(f.path)
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	st, err := os.Stat(f.path)
 	if err != nil {
 		f.fail(err)
 		return
@@ -87,6 +89,10 @@ func (f *File) refresh() {
 	if err != nil {
 		f.fail(err)
 		return
+	}
+	after, err := os.Stat(f.path)
+	if err != nil || !after.ModTime().Equal(st.ModTime()) || after.Size() != st.Size() || int64(len(data)) != st.Size() {
+		return // changing under us: read it next time
 	}
 	f.broken = false
 	nums, bad := parse(data)

@@ -141,25 +141,39 @@ func Present(c *client.Call) *client.Call {
 	o := Of(c.Extracted)
 	out.Extracted = Agent(c.Extracted)
 	raw := bytes.TrimSpace(c.Raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return &out
-	}
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return &out
+	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &m) != nil || m == nil {
+		return &out // no record as sent: Fields builds it from the typed call
 	}
-	if _, ok := m["extracted"]; ok {
-		if out.Extracted == nil {
-			m["extracted"] = json.RawMessage("null")
-		} else if b, err := json.Marshal(out.Extracted); err == nil {
+	// The agent's values stay as the API sent them (numbers, escapes).
+	var ex map[string]json.RawMessage
+	if v, ok := m["extracted"]; ok && json.Unmarshal(v, &ex) == nil && ex != nil {
+		for k := range ex {
+			if IsReserved(k) {
+				delete(ex, k)
+			}
+		}
+		if b, err := marshal(ex); err == nil {
 			m["extracted"] = b
 		}
 	}
-	if b, err := json.Marshal(o); err == nil {
+	if b, err := marshal(o); err == nil {
 		m["outcome"] = b
 	}
-	if b, err := json.Marshal(m); err == nil {
+	if b, err := marshal(m); err == nil {
 		out.Raw = b
 	}
 	return &out
+}
+
+// marshal encodes v without escaping HTML characters, as the API sent
+// them.
+func marshal(v any) (json.RawMessage, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(b.Bytes(), "\n"), nil
 }

@@ -3,6 +3,7 @@ package outcome_test
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +145,22 @@ func TestCallbackTimeIsReadInTheNumbersZone(t *testing.T) {
 				t.Fatalf("CallbackTime = %v in %v (ok %v), want %s in %s", at.Format(time.RFC3339), loc, ok, tt.want, tt.zone)
 			}
 		})
+	}
+}
+
+func TestPresentKeepsTheAgentsValuesAsSent(t *testing.T) {
+	raw := `{"id":"c3","status":"completed","extracted":{"order":12345678901234567890,"note":"<b>5 & 6</b>","bys_reached":"person"}}`
+	var c client.Call
+	if err := json.Unmarshal([]byte(raw), &c); err != nil {
+		t.Fatal(err)
+	}
+	got := string(outcome.Present(&c).Raw)
+	for _, want := range []string{`"order":12345678901234567890`, `"note":"<b>5 & 6</b>"`, `"reached":"person"`} {
+		if !strings.Contains(got, want) {
+			t.Errorf("record %s lacks %s", got, want)
+		}
+	}
+	if strings.Contains(got, "bys_reached") {
+		t.Errorf("a reserved field stayed in extracted: %s", got)
 	}
 }
