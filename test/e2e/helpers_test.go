@@ -70,6 +70,30 @@ func (s *httpServer) Exited(d time.Duration) (code int, ok bool) {
 
 // startHTTP starts the binary with --transport transport on a free loopback
 // port, plus args (where "{addr}" stands for that host:port), and waits until GET /healthz answers 200. The process is
+
+// launch starts the binary with args and env (over a clean environment)
+// as a server on addr; it is killed at cleanup, and its stderr logged when
+// the test failed.
+func launch(t *testing.T, addr string, env []string, args ...string) *httpServer {
+	t.Helper()
+	cmd := exec.Command(binPath, args...)
+	cmd.Env = cleanEnv(env...)
+	s := &httpServer{URL: "http://" + addr, Cmd: cmd, Stderr: &testkit.SyncBuffer{}, done: make(chan struct{})}
+	cmd.Stderr = s.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.err = cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-s.done
+		if t.Failed() {
+			t.Logf("server %s (%s) stderr:\n%s", addr, strings.Join(args, " "), s.Stderr.String())
+		}
+	})
+	return s
+}
+
 // killed at cleanup.
 func startHTTP(t *testing.T, transport string, env []string, args ...string) *httpServer {
 	t.Helper()
@@ -80,21 +104,8 @@ func startHTTP(t *testing.T, transport string, env []string, args ...string) *ht
 		for _, a := range args { // "{addr}" stands for the address chosen here
 			all = append(all, strings.ReplaceAll(a, "{addr}", addr))
 		}
-		cmd := exec.Command(binPath, all...)
-		cmd.Env = cleanEnv(env...)
-		s := &httpServer{URL: "http://" + addr, Cmd: cmd, Stderr: &testkit.SyncBuffer{}, done: make(chan struct{})}
-		cmd.Stderr = s.Stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { s.err = cmd.Wait(); close(s.done) }()
-		t.Cleanup(func() {
-			_ = cmd.Process.Kill()
-			<-s.done
-			if t.Failed() {
-				t.Logf("%s server stderr:\n%s", transport, s.Stderr.String())
-			}
-		})
+		s := launch(t, addr, env, all...)
+		cmd := s.Cmd
 		if lastErr = waitHealthy(s, 10*time.Second); lastErr == nil {
 			// The port was free a moment ago only: another test's server
 			// may have taken it and answered /healthz, while this one

@@ -29,22 +29,7 @@ import (
 // the public URL) and waits until it is healthy.
 func startAt(t *testing.T, addr string, env []string, args ...string) *httpServer {
 	t.Helper()
-	all := append([]string{"--transport", "http", "--addr", addr}, args...)
-	cmd := exec.Command(binPath, all...)
-	cmd.Env = cleanEnv(env...)
-	s := &httpServer{URL: "http://" + addr, Cmd: cmd, Stderr: &testkit.SyncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = s.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.err = cmd.Wait(); close(s.done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-s.done
-		if t.Failed() {
-			t.Logf("server %s stderr:\n%s", addr, s.Stderr.String())
-		}
-	})
+	s := launch(t, addr, env, append([]string{"--transport", "http", "--addr", addr}, args...)...)
 	if err := waitHealthy(s, 15*time.Second); err != nil {
 		t.Fatalf("server on %s: %v", addr, err)
 	}
