@@ -118,6 +118,7 @@ func (a *App) buildDoNotCall() error {
 	if a.Metrics != nil {
 		l.OnAdd = func(e dnc.Entry) { a.Metrics.DoNotCallListed(e.Source) }
 	}
+	l.Once = a.Store.UseOnce // replicas that see one call end report its listing once
 	a.DoNotCall = l
 	return nil
 }

@@ -64,6 +64,11 @@ type List struct {
 	// OnAdd, when set, is told of every number newly listed (metrics,
 	// audit).
 	OnAdd func(Entry)
+	// Once, when set, is the store's first-writer test (state.Store's
+	// UseOnce): of several processes listing one number at the same moment
+	// (replicas that all saw the call end), only one reports it as newly
+	// listed, so it is audited and counted once.
+	Once func(ctx context.Context, id string, ttl time.Duration) (bool, error)
 }
 
 // New returns the list kept in records; file may be nil.
@@ -116,6 +121,12 @@ func (l *List) Add(ctx context.Context, e Entry) (bool, error) {
 	}
 	if err := l.records.PutRecord(ctx, Kind, id(e.KeyFP, e.Number), b, Keep, true); err != nil {
 		return false, err
+	}
+	// Listed either way; the first writer alone reports it.
+	if l.Once != nil && e.CallID != "" {
+		if first, err := l.Once(ctx, "dnc-listed:"+id(e.KeyFP, e.Number)+"|"+e.CallID, time.Hour); err == nil && !first {
+			return false, nil
+		}
 	}
 	if l.OnAdd != nil {
 		l.OnAdd(e)

@@ -143,3 +143,30 @@ func TestIsE164(t *testing.T) {
 		}
 	}
 }
+
+// Replicas that see one call end at the same moment all list the number,
+// and one of them reports it.
+func TestOneListingIsReportedOnceAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	store := state.NewMemory()
+	reported := 0
+	for range 3 {
+		l := dnc.New(store, clock.NewManual(t0), nil) // a process of its own on the shared store
+		l.Once = store.UseOnce
+		l.OnAdd = func(dnc.Entry) { reported++ }
+		// Each read the list before any wrote (the race): simulate it by
+		// removing what the previous one wrote except the once-marker.
+		if _, err := l.Add(ctx, dnc.Entry{Number: "+14155550009", KeyFP: "k1", Source: dnc.SourceCall, CallID: "call-9"}); err != nil {
+			t.Fatal(err)
+		}
+		if e, _ := l.Check(ctx, "k1", "+14155550009"); e == nil || e.CallID != "call-9" {
+			t.Fatalf("the number is not listed: %+v", e)
+		}
+		if _, err := l.Remove(ctx, "k1", "+14155550009"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if reported != 1 {
+		t.Errorf("the listing of one call was reported %d times, want once", reported)
+	}
+}
